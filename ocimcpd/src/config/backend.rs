@@ -1,0 +1,706 @@
+//! Backend specs: the validated form every part of the daemon uses, the TOML form of a
+//! `backends.d/*.toml` file or `[[backends]]` entry, and the one validator both the TOML
+//! and the seed-style JSON forms go through.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::duration::ConfigDuration;
+use super::error::{ConfigIssue, Location};
+use super::glob::Glob;
+
+/// A validated backend: one MCP server the daemon connects to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BackendSpec {
+    pub name: String,
+    pub description: String,
+    pub enabled: bool,
+    /// Prefix for tool and prompt names and resource URIs; empty means unprefixed.
+    pub namespace: String,
+    pub tags: Vec<String>,
+    pub transport: Transport,
+    pub restart: RestartSettings,
+    pub timeouts: Timeouts,
+    pub tools: ToolFilter,
+    /// Where the spec was written, for messages.
+    pub origin: Location,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Transport {
+    Stdio(StdioSpec),
+    StreamableHttp(HttpSpec),
+}
+
+impl Transport {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Transport::Stdio(_) => "stdio",
+            Transport::StreamableHttp(_) => "streamable_http",
+        }
+    }
+}
+
+/// A child process speaking MCP on stdin/stdout.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StdioSpec {
+    /// Program to run; `None` means the venv's python.
+    pub command: Option<String>,
+    pub args: Vec<String>,
+    /// Absolute working directory, if set.
+    pub cwd: Option<PathBuf>,
+    /// Absolute path of a Python virtual environment.
+    pub venv: Option<PathBuf>,
+    /// PYTHONPATH entries as written; relative ones are resolved against `cwd` at spawn.
+    pub pythonpath: Vec<String>,
+    pub env: BTreeMap<String, String>,
+    /// Directory of the file that defined the backend; relative `command` paths resolve here.
+    pub base_dir: PathBuf,
+}
+
+/// A remote Streamable HTTP MCP server.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpSpec {
+    pub url: String,
+    pub headers: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RestartPolicy {
+    /// Restart whenever the backend stops, whatever its exit status.
+    Always,
+    /// Restart only after a non-zero exit, a signal, or a failed start.
+    #[serde(alias = "on_failure")]
+    OnFailure,
+    /// Never restart; the backend stays failed until the daemon restarts.
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RestartSettings {
+    pub policy: RestartPolicy,
+    pub backoff_min: Duration,
+    pub backoff_max: Duration,
+}
+
+impl Default for RestartSettings {
+    fn default() -> Self {
+        Self {
+            policy: RestartPolicy::Always,
+            backoff_min: Duration::from_secs(1),
+            backoff_max: Duration::from_secs(60),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// From spawn (or first HTTP request) to a successful `initialize` and first listing.
+    pub connect: Duration,
+    /// Longest a single forwarded request may take.
+    pub call: Duration,
+    /// Grace between SIGTERM and SIGKILL when stopping a stdio backend.
+    pub stop: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            connect: Duration::from_secs(30),
+            call: Duration::from_secs(300),
+            stop: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Which of a backend's tools are exposed: allowed by `allow` (all when empty) and not
+/// matched by `deny`. Names are the backend's own, before prefixing.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ToolFilter {
+    pub allow: Vec<Glob>,
+    pub deny: Vec<Glob>,
+}
+
+impl ToolFilter {
+    pub fn admits(&self, tool: &str) -> bool {
+        (self.allow.is_empty() || self.allow.iter().any(|g| g.matches(tool)))
+            && !self.deny.iter().any(|g| g.matches(tool))
+    }
+}
+
+/// Backend names: what operators type in `ocimcpctl` and what the default namespace is made of.
+pub fn check_name(name: &str) -> Result<(), String> {
+    let valid_chars = name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if name.is_empty() || name.len() > 64 || !valid_chars {
+        return Err(format!(
+            "`{name}` is not a valid backend name: use 1-64 letters, digits, `_`, `-` or `.`"
+        ));
+    }
+    if !name.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        return Err(format!(
+            "backend name `{name}` must start with a letter or digit"
+        ));
+    }
+    Ok(())
+}
+
+/// Namespaces end up inside tool names, which clients restrict to `[A-Za-z0-9_-]`.
+pub fn check_namespace(namespace: &str) -> Result<(), String> {
+    let valid = namespace.len() <= 64
+        && namespace
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'));
+    if !valid {
+        return Err(format!(
+            "`{namespace}` is not a valid namespace: use up to 64 letters, digits, `_` or `-` (\"\" for none)"
+        ));
+    }
+    if namespace == RESERVED_NAMESPACE {
+        return Err(format!(
+            "namespace `{RESERVED_NAMESPACE}` is reserved for the gateway's own tools; choose another"
+        ));
+    }
+    Ok(())
+}
+
+/// The gateway's own tools (`gateway_health`, ...) live under this prefix.
+pub const RESERVED_NAMESPACE: &str = "gateway";
+
+/// The namespace a backend gets when none is given: its name, with `.` made `_`.
+pub fn default_namespace(name: &str) -> String {
+    name.replace('.', "_")
+}
+
+/// A value and where it was written.
+#[derive(Debug, Clone)]
+pub(super) struct At<T> {
+    pub value: T,
+    pub at: Location,
+}
+
+/// A backend as written, from TOML or JSON, before validation.
+#[derive(Debug, Clone)]
+pub(super) struct Draft {
+    /// The entry itself (start of the file, or of the `[[backends]]` table).
+    pub origin: Location,
+    /// Key-path prefix for messages (`backends[2]` for inline entries, none for files).
+    pub key_prefix: Option<String>,
+    pub base_dir: PathBuf,
+    pub name: Option<At<String>>,
+    /// Used when `name` is absent: the file stem.
+    pub default_name: Option<String>,
+    pub description: Option<String>,
+    pub enabled: Option<bool>,
+    pub transport: Option<At<String>>,
+    pub command: Option<At<String>>,
+    pub args: Option<At<Vec<String>>>,
+    pub cwd: Option<At<String>>,
+    pub venv: Option<At<String>>,
+    pub pythonpath: Option<At<Vec<String>>>,
+    pub env: Option<At<BTreeMap<String, String>>>,
+    pub url: Option<At<String>>,
+    pub headers: Option<At<BTreeMap<String, String>>>,
+    pub namespace: Option<At<String>>,
+    pub tags: Option<Vec<String>>,
+    pub restart: RestartDraft,
+    pub timeouts: TimeoutsDraft,
+    pub tools_allow: Option<At<Vec<String>>>,
+    pub tools_deny: Option<At<Vec<String>>>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub(super) struct RestartDraft {
+    pub policy: Option<RestartPolicy>,
+    pub backoff_min: Option<At<Duration>>,
+    pub backoff_max: Option<At<Duration>>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub(super) struct TimeoutsDraft {
+    pub connect: Option<At<Duration>>,
+    pub call: Option<At<Duration>>,
+    pub stop: Option<At<Duration>>,
+}
+
+impl Draft {
+    pub fn new(origin: Location, base_dir: PathBuf) -> Self {
+        Self {
+            origin,
+            key_prefix: None,
+            base_dir,
+            name: None,
+            default_name: None,
+            description: None,
+            enabled: None,
+            transport: None,
+            command: None,
+            args: None,
+            cwd: None,
+            venv: None,
+            pythonpath: None,
+            env: None,
+            url: None,
+            headers: None,
+            namespace: None,
+            tags: None,
+            restart: RestartDraft::default(),
+            timeouts: TimeoutsDraft::default(),
+            tools_allow: None,
+            tools_deny: None,
+        }
+    }
+
+    fn key(&self, key: &str) -> String {
+        match &self.key_prefix {
+            Some(prefix) => format!("{prefix}.{key}"),
+            None => key.to_owned(),
+        }
+    }
+
+    fn issue(&self, at: &Location, key: &str, message: impl Into<String>) -> ConfigIssue {
+        ConfigIssue::new(at.clone(), Some(&self.key(key)), message)
+    }
+
+    /// Checks everything and builds the spec, or returns every problem found.
+    pub fn validate(self) -> Result<BackendSpec, Vec<ConfigIssue>> {
+        let mut issues = Vec::new();
+
+        let name = match (&self.name, &self.default_name) {
+            (Some(name), _) => {
+                if let Err(e) = check_name(&name.value) {
+                    issues.push(self.issue(&name.at, "name", e));
+                }
+                name.value.clone()
+            }
+            (None, Some(stem)) => {
+                if let Err(e) = check_name(stem) {
+                    issues.push(self.issue(
+                        &self.origin,
+                        "name",
+                        format!("{e} (the name comes from the file name; set `name` in the file)"),
+                    ));
+                }
+                stem.clone()
+            }
+            (None, None) => {
+                issues.push(self.issue(
+                    &self.origin,
+                    "name",
+                    "missing: every backend needs a `name`",
+                ));
+                String::new()
+            }
+        };
+
+        let namespace = match &self.namespace {
+            Some(ns) => {
+                if let Err(e) = check_namespace(&ns.value) {
+                    issues.push(self.issue(&ns.at, "namespace", e));
+                }
+                ns.value.clone()
+            }
+            None => {
+                let ns = default_namespace(&name);
+                if ns == RESERVED_NAMESPACE {
+                    issues.push(self.issue(
+                        &self.origin,
+                        "namespace",
+                        format!(
+                            "backend `{name}` would get the namespace `{RESERVED_NAMESPACE}`, which is reserved for the gateway's own tools; set `namespace` to something else"
+                        ),
+                    ));
+                }
+                ns
+            }
+        };
+
+        let transport_kind = self
+            .transport
+            .as_ref()
+            .map_or("stdio", |t| t.value.as_str());
+        let transport = match transport_kind {
+            "stdio" => self.stdio(&mut issues).map(Transport::Stdio),
+            "streamable_http" | "streamable-http" | "http" => {
+                self.http(&mut issues).map(Transport::StreamableHttp)
+            }
+            other => {
+                let at = self.transport.as_ref().map_or(&self.origin, |t| &t.at);
+                let hint = if other == "in_process" {
+                    " (in_process is reserved for the daemon's built-in tool sets; run a Python server as `stdio` with `command = \"python\"` and `args = [\"-m\", \"module\"]`)"
+                } else {
+                    ""
+                };
+                issues.push(self.issue(
+                    at,
+                    "transport",
+                    format!("unknown transport `{other}`: use `stdio` or `streamable_http`{hint}"),
+                ));
+                None
+            }
+        };
+
+        let restart = self.restart_settings(&mut issues);
+        let timeouts = self.timeouts(&mut issues);
+        let tools = ToolFilter {
+            allow: self.globs(self.tools_allow.as_ref(), "tools.allow", &mut issues),
+            deny: self.globs(self.tools_deny.as_ref(), "tools.deny", &mut issues),
+        };
+
+        match transport {
+            Some(transport) if issues.is_empty() => Ok(BackendSpec {
+                name,
+                description: self.description.clone().unwrap_or_default(),
+                enabled: self.enabled.unwrap_or(true),
+                namespace,
+                tags: self.tags.clone().unwrap_or_default(),
+                transport,
+                restart,
+                timeouts,
+                tools,
+                // Messages about the backend as a whole point at its name when it has one.
+                origin: self
+                    .name
+                    .as_ref()
+                    .map_or_else(|| self.origin.clone(), |n| n.at.clone()),
+            }),
+            _ => Err(issues),
+        }
+    }
+
+    fn stdio(&self, issues: &mut Vec<ConfigIssue>) -> Option<StdioSpec> {
+        for (key, value) in [
+            ("url", self.url.as_ref().map(|u| &u.at)),
+            ("headers", self.headers.as_ref().map(|h| &h.at)),
+        ] {
+            if let Some(at) = value {
+                issues.push(self.issue(
+                    at,
+                    key,
+                    format!("`{key}` is for `streamable_http` backends; set `transport = \"streamable_http\"` or remove it"),
+                ));
+            }
+        }
+        let venv = self
+            .venv
+            .as_ref()
+            .map(|v| resolve(&self.base_dir, &v.value));
+        let command = self.command.as_ref().map(|c| c.value.clone());
+        match &command {
+            None if venv.is_none() => {
+                issues.push(self.issue(
+                    &self.origin,
+                    "command",
+                    "missing: a stdio backend needs `command` (or `venv`, to run that venv's python)",
+                ));
+            }
+            Some(c) if c.trim().is_empty() => {
+                let at = self.command.as_ref().map_or(&self.origin, |c| &c.at);
+                issues.push(self.issue(at, "command", "cannot be empty"));
+            }
+            _ => {}
+        }
+        if let Some(env) = &self.env {
+            for key in env.value.keys() {
+                if key.is_empty() || key.contains('=') || key.contains('\0') {
+                    issues.push(self.issue(
+                        &env.at,
+                        "env",
+                        format!("`{key}` is not a valid environment variable name"),
+                    ));
+                }
+            }
+        }
+        Some(StdioSpec {
+            command,
+            args: self
+                .args
+                .as_ref()
+                .map(|a| a.value.clone())
+                .unwrap_or_default(),
+            cwd: self.cwd.as_ref().map(|c| resolve(&self.base_dir, &c.value)),
+            venv,
+            pythonpath: self
+                .pythonpath
+                .as_ref()
+                .map(|p| p.value.clone())
+                .unwrap_or_default(),
+            env: self
+                .env
+                .as_ref()
+                .map(|e| e.value.clone())
+                .unwrap_or_default(),
+            base_dir: self.base_dir.clone(),
+        })
+    }
+
+    fn http(&self, issues: &mut Vec<ConfigIssue>) -> Option<HttpSpec> {
+        let stdio_only = [
+            ("command", self.command.as_ref().map(|v| &v.at)),
+            ("args", self.args.as_ref().map(|v| &v.at)),
+            ("cwd", self.cwd.as_ref().map(|v| &v.at)),
+            ("venv", self.venv.as_ref().map(|v| &v.at)),
+            ("pythonpath", self.pythonpath.as_ref().map(|v| &v.at)),
+            ("env", self.env.as_ref().map(|v| &v.at)),
+        ];
+        for (key, at) in stdio_only {
+            if let Some(at) = at {
+                issues.push(self.issue(at, key, format!("`{key}` is for `stdio` backends; a `streamable_http` backend has only `url` and `headers`")));
+            }
+        }
+        let Some(url) = &self.url else {
+            issues.push(self.issue(
+                &self.origin,
+                "url",
+                "missing: a `streamable_http` backend needs `url`",
+            ));
+            return None;
+        };
+        let valid = ["http://", "https://"]
+            .iter()
+            .any(|scheme| url.value.len() > scheme.len() && url.value.starts_with(scheme));
+        if !valid || url.value.contains(char::is_whitespace) {
+            issues.push(self.issue(
+                &url.at,
+                "url",
+                format!("`{}` is not an http:// or https:// URL", url.value),
+            ));
+        }
+        let headers = self
+            .headers
+            .as_ref()
+            .map(|h| h.value.clone())
+            .unwrap_or_default();
+        if let Some(h) = &self.headers {
+            for (name, value) in &h.value {
+                if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
+                    issues.push(self.issue(
+                        &h.at,
+                        "headers",
+                        format!("`{name}` is not a valid HTTP header name"),
+                    ));
+                }
+                if http::HeaderValue::from_str(value).is_err() {
+                    issues.push(self.issue(
+                        &h.at,
+                        "headers",
+                        format!("the value of `{name}` is not a valid HTTP header value"),
+                    ));
+                }
+            }
+        }
+        Some(HttpSpec {
+            url: url.value.clone(),
+            headers,
+        })
+    }
+
+    fn restart_settings(&self, issues: &mut Vec<ConfigIssue>) -> RestartSettings {
+        let default = RestartSettings::default();
+        let min = self
+            .restart
+            .backoff_min
+            .as_ref()
+            .map_or(default.backoff_min, |d| d.value);
+        let max = self
+            .restart
+            .backoff_max
+            .as_ref()
+            .map_or(default.backoff_max, |d| d.value);
+        if let Some(d) = &self.restart.backoff_min
+            && d.value.is_zero()
+        {
+            issues.push(self.issue(&d.at, "restart.backoff_min", "must be greater than zero"));
+        }
+        if min > max {
+            let at = self
+                .restart
+                .backoff_max
+                .as_ref()
+                .or(self.restart.backoff_min.as_ref())
+                .map_or(&self.origin, |d| &d.at);
+            issues.push(self.issue(
+                at,
+                "restart.backoff_max",
+                format!("backoff_max ({max:?}) is smaller than backoff_min ({min:?})"),
+            ));
+        }
+        RestartSettings {
+            policy: self.restart.policy.unwrap_or(default.policy),
+            backoff_min: min,
+            backoff_max: max,
+        }
+    }
+
+    fn timeouts(&self, issues: &mut Vec<ConfigIssue>) -> Timeouts {
+        let default = Timeouts::default();
+        let mut pick = |value: &Option<At<Duration>>, key: &str, fallback: Duration| match value {
+            Some(d) if d.value.is_zero() => {
+                issues.push(self.issue(&d.at, key, "must be greater than zero"));
+                fallback
+            }
+            Some(d) => d.value,
+            None => fallback,
+        };
+        Timeouts {
+            connect: pick(&self.timeouts.connect, "timeouts.connect", default.connect),
+            call: pick(&self.timeouts.call, "timeouts.call", default.call),
+            stop: pick(&self.timeouts.stop, "timeouts.stop", default.stop),
+        }
+    }
+
+    fn globs(
+        &self,
+        patterns: Option<&At<Vec<String>>>,
+        key: &str,
+        issues: &mut Vec<ConfigIssue>,
+    ) -> Vec<Glob> {
+        let Some(patterns) = patterns else {
+            return Vec::new();
+        };
+        patterns
+            .value
+            .iter()
+            .filter_map(|p| match Glob::new(p) {
+                Ok(g) => Some(g),
+                Err(e) => {
+                    issues.push(self.issue(&patterns.at, key, e));
+                    None
+                }
+            })
+            .collect()
+    }
+}
+
+/// A path from a config file: `~/` expands to $HOME, relative paths are taken from `base`.
+pub(super) fn resolve(base: &Path, path: &str) -> PathBuf {
+    if let Some(rest) = path.strip_prefix("~/")
+        && let Some(home) = std::env::var_os("HOME")
+    {
+        return PathBuf::from(home).join(rest);
+    }
+    let path = Path::new(path);
+    if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        base.join(path)
+    }
+}
+
+/// The TOML form of one backend (a `backends.d/NAME.toml` file or a `[[backends]]` entry).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawBackend {
+    name: Option<Spanned<String>>,
+    description: Option<String>,
+    enabled: Option<bool>,
+    transport: Option<Spanned<String>>,
+    command: Option<Spanned<String>>,
+    args: Option<Spanned<Vec<String>>>,
+    cwd: Option<Spanned<String>>,
+    venv: Option<Spanned<String>>,
+    pythonpath: Option<Spanned<Vec<String>>>,
+    env: Option<Spanned<BTreeMap<String, String>>>,
+    url: Option<Spanned<String>>,
+    headers: Option<Spanned<BTreeMap<String, String>>>,
+    namespace: Option<Spanned<String>>,
+    tags: Option<Vec<String>>,
+    restart: Option<RawRestart>,
+    timeouts: Option<RawTimeouts>,
+    tools: Option<RawTools>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRestart {
+    policy: Option<RestartPolicy>,
+    backoff_min: Option<Spanned<ConfigDuration>>,
+    backoff_max: Option<Spanned<ConfigDuration>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTimeouts {
+    connect: Option<Spanned<ConfigDuration>>,
+    call: Option<Spanned<ConfigDuration>>,
+    stop: Option<Spanned<ConfigDuration>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTools {
+    allow: Option<Spanned<Vec<String>>>,
+    deny: Option<Spanned<Vec<String>>>,
+}
+
+impl RawBackend {
+    /// Converts to a draft; `text` is the file's source, for turning spans into lines.
+    pub fn into_draft(
+        self,
+        file: &Arc<Path>,
+        text: &str,
+        origin: Location,
+        base_dir: PathBuf,
+    ) -> Draft {
+        let at = |span: std::ops::Range<usize>| Location::at(file, text, Some(span));
+        fn spanned<T>(
+            s: Option<Spanned<T>>,
+            at: &dyn Fn(std::ops::Range<usize>) -> Location,
+        ) -> Option<At<T>> {
+            s.map(|s| {
+                let location = at(s.span());
+                At {
+                    value: s.into_inner(),
+                    at: location,
+                }
+            })
+        }
+        let duration = |d: Option<Spanned<ConfigDuration>>| {
+            spanned(d, &at).map(|d| At {
+                value: d.value.0,
+                at: d.at,
+            })
+        };
+        let mut draft = Draft::new(origin, base_dir);
+        draft.name = spanned(self.name, &at);
+        draft.description = self.description;
+        draft.enabled = self.enabled;
+        draft.transport = spanned(self.transport, &at);
+        draft.command = spanned(self.command, &at);
+        draft.args = spanned(self.args, &at);
+        draft.cwd = spanned(self.cwd, &at);
+        draft.venv = spanned(self.venv, &at);
+        draft.pythonpath = spanned(self.pythonpath, &at);
+        draft.env = spanned(self.env, &at);
+        draft.url = spanned(self.url, &at);
+        draft.headers = spanned(self.headers, &at);
+        draft.namespace = spanned(self.namespace, &at);
+        draft.tags = self.tags;
+        if let Some(r) = self.restart {
+            draft.restart = RestartDraft {
+                policy: r.policy,
+                backoff_min: duration(r.backoff_min),
+                backoff_max: duration(r.backoff_max),
+            };
+        }
+        if let Some(t) = self.timeouts {
+            draft.timeouts = TimeoutsDraft {
+                connect: duration(t.connect),
+                call: duration(t.call),
+                stop: duration(t.stop),
+            };
+        }
+        if let Some(t) = self.tools {
+            draft.tools_allow = spanned(t.allow, &at);
+            draft.tools_deny = spanned(t.deny, &at);
+        }
+        draft
+    }
+}

@@ -1,0 +1,212 @@
+//! The daemon-wide sections of the config file: `[daemon]`, `[gateway]`, `[discovery]`.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::backend::{RawBackend, resolve};
+use super::error::{ConfigIssue, Location};
+
+/// The whole config file as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawConfig {
+    pub daemon: Option<RawDaemon>,
+    pub gateway: Option<RawGateway>,
+    pub discovery: Option<RawDiscovery>,
+    pub backends: Option<Vec<Spanned<RawBackend>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawDaemon {
+    log_level: Option<Spanned<String>>,
+    log_format: Option<LogFormat>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawGateway {
+    listen: Option<Spanned<String>>,
+    path: Option<Spanned<String>>,
+    stateless: Option<bool>,
+    allowed_hosts: Option<Vec<String>>,
+    allowed_origins: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawDiscovery {
+    backends_dir: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// `[daemon]`: process-wide settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DaemonSettings {
+    /// A tracing filter; `RUST_LOG` wins when set.
+    pub log_level: String,
+    pub log_format: LogFormat,
+}
+
+/// `[gateway]`: the MCP front.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GatewaySettings {
+    pub listen: SocketAddr,
+    pub path: String,
+    pub stateless: bool,
+    pub allowed_hosts: Vec<String>,
+    pub allowed_origins: Vec<String>,
+}
+
+pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 9000);
+
+/// Paths the gateway serves itself; the MCP path may not shadow them.
+pub const RESERVED_PATHS: [&str; 2] = ["/healthz", "/readyz"];
+
+/// Parses `IP:PORT`, or `localhost:PORT` for the IPv4 loopback.
+pub fn parse_listen(text: &str) -> Result<SocketAddr, String> {
+    if let Some(port) = text.strip_prefix("localhost:") {
+        let port: u16 = port
+            .parse()
+            .map_err(|_| format!("`{port}` is not a port number"))?;
+        return Ok(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port));
+    }
+    text.parse().map_err(|_| {
+        format!("`{text}` is not an address to listen on: write IP:PORT, e.g. \"127.0.0.1:9000\" or \"[::1]:9000\"")
+    })
+}
+
+impl RawDaemon {
+    pub fn settle(
+        raw: Option<Self>,
+        file: &Arc<Path>,
+        text: &str,
+        issues: &mut Vec<ConfigIssue>,
+    ) -> DaemonSettings {
+        let raw = raw.unwrap_or(RawDaemon {
+            log_level: None,
+            log_format: None,
+        });
+        let log_level = match raw.log_level {
+            Some(level) => {
+                let at = Location::at(file, text, Some(level.span()));
+                let level = level.into_inner();
+                if let Err(e) = tracing_subscriber::EnvFilter::builder().parse(&level) {
+                    issues.push(ConfigIssue::new(
+                        at,
+                        Some("daemon.log_level"),
+                        format!("`{level}` is not a log level or filter ({e}); use e.g. \"info\" or \"ocimcpd=debug\""),
+                    ));
+                }
+                level
+            }
+            None => "info".to_owned(),
+        };
+        DaemonSettings {
+            log_level,
+            log_format: raw.log_format.unwrap_or_default(),
+        }
+    }
+}
+
+impl RawGateway {
+    pub fn settle(
+        raw: Option<Self>,
+        file: &Arc<Path>,
+        text: &str,
+        issues: &mut Vec<ConfigIssue>,
+    ) -> GatewaySettings {
+        let raw = raw.unwrap_or(RawGateway {
+            listen: None,
+            path: None,
+            stateless: None,
+            allowed_hosts: None,
+            allowed_origins: None,
+        });
+        let listen_at = raw
+            .listen
+            .as_ref()
+            .map(|l| Location::at(file, text, Some(l.span())));
+        let listen = match raw.listen {
+            Some(listen) => match parse_listen(listen.get_ref()) {
+                Ok(addr) => addr,
+                Err(e) => {
+                    issues.push(ConfigIssue::new(
+                        Location::at(file, text, Some(listen.span())),
+                        Some("gateway.listen"),
+                        e,
+                    ));
+                    DEFAULT_LISTEN
+                }
+            },
+            None => DEFAULT_LISTEN,
+        };
+        let path = match raw.path {
+            Some(path) => {
+                let at = Location::at(file, text, Some(path.span()));
+                let path = path.into_inner();
+                if !path.starts_with('/') || path.contains(char::is_whitespace) {
+                    issues.push(ConfigIssue::new(
+                        at,
+                        Some("gateway.path"),
+                        format!("`{path}` must be an absolute URL path such as \"/mcp\""),
+                    ));
+                } else if RESERVED_PATHS.contains(&path.as_str()) {
+                    issues.push(ConfigIssue::new(at, Some("gateway.path"), format!("`{path}` is the gateway's own health endpoint; choose another path such as \"/mcp\"")));
+                }
+                path
+            }
+            None => "/mcp".to_owned(),
+        };
+        let loopback = listen.ip().is_loopback();
+        let allowed_hosts = match raw.allowed_hosts {
+            Some(hosts) => hosts,
+            None if loopback => vec!["localhost".into(), "127.0.0.1".into(), "::1".into()],
+            None => {
+                issues.push(ConfigIssue::new(
+                    listen_at.unwrap_or_else(|| Location::file(file)),
+                    Some("gateway.allowed_hosts"),
+                    format!(
+                        "listening on {listen}, which is not a loopback address, needs an explicit `allowed_hosts` list: the host names clients use to reach this gateway (checked against the Host header against DNS rebinding)"
+                    ),
+                ));
+                Vec::new()
+            }
+        };
+        let allowed_origins = match raw.allowed_origins {
+            Some(origins) => origins,
+            None if loopback => ["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"]
+                .map(String::from)
+                .to_vec(),
+            None => Vec::new(),
+        };
+        GatewaySettings {
+            listen,
+            path,
+            stateless: raw.stateless.unwrap_or(false),
+            allowed_hosts,
+            allowed_origins,
+        }
+    }
+}
+
+impl RawDiscovery {
+    /// The backends directory: relative paths are taken from the config file's folder.
+    pub fn backends_dir(raw: Option<&Self>, config_dir: &Path) -> (PathBuf, bool) {
+        match raw.and_then(|d| d.backends_dir.as_deref()) {
+            Some(dir) => (resolve(config_dir, dir), true),
+            None => (config_dir.join("backends.d"), false),
+        }
+    }
+}

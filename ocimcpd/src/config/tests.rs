@@ -1,0 +1,368 @@
+use std::fs;
+
+use super::*;
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    fs::write(&path, text).unwrap();
+    path
+}
+
+fn load_dir(dir: &Path, config: &str) -> Result<Settings, ConfigError> {
+    let path = write(dir, "ocimcpd.toml", config);
+    load(&ConfigPath::Explicit(path))
+}
+
+#[test]
+fn embedded_default_is_valid() {
+    let dir = tempfile::tempdir().unwrap();
+    let would_be = dir.path().join("missing.toml");
+    let settings = load(&ConfigPath::Default(would_be.clone())).unwrap();
+    assert_eq!(settings.source, ConfigSource::Embedded { would_be });
+    assert_eq!(settings.gateway.listen.to_string(), "127.0.0.1:9000");
+    assert_eq!(settings.gateway.path, "/mcp");
+    assert!(settings.backends.is_empty());
+    assert_eq!(settings.backends_dir, dir.path().join("backends.d"));
+}
+
+#[test]
+fn explicit_missing_file_is_an_error() {
+    let err = load(&ConfigPath::Explicit("/nonexistent/ocimcpd.toml".into())).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("/nonexistent/ocimcpd.toml: config file not found"),
+        "{err}"
+    );
+}
+
+#[test]
+fn backend_files_and_inline_entries_merge_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join("backends.d")).unwrap();
+    write(
+        &dir.path().join("backends.d"),
+        "b.toml",
+        "command = \"b\"\n",
+    );
+    write(
+        &dir.path().join("backends.d"),
+        "a.toml",
+        "command = \"a\"\nnamespace = \"\"\n",
+    );
+    write(&dir.path().join("backends.d"), ".a.toml.swp", "garbage");
+    write(&dir.path().join("backends.d"), "notes.txt", "garbage");
+    let settings = load_dir(
+        dir.path(),
+        "[[backends]]\nname = \"inline\"\ntransport = \"streamable_http\"\nurl = \"http://127.0.0.1:1/mcp\"\nheaders = { Authorization = \"Bearer x\" }\n",
+    )
+    .unwrap();
+    let names: Vec<_> = settings.backends.iter().map(|b| b.name.as_str()).collect();
+    assert_eq!(names, ["inline", "a", "b"]);
+    assert_eq!(settings.backends[1].namespace, "");
+    assert_eq!(settings.backends[2].namespace, "b");
+    let Transport::StreamableHttp(http) = &settings.backends[0].transport else {
+        panic!()
+    };
+    assert_eq!(http.headers["Authorization"], "Bearer x");
+}
+
+#[test]
+fn unknown_key_names_file_line_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let backends = dir.path().join("backends.d");
+    fs::create_dir(&backends).unwrap();
+    write(
+        &backends,
+        "jira.toml",
+        "command = \"python\"\n\ncomand = \"x\"\n",
+    );
+    let err = load_dir(dir.path(), "").unwrap_err().to_string();
+    assert!(err.contains("jira.toml:3:1"), "{err}");
+    assert!(err.contains("unknown field `comand`"), "{err}");
+}
+
+#[test]
+fn bad_nested_value_names_key_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let backends = dir.path().join("backends.d");
+    fs::create_dir(&backends).unwrap();
+    write(
+        &backends,
+        "x.toml",
+        "command = \"x\"\n[restart]\npolicy = \"sometimes\"\n",
+    );
+    let err = load_dir(dir.path(), "").unwrap_err().to_string();
+    assert!(err.contains("x.toml:3:"), "{err}");
+    assert!(err.contains("key `restart.policy`"), "{err}");
+    assert!(err.contains("sometimes"), "{err}");
+}
+
+#[test]
+fn bad_duration_and_backoff_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let backends = dir.path().join("backends.d");
+    fs::create_dir(&backends).unwrap();
+    write(
+        &backends,
+        "x.toml",
+        "command = \"x\"\n[restart]\nbackoff_min = \"10s\"\nbackoff_max = \"1s\"\n[timeouts]\ncall = \"soon\"\n",
+    );
+    let err = load_dir(dir.path(), "").unwrap_err().to_string();
+    assert!(err.contains("key `timeouts.call`"), "{err}");
+    assert!(err.contains("`soon` is not a duration"), "{err}");
+
+    write(
+        &backends,
+        "x.toml",
+        "command = \"x\"\n[restart]\nbackoff_min = \"10s\"\nbackoff_max = \"1s\"\n",
+    );
+    let err = load_dir(dir.path(), "").unwrap_err().to_string();
+    assert!(
+        err.contains("x.toml:4:15: key `restart.backoff_max`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn duplicate_names_are_reported_with_both_places() {
+    let dir = tempfile::tempdir().unwrap();
+    let backends = dir.path().join("backends.d");
+    fs::create_dir(&backends).unwrap();
+    write(&backends, "one.toml", "name = \"tools\"\ncommand = \"a\"\n");
+    write(&backends, "two.toml", "command = \"b\"\nname = \"tools\"\n");
+    let err = load_dir(dir.path(), "").unwrap_err().to_string();
+    assert!(
+        err.contains("two.toml:2:8: key `name`: backend name `tools` is already used"),
+        "{err}"
+    );
+    assert!(err.contains("one.toml:1:8"), "{err}");
+}
+
+#[test]
+fn duplicate_namespaces_collide() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = load_dir(
+        dir.path(),
+        "[[backends]]\nname = \"a\"\ncommand = \"a\"\nnamespace = \"x\"\n[[backends]]\nname = \"b\"\ncommand = \"b\"\nnamespace = \"x\"\n",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("ocimcpd.toml:6:8: key `namespace`: backend `b` uses namespace `x`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn reserved_namespace_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = load_dir(
+        dir.path(),
+        "[[backends]]\nname = \"gateway\"\ncommand = \"a\"\n",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("reserved for the gateway's own tools"),
+        "{err}"
+    );
+}
+
+#[test]
+fn transport_specific_keys_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = load_dir(dir.path(), "[[backends]]\nname = \"a\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("key `backends[0].command`: missing"), "{err}");
+
+    let err = load_dir(
+        dir.path(),
+        "[[backends]]\nname = \"a\"\ntransport = \"streamable_http\"\ncommand = \"x\"\n",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("key `backends[0].command`: `command` is for `stdio` backends"),
+        "{err}"
+    );
+    assert!(err.contains("key `backends[0].url`: missing"), "{err}");
+
+    let err = load_dir(
+        dir.path(),
+        "[[backends]]\nname = \"a\"\ntransport = \"streamable_http\"\nurl = \"ftp://x\"\n",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("ocimcpd.toml:4:7: key `backends[0].url`"),
+        "{err}"
+    );
+
+    let err = load_dir(
+        dir.path(),
+        "[[backends]]\nname = \"a\"\ntransport = \"in_process\"\n",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("in_process is reserved"), "{err}");
+}
+
+#[test]
+fn venv_alone_is_enough_for_stdio() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = load_dir(dir.path(), "[[backends]]\nname = \"py\"\nvenv = \"venvs/py\"\nargs = [\"-m\", \"srv\"]\ncwd = \"proj\"\n").unwrap();
+    let Transport::Stdio(stdio) = &settings.backends[0].transport else {
+        panic!()
+    };
+    assert_eq!(stdio.command, None);
+    assert_eq!(
+        stdio.venv.as_deref(),
+        Some(dir.path().join("venvs/py").as_path())
+    );
+    assert_eq!(
+        stdio.cwd.as_deref(),
+        Some(dir.path().join("proj").as_path())
+    );
+}
+
+#[test]
+fn gateway_section_is_validated() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = load_dir(dir.path(), "[gateway]\nlisten = \"0.0.0.0:9000\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("key `gateway.allowed_hosts`"), "{err}");
+    assert!(err.contains("not a loopback address"), "{err}");
+
+    let settings = load_dir(
+        dir.path(),
+        "[gateway]\nlisten = \"0.0.0.0:9000\"\nallowed_hosts = [\"gw.example.com\"]\n",
+    )
+    .unwrap();
+    assert_eq!(settings.gateway.allowed_hosts, ["gw.example.com"]);
+
+    let err = load_dir(
+        dir.path(),
+        "[gateway]\nlisten = \"nowhere\"\npath = \"/healthz\"\n",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("ocimcpd.toml:2:10: key `gateway.listen`"),
+        "{err}"
+    );
+    assert!(err.contains("key `gateway.path`"), "{err}");
+
+    let err = load_dir(
+        dir.path(),
+        "[gateway]\nlisten = \"127.0.0.1:1\"\nport = 3\n",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("ocimcpd.toml:3:1: key `gateway.port`: unknown field `port`"),
+        "{err}"
+    );
+
+    let err = load_dir(dir.path(), "[daemon]\nlog_level = \"=[\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("key `daemon.log_level`"), "{err}");
+}
+
+#[test]
+fn seed_json_fragments_map_to_specs() {
+    let dir = tempfile::tempdir().unwrap();
+    let backends = dir.path().join("backends.d");
+    fs::create_dir(&backends).unwrap();
+    write(
+        &backends,
+        "seed.json",
+        r#"[
+  {"name": "oci-compute", "command": "python", "args": ["-m", "srv"], "pythonpath": ["src"],
+   "env": {"ALLOW_MUTATIONS": "false"}, "oci_profile": "DEV", "namespace_tools": false,
+   "request_timeout": 12.5, "health_check_interval": 30},
+  {"name": "remote", "transport": "streamable_http", "url": "https://mcp.example.com/mcp",
+   "auth_method": "bearer_token", "bearer_token": "s3cret"}
+]"#,
+    );
+    let settings = load_dir(dir.path(), "").unwrap();
+    let [compute, remote] = &settings.backends[..] else {
+        panic!("{:?}", settings.backends)
+    };
+    assert_eq!(compute.namespace, "");
+    assert_eq!(
+        compute.timeouts.call,
+        std::time::Duration::from_millis(12500)
+    );
+    let Transport::Stdio(stdio) = &compute.transport else {
+        panic!()
+    };
+    assert_eq!(stdio.env["OCI_PROFILE"], "DEV");
+    assert_eq!(stdio.env["ALLOW_MUTATIONS"], "false");
+    assert_eq!(stdio.pythonpath, ["src"]);
+    let Transport::StreamableHttp(http) = &remote.transport else {
+        panic!()
+    };
+    assert_eq!(http.headers["Authorization"], "Bearer s3cret");
+    assert!(
+        settings
+            .warnings
+            .iter()
+            .any(|w| w.key.as_deref() == Some("[0].health_check_interval"))
+    );
+}
+
+#[test]
+fn seed_json_unknown_key_has_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let backends = dir.path().join("backends.d");
+    fs::create_dir(&backends).unwrap();
+    write(
+        &backends,
+        "one.json",
+        "{\n  \"name\": \"x\",\n  \"command\": \"y\",\n  \"colour\": \"red\"\n}\n",
+    );
+    let err = load_dir(dir.path(), "").unwrap_err().to_string();
+    assert!(
+        err.contains("one.json:4:3: key `colour`: unknown field `colour`"),
+        "{err}"
+    );
+
+    write(
+        &backends,
+        "one.json",
+        "{\n  \"name\": \"x\",\n  \"enabled\": \"yes\"\n}\n",
+    );
+    let err = load_dir(dir.path(), "").unwrap_err().to_string();
+    assert!(
+        err.contains("one.json:3:3: key `enabled`: invalid type"),
+        "{err}"
+    );
+
+    write(&backends, "one.json", "{\n  \"name\": \"x\",\n");
+    let err = load_dir(dir.path(), "").unwrap_err().to_string();
+    assert!(err.contains("one.json:3:"), "{err}");
+}
+
+#[test]
+fn file_stem_must_be_a_valid_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let backends = dir.path().join("backends.d");
+    fs::create_dir(&backends).unwrap();
+    write(&backends, "bad name.toml", "command = \"x\"\n");
+    let err = load_dir(dir.path(), "").unwrap_err().to_string();
+    assert!(err.contains("bad name.toml:1:1: key `name`"), "{err}");
+    assert!(err.contains("set `name` in the file"), "{err}");
+}
+
+#[test]
+fn tool_filters() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = load_dir(dir.path(), "[[backends]]\nname = \"a\"\ncommand = \"a\"\n[backends.tools]\nallow = [\"list_*\", \"get_*\"]\ndeny = [\"*_secret\"]\n").unwrap();
+    let filter = &settings.backends[0].tools;
+    assert!(filter.admits("list_things"));
+    assert!(!filter.admits("list_secret"));
+    assert!(!filter.admits("delete_things"));
+}

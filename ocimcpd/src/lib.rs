@@ -1,0 +1,2 @@
+//! ocimcpd: the MCP gateway daemon.
+pub mod config;
