@@ -1,1 +1,134 @@
-fn main() {}
+//! `ocimcpd`: parse flags, load the config, bind, run until SIGTERM/SIGINT.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Parser;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio_util::sync::CancellationToken;
+
+use ocimcpd::config::{self, ConfigPath, ConfigSource, Settings};
+
+/// MCP gateway daemon for Oracle Cloud: supervises MCP servers and serves them behind one
+/// endpoint.
+#[derive(Debug, Parser)]
+#[command(name = "ocimcpd", version, about)]
+struct Args {
+    /// Config file [default: $OCIMCPD_CONFIG, else /etc/ocimcpd/ocimcpd.toml; with no file
+    /// there, the embedded default]
+    #[arg(long, value_name = "PATH")]
+    config: Option<PathBuf>,
+
+    /// Validate the configuration (config file and backends.d/) and exit: 0 valid, 1 not.
+    #[arg(long, conflicts_with = "print_default_config")]
+    check_config: bool,
+
+    /// Print the embedded default configuration and exit.
+    #[arg(long)]
+    print_default_config: bool,
+}
+
+fn main() -> ExitCode {
+    ocimcpd::install_crypto_provider();
+    let args = Args::parse();
+    if args.print_default_config {
+        print!("{}", config::DEFAULT_CONFIG);
+        return ExitCode::SUCCESS;
+    }
+    let settings = match config::load(&ConfigPath::resolve(args.config)) {
+        Ok(settings) => settings,
+        Err(error) => {
+            eprintln!("ocimcpd: invalid configuration:\n{error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if args.check_config {
+        return check_config(&settings);
+    }
+    ocimcpd::logging::init(&settings.daemon);
+    match serve(settings) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!("{error:#}");
+            eprintln!("ocimcpd: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn check_config(settings: &Settings) -> ExitCode {
+    for warning in &settings.warnings {
+        eprintln!("warning: {warning}");
+    }
+    let enabled = settings.backends.iter().filter(|b| b.enabled).count();
+    println!(
+        "configuration OK ({}): {} backend(s), {} enabled; MCP endpoint http://{}{}",
+        settings.source,
+        settings.backends.len(),
+        enabled,
+        settings.gateway.listen,
+        settings.gateway.path
+    );
+    ExitCode::SUCCESS
+}
+
+fn serve(settings: Settings) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async move {
+        for warning in &settings.warnings {
+            tracing::warn!("config: {warning}");
+        }
+        if let ConfigSource::Embedded { would_be } = &settings.source {
+            tracing::info!("no config file at {}; running the embedded default", would_be.display());
+        }
+        let addr = settings.gateway.listen;
+        let http = tokio::net::TcpListener::bind(addr).await.with_context(|| {
+            format!("cannot listen on {addr}: is another ocimcpd (or other program) using it? Change [gateway] listen")
+        })?;
+        tracing::info!(
+            "ocimcpd {} serving MCP on http://{}{} ({} backend(s) configured, from {})",
+            env!("CARGO_PKG_VERSION"),
+            http.local_addr().unwrap_or(addr),
+            settings.gateway.path,
+            settings.backends.len(),
+            settings.source
+        );
+        let shutdown = CancellationToken::new();
+        watch_signals(shutdown.clone())?;
+        ocimcpd::run(settings, ocimcpd::Listeners { http }, shutdown).await;
+        tracing::info!("ocimcpd stopped");
+        Ok(())
+    })
+}
+
+/// SIGTERM or SIGINT starts a graceful shutdown; a second one exits at once (children die
+/// with the daemon through their death signal). SIGHUP is logged: live reload is not in
+/// this version, and the default action would kill the daemon.
+fn watch_signals(shutdown: CancellationToken) -> anyhow::Result<()> {
+    let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+    let mut int = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
+    let mut hup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
+    tokio::spawn(async move {
+        loop {
+            let name = tokio::select! {
+                _ = term.recv() => "SIGTERM",
+                _ = int.recv() => "SIGINT",
+                _ = hup.recv() => {
+                    tracing::warn!("SIGHUP received: this version cannot reload its configuration; restart ocimcpd to apply changes");
+                    continue;
+                }
+            };
+            if shutdown.is_cancelled() {
+                tracing::warn!("{name} again: exiting without waiting for backends");
+                std::process::exit(1);
+            }
+            tracing::info!("{name} received: shutting down");
+            shutdown.cancel();
+        }
+    });
+    Ok(())
+}

@@ -1,1 +1,427 @@
-//! placeholder
+//! End-to-end test harness: runs the real `ocimcpd` binary with a config written by the
+//! test, talks to it with real MCP clients (rmcp, and the Python SDK from the bootstrap
+//! venvs), and inspects real processes through /proc.
+//!
+//! Python venvs come from `tests/bootstrap.sh` (run by `tests/run-all.sh`); a missing venv
+//! fails the test with a message saying so.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, Once};
+use std::time::{Duration, Instant};
+
+use rmcp::model::{
+    CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, Implementation,
+    ProtocolVersion,
+};
+use rmcp::service::{
+    ClientLifecycleMode, RoleClient, RunningService, serve_client, serve_client_with_lifecycle,
+};
+use rmcp::transport::StreamableHttpClientTransport;
+use serde_json::Value;
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
+}
+
+/// `tests/fixtures/...`
+pub fn fixture(path: &str) -> PathBuf {
+    root().join("tests/fixtures").join(path)
+}
+
+/// A venv built by `tests/bootstrap.sh` (`mcp` or `fastmcp`).
+pub fn venv(name: &str) -> PathBuf {
+    let cache =
+        std::env::var_os("OCIMCP_TEST_CACHE").map_or_else(|| root().join(".cache"), PathBuf::from);
+    let venv = cache.join("venvs").join(name);
+    assert!(
+        venv.join("bin/python").exists(),
+        "venv {} is missing: run tests/bootstrap.sh (tests/run-all.sh does it)",
+        venv.display()
+    );
+    venv
+}
+
+/// A binary of this workspace, built next to the test executable.
+pub fn binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    // target/<profile>/deps/<test> → target/<profile>/<name>
+    let dir = exe.parent().and_then(Path::parent).expect("target dir");
+    let path = dir.join(name);
+    assert!(
+        path.exists(),
+        "{} not built: run the tests through cargo (it builds the workspace binaries)",
+        path.display()
+    );
+    path
+}
+
+/// Installs ring as the rustls provider, as the daemon does (reqwest needs one).
+pub fn init() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
+/// A running `ocimcpd`. Killed (SIGKILL) on drop if still running; its log is printed if
+/// the test is failing.
+pub struct Daemon {
+    child: Child,
+    addr: String,
+    path: String,
+    log: Arc<Mutex<Vec<String>>>,
+    pub dir: tempfile::TempDir,
+}
+
+impl Daemon {
+    /// Writes `config` (with `{dir}` replaced by the temp dir) and starts the daemon on it.
+    /// The config should listen on `127.0.0.1:0`; the bound address is read from the log.
+    pub fn start(config: &str) -> Daemon {
+        Self::start_with(config, &[], &[])
+    }
+
+    /// Like [`Daemon::start`], with backend files to place in `{dir}/backends.d` and extra
+    /// environment for the daemon.
+    pub fn start_with(
+        config: &str,
+        backend_files: &[(&str, &str)],
+        env: &[(&str, &str)],
+    ) -> Daemon {
+        init();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let dir_str = dir.path().display().to_string();
+        std::fs::write(
+            dir.path().join("ocimcpd.toml"),
+            config.replace("{dir}", &dir_str),
+        )
+        .expect("write config");
+        std::fs::create_dir_all(dir.path().join("backends.d")).expect("backends.d");
+        for (name, text) in backend_files {
+            std::fs::write(
+                dir.path().join("backends.d").join(name),
+                text.replace("{dir}", &dir_str),
+            )
+            .expect("write backend file");
+        }
+        let mut command = Command::new(binary("ocimcpd"));
+        command
+            .arg("--config")
+            .arg(dir.path().join("ocimcpd.toml"))
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let mut child = command.spawn().expect("spawn ocimcpd");
+        let stderr = child.stderr.take().expect("piped stderr");
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let (found_tx, found_rx) = mpsc::channel();
+        let thread_log = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                if let Some(rest) = line.split("serving MCP on http://").nth(1) {
+                    let url = rest
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or_default()
+                        .to_owned();
+                    let _ = found_tx.send(url);
+                }
+                thread_log.lock().unwrap_or_else(|e| e.into_inner()).push(line);
+            }
+        });
+        let url = match found_rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(url) => url,
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "ocimcpd did not start serving; log:\n{}",
+                    log.lock().unwrap_or_else(|e| e.into_inner()).join("\n")
+                );
+            }
+        };
+        let (addr, path) = url
+            .split_once('/')
+            .map(|(a, p)| (a.to_owned(), format!("/{p}")))
+            .expect("address/path");
+        Daemon {
+            child,
+            addr,
+            path,
+            log,
+            dir,
+        }
+    }
+
+    /// The MCP endpoint URL.
+    pub fn url(&self) -> String {
+        format!("http://{}{}", self.addr, self.path)
+    }
+
+    /// `http://host:port` + `path`.
+    pub fn http_url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub fn pid(&self) -> i32 {
+        self.child.id() as i32
+    }
+
+    /// Everything the daemon logged so far.
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap_or_else(|e| e.into_inner()).join("\n")
+    }
+
+    /// Polls `/readyz` until it answers 200.
+    pub async fn wait_ready(&self, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        let client = reqwest::Client::new();
+        loop {
+            if let Ok(response) = client.get(self.http_url("/readyz")).send().await
+                && response.status() == 200
+            {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "daemon not ready within {limit:?}; log:\n{}",
+                self.log()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub fn signal(&self, signal: nix::sys::signal::Signal) {
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(self.pid()), signal)
+            .expect("signal daemon");
+    }
+
+    /// Waits for the daemon to exit; `None` if it is still running after `limit`.
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!(
+                "---- ocimcpd log ----\n{}\n---- end of log ----",
+                self.log()
+            );
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An rmcp client speaking a given protocol version.
+#[derive(Debug, Clone)]
+pub struct TestClient {
+    info: ClientConfig,
+}
+
+impl rmcp::ClientHandler for TestClient {
+    fn get_info(&self) -> ClientConfig {
+        self.info.clone()
+    }
+}
+
+pub type Client = RunningService<RoleClient, TestClient>;
+
+/// Connects with the `initialize` handshake, asking for `version`.
+pub async fn connect(url: &str, version: ProtocolVersion) -> Client {
+    init();
+    let info = ClientConfig::new(
+        ClientCapabilities::default(),
+        Implementation::new("ocimcp-tests", "1"),
+    )
+    .with_protocol_version(version);
+    serve_client(
+        TestClient { info },
+        StreamableHttpClientTransport::from_uri(url),
+    )
+    .await
+    .expect("connect to the gateway")
+}
+
+/// Connects the 2026-07-28 way: `server/discover`, no session.
+pub async fn connect_discover(url: &str) -> Client {
+    init();
+    let info = ClientConfig::new(
+        ClientCapabilities::default(),
+        Implementation::new("ocimcp-tests", "1"),
+    );
+    let lifecycle = ClientLifecycleMode::Discover {
+        preferred_versions: vec![ProtocolVersion::V_2026_07_28],
+    };
+    serve_client_with_lifecycle(
+        TestClient { info },
+        StreamableHttpClientTransport::from_uri(url),
+        lifecycle,
+    )
+    .await
+    .expect("discover the gateway")
+}
+
+/// Calls a tool; `Err` carries the JSON-RPC error message.
+pub async fn call(client: &Client, name: &str, arguments: Value) -> Result<CallToolResult, String> {
+    let mut params = CallToolRequestParams::new(name.to_owned());
+    if let Value::Object(map) = arguments {
+        params = params.with_arguments(map);
+    }
+    client
+        .peer()
+        .call_tool(params)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// The first text block of a result.
+pub fn text(result: &CallToolResult) -> String {
+    result
+        .content
+        .iter()
+        .find_map(|c| c.as_text().map(|t| t.text.clone()))
+        .unwrap_or_default()
+}
+
+/// `gateway_health`, parsed.
+pub async fn health(client: &Client) -> Value {
+    let result = call(client, "gateway_health", Value::Object(Default::default()))
+        .await
+        .expect("gateway_health");
+    serde_json::from_str(&text(&result)).expect("gateway_health returns JSON")
+}
+
+/// One backend's entry in `gateway_health`.
+pub fn backend<'a>(health: &'a Value, name: &str) -> &'a Value {
+    health["backends"]
+        .as_array()
+        .and_then(|b| b.iter().find(|b| b["name"] == name))
+        .unwrap_or_else(|| panic!("no backend {name} in {health}"))
+}
+
+/// Runs the Python SDK client (`fixtures/python/mcp_client.py`) against `url`; `mode` is
+/// `auto` (2026-07-28 discover) or `legacy` (initialize). Returns its JSON report.
+pub fn python_client(url: &str, mode: &str, calls: &Value) -> Value {
+    let output = Command::new(venv("mcp").join("bin/python"))
+        .arg(fixture("python/mcp_client.py"))
+        .args([url, mode, &calls.to_string()])
+        .output()
+        .expect("run the Python MCP client");
+    assert!(
+        output.status.success(),
+        "Python client ({mode}) failed: {}\nstderr:\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    serde_json::from_str(stdout.trim())
+        .unwrap_or_else(|e| panic!("Python client printed no JSON ({e}): {stdout}"))
+}
+
+/// A remote Streamable HTTP MCP server (Python) requiring `Authorization: Bearer <token>`.
+pub struct RemoteServer {
+    child: Child,
+    pub url: String,
+}
+
+impl RemoteServer {
+    pub fn start(token: &str) -> RemoteServer {
+        let mut child = Command::new(venv("mcp").join("bin/python"))
+            .arg(fixture("python/remote_server.py"))
+            .arg(token)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start the remote MCP server");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read the remote server's port");
+        let port: u16 = line
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("remote server printed no port: {line:?}"));
+        RemoteServer {
+            child,
+            url: format!("http://127.0.0.1:{port}/mcp"),
+        }
+    }
+}
+
+impl Drop for RemoteServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// True if `pid` exists and is not a zombie.
+pub fn alive(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => {
+            stat.rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().next())
+                != Some("Z")
+        }
+        Err(_) => false,
+    }
+}
+
+/// Live (non-zombie) processes whose process group is `pgid`.
+pub fn group_members(pgid: i32) -> Vec<i32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|&pid| {
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+                return false;
+            };
+            // Fields after the command: state ppid pgrp ...
+            let Some((_, rest)) = stat.rsplit_once(')') else {
+                return false;
+            };
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            fields.first() != Some(&"Z")
+                && fields.get(2).and_then(|g| g.parse::<i32>().ok()) == Some(pgid)
+        })
+        .collect()
+}
+
+/// Waits until `condition` holds, polling; panics with `what` after `limit`.
+pub async fn eventually<F: FnMut() -> bool>(limit: Duration, what: &str, mut condition: F) {
+    let deadline = Instant::now() + limit;
+    while !condition() {
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {limit:?} waiting for: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

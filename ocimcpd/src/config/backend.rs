@@ -27,8 +27,10 @@ pub struct BackendSpec {
     pub restart: RestartSettings,
     pub timeouts: Timeouts,
     pub tools: ToolFilter,
-    /// Where the spec was written, for messages.
+    /// Where the spec was written (its `name` key when it has one), for messages.
     pub origin: Location,
+    /// Where `namespace` was written; `origin` when it was not.
+    pub namespace_origin: Location,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -178,6 +180,14 @@ pub const RESERVED_NAMESPACE: &str = "gateway";
 pub fn default_namespace(name: &str) -> String {
     name.replace('.', "_")
 }
+
+/// Headers the Streamable HTTP transport manages; a backend's `headers` may not set them.
+const RESERVED_HEADERS: [&str; 4] = [
+    "accept",
+    "mcp-session-id",
+    "mcp-protocol-version",
+    "last-event-id",
+];
 
 /// A value and where it was written.
 #[derive(Debug, Clone)]
@@ -354,6 +364,11 @@ impl Draft {
             deny: self.globs(self.tools_deny.as_ref(), "tools.deny", &mut issues),
         };
 
+        // Messages about the backend as a whole point at its name when it has one.
+        let origin = self
+            .name
+            .as_ref()
+            .map_or_else(|| self.origin.clone(), |n| n.at.clone());
         match transport {
             Some(transport) if issues.is_empty() => Ok(BackendSpec {
                 name,
@@ -365,11 +380,11 @@ impl Draft {
                 restart,
                 timeouts,
                 tools,
-                // Messages about the backend as a whole point at its name when it has one.
-                origin: self
-                    .name
+                namespace_origin: self
+                    .namespace
                     .as_ref()
-                    .map_or_else(|| self.origin.clone(), |n| n.at.clone()),
+                    .map_or_else(|| origin.clone(), |n| n.at.clone()),
+                origin,
             }),
             _ => Err(issues),
         }
@@ -485,6 +500,17 @@ impl Draft {
                         &h.at,
                         "headers",
                         format!("`{name}` is not a valid HTTP header name"),
+                    ));
+                } else if RESERVED_HEADERS
+                    .iter()
+                    .any(|r| r.eq_ignore_ascii_case(name))
+                {
+                    issues.push(self.issue(
+                        &h.at,
+                        "headers",
+                        format!(
+                            "`{name}` is set by the MCP transport itself and cannot be configured"
+                        ),
                     ));
                 }
                 if http::HeaderValue::from_str(value).is_err() {

@@ -169,14 +169,16 @@ pub fn parse(
                 }
             }
         }
-        Ok(None) if dir_explicit => warnings.push(ConfigIssue::new(
-            Location::file(&file),
-            Some("discovery.backends_dir"),
-            format!(
-                "{} does not exist; no backend files are read",
-                backends_dir.display()
-            ),
-        )),
+        Ok(None) if dir_explicit && matches!(source, ConfigSource::File(_)) => {
+            warnings.push(ConfigIssue::new(
+                Location::file(&file),
+                Some("discovery.backends_dir"),
+                format!(
+                    "{} does not exist; no backend files are read",
+                    backends_dir.display()
+                ),
+            ))
+        }
         Ok(None) => {}
         Err(e) => issues.extend(e.issues),
     }
@@ -271,11 +273,11 @@ fn check_unique(backends: &[BackendSpec]) -> Vec<ConfigIssue> {
         }
         if let Some(first) = namespaces.insert(&spec.namespace, spec) {
             issues.push(ConfigIssue::new(
-                spec.origin.clone(),
+                spec.namespace_origin.clone(),
                 Some("namespace"),
                 format!(
                     "backend `{}` uses namespace `{}`, already used by backend `{}` ({}); their tool names would collide: give one a different `namespace`",
-                    spec.name, spec.namespace, first.name, first.origin
+                    spec.name, spec.namespace, first.name, first.namespace_origin
                 ),
             ));
         }

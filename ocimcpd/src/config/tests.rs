@@ -148,7 +148,11 @@ fn duplicate_namespaces_collide() {
     .unwrap_err()
     .to_string();
     assert!(
-        err.contains("ocimcpd.toml:6:8: key `namespace`: backend `b` uses namespace `x`"),
+        err.contains("ocimcpd.toml:8:13: key `namespace`: backend `b` uses namespace `x`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("backend `a` (") && err.contains("ocimcpd.toml:4:13)"),
         "{err}"
     );
 }

@@ -1,0 +1,219 @@
+//! Establishing one backend session: spawn the child or open the HTTP transport, run
+//! `initialize`, and take the first listing, all within `timeouts.connect`.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use rmcp::service::{Peer, RoleClient, RunningService, serve_client};
+use rmcp::transport::StreamableHttpClientTransport;
+use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use super::client::{BackendClient, BackendEvent};
+use crate::config::{HttpSpec, StdioSpec, Transport};
+use crate::registry::{BackendEntry, Listing};
+use crate::supervisor::{self, ChildProcess, describe_exit};
+
+/// How many stderr lines go into an error message.
+const STDERR_TAIL: usize = 5;
+
+/// A connected, listed backend.
+pub(super) struct Session {
+    pub running: RunningService<RoleClient, BackendClient>,
+    pub child: Option<ChildProcess>,
+    pub events: mpsc::Receiver<BackendEvent>,
+    pub listing: Listing,
+}
+
+/// Why a start attempt failed, in words for `gateway_health`.
+#[derive(Debug)]
+pub(super) struct StartFailure {
+    pub error: String,
+    /// How the process ended, when it did.
+    pub exit: Option<String>,
+}
+
+pub(super) async fn connect(entry: &BackendEntry) -> Result<Session, StartFailure> {
+    let spec = entry.spec();
+    let deadline = Instant::now() + spec.timeouts.connect;
+    let (events_tx, events) = mpsc::channel(4);
+    let handler = BackendClient::new(&spec.name, events_tx);
+    match &spec.transport {
+        Transport::Stdio(stdio) => connect_stdio(entry, stdio, handler, events, deadline).await,
+        Transport::StreamableHttp(http) => {
+            connect_http(entry, http, handler, events, deadline).await
+        }
+    }
+}
+
+async fn connect_stdio(
+    entry: &BackendEntry,
+    stdio: &StdioSpec,
+    handler: BackendClient,
+    events: mpsc::Receiver<BackendEvent>,
+    deadline: Instant,
+) -> Result<Session, StartFailure> {
+    let timeout = entry.spec().timeouts.connect;
+    let plan = supervisor::plan(stdio, |key| std::env::var_os(key)).map_err(|e| StartFailure {
+        error: e.to_string(),
+        exit: None,
+    })?;
+    let spawned = supervisor::spawn(&plan, entry.stderr().clone()).map_err(|e| StartFailure {
+        error: format!("cannot start {}: {e}", plan.program.display()),
+        exit: None,
+    })?;
+    let mut child = spawned.process;
+    entry.spawned(child.pid());
+    tracing::info!(backend = %entry.name(), pid = child.pid(), program = %plan.program.display(), "backend process started");
+
+    let started = tokio::time::timeout_at(
+        deadline,
+        serve_client(handler, (spawned.stdout, spawned.stdin)),
+    )
+    .await;
+    let running = match started {
+        Ok(Ok(running)) => running,
+        Ok(Err(e)) => {
+            // Usually the process died; its status and stderr say why.
+            let exit = child
+                .exited_within(Duration::from_secs(1))
+                .await
+                .map(describe_exit);
+            let during = match &exit {
+                Some(exit) => format!("exited during initialize ({exit})"),
+                None => format!("initialize failed: {e}"),
+            };
+            return Err(failed(entry, &mut child, during, exit).await);
+        }
+        Err(_) => {
+            let error = format!("did not answer initialize within {timeout:?} (timeouts.connect)");
+            return Err(failed(entry, &mut child, error, None).await);
+        }
+    };
+    match tokio::time::timeout_at(deadline, list_everything(running.peer())).await {
+        Ok(Ok(listing)) => Ok(Session {
+            running,
+            child: Some(child),
+            events,
+            listing,
+        }),
+        Ok(Err(e)) => Err(failed(
+            entry,
+            &mut child,
+            format!("first listing failed: {e}"),
+            None,
+        )
+        .await),
+        Err(_) => {
+            let error = format!(
+                "did not answer tools/list within {timeout:?} of starting (timeouts.connect)"
+            );
+            Err(failed(entry, &mut child, error, None).await)
+        }
+    }
+}
+
+/// Stops a child that failed to start and builds the failure, with its stderr tail.
+async fn failed(
+    entry: &BackendEntry,
+    child: &mut ChildProcess,
+    error: String,
+    exit: Option<String>,
+) -> StartFailure {
+    let exit = match exit {
+        Some(exit) => {
+            child.kill_group();
+            Some(exit)
+        }
+        None => Some(describe_exit(child.stop(entry.spec().timeouts.stop).await)),
+    };
+    StartFailure {
+        error: with_stderr_tail(entry, error),
+        exit,
+    }
+}
+
+/// Appends the last stderr lines, where the real reason usually is.
+pub(super) fn with_stderr_tail(entry: &BackendEntry, error: String) -> String {
+    let tail = entry.stderr().tail(STDERR_TAIL);
+    if tail.is_empty() {
+        error
+    } else {
+        format!("{error}; stderr: {}", tail.join(" | "))
+    }
+}
+
+async fn connect_http(
+    entry: &BackendEntry,
+    http: &HttpSpec,
+    handler: BackendClient,
+    events: mpsc::Receiver<BackendEvent>,
+    deadline: Instant,
+) -> Result<Session, StartFailure> {
+    let timeout = entry.spec().timeouts.connect;
+    let headers: HashMap<http::HeaderName, http::HeaderValue> = http
+        .headers
+        .iter()
+        // Validated with the config; a bad pair cannot get here.
+        .filter_map(|(k, v)| {
+            Some((
+                http::HeaderName::from_bytes(k.as_bytes()).ok()?,
+                http::HeaderValue::from_str(v).ok()?,
+            ))
+        })
+        .collect();
+    let config = StreamableHttpClientTransportConfig::with_uri(http.url.as_str())
+        .custom_headers(headers)
+        .reinit_on_expired_session(true);
+    let transport = StreamableHttpClientTransport::from_config(config);
+    let failure = |error: String| StartFailure { error, exit: None };
+    let running = match tokio::time::timeout_at(deadline, serve_client(handler, transport)).await {
+        Ok(Ok(running)) => running,
+        Ok(Err(e)) => return Err(failure(format!("initialize with {} failed: {e}", http.url))),
+        Err(_) => {
+            return Err(failure(format!(
+                "{} did not answer initialize within {timeout:?} (timeouts.connect)",
+                http.url
+            )));
+        }
+    };
+    match tokio::time::timeout_at(deadline, list_everything(running.peer())).await {
+        Ok(Ok(listing)) => Ok(Session {
+            running,
+            child: None,
+            events,
+            listing,
+        }),
+        Ok(Err(e)) => Err(failure(format!(
+            "first listing from {} failed: {e}",
+            http.url
+        ))),
+        Err(_) => Err(failure(format!(
+            "{} did not answer tools/list within {timeout:?} (timeouts.connect)",
+            http.url
+        ))),
+    }
+}
+
+/// Lists tools, prompts, resources and templates, each only if the backend declared it.
+pub(super) async fn list_everything(
+    peer: &Peer<RoleClient>,
+) -> Result<Listing, rmcp::service::ServiceError> {
+    let capabilities = peer
+        .peer_info()
+        .map(|info| info.capabilities.clone())
+        .unwrap_or_default();
+    let mut listing = Listing::default();
+    if capabilities.tools.is_some() {
+        listing.tools = peer.list_all_tools().await?;
+    }
+    if capabilities.prompts.is_some() {
+        listing.prompts = peer.list_all_prompts().await?;
+    }
+    if capabilities.resources.is_some() {
+        listing.resources = peer.list_all_resources().await?;
+        listing.templates = peer.list_all_resource_templates().await?;
+    }
+    Ok(listing)
+}

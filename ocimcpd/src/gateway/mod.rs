@@ -1,0 +1,60 @@
+//! The MCP front: owns the rmcp server handler (routing by the registry's catalog), the
+//! gateway's own tools, list-changed fan-out to clients, and the HTTP listener with its
+//! health endpoints. It reads the registry and never writes it.
+//!
+//! Protocol eras and their trade-offs are described in `README.md` beside this file.
+
+mod errors;
+mod handler;
+mod http;
+mod notify;
+mod tools;
+
+use std::sync::Arc;
+
+use rmcp::model::Tool;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::config::GatewaySettings;
+use crate::registry::Registry;
+
+/// Tool names the gateway serves itself; backends may not expose these.
+pub const GATEWAY_TOOLS: [&str; 2] = [tools::HEALTH, tools::LIST_BACKENDS];
+
+/// State shared by every client session.
+pub struct Gateway {
+    registry: Arc<Registry>,
+    settings: GatewaySettings,
+    sessions: Arc<notify::Sessions>,
+    /// The gateway tools' definitions, built once.
+    tools: Vec<Tool>,
+}
+
+impl Gateway {
+    pub fn new(registry: Arc<Registry>, settings: GatewaySettings) -> Arc<Self> {
+        Arc::new(Self {
+            registry,
+            settings,
+            sessions: Arc::default(),
+            tools: tools::definitions(),
+        })
+    }
+
+    /// Serves MCP over HTTP on `listener` and pushes catalog changes to clients, until
+    /// `shutdown`. Both tasks are tracked on `tracker`.
+    pub fn spawn(
+        self: &Arc<Self>,
+        listener: TcpListener,
+        tracker: &TaskTracker,
+        shutdown: &CancellationToken,
+    ) {
+        tracker.spawn(notify::fan_out(
+            self.registry.clone(),
+            self.sessions.clone(),
+            shutdown.child_token(),
+        ));
+        tracker.spawn(http::serve(listener, self.clone(), shutdown.child_token()));
+    }
+}

@@ -1,0 +1,161 @@
+//! One backend as the rest of the daemon sees it: its spec, its status, the live MCP
+//! connection (when ready) and its last listing. The lifecycle task in `backends/` is the
+//! only writer; the gateway reads.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::SystemTime;
+
+use arc_swap::ArcSwapOption;
+use rmcp::model::{Prompt, Resource, ResourceTemplate, Tool};
+use rmcp::service::{Peer, RoleClient};
+
+use super::state::{BackendState, BackendStatus};
+use crate::config::BackendSpec;
+use crate::supervisor::{RING_LINES, StderrLog};
+
+/// A live MCP session with a backend; cheap to clone, requests are multiplexed.
+#[derive(Debug, Clone)]
+pub struct Connection {
+    pub peer: Peer<RoleClient>,
+}
+
+/// What a backend offers, as it listed it (its own names).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Listing {
+    pub tools: Vec<Tool>,
+    pub prompts: Vec<Prompt>,
+    pub resources: Vec<Resource>,
+    pub templates: Vec<ResourceTemplate>,
+}
+
+#[derive(Debug)]
+pub struct BackendEntry {
+    spec: Arc<BackendSpec>,
+    status: Mutex<BackendStatus>,
+    connection: ArcSwapOption<Connection>,
+    listing: ArcSwapOption<Listing>,
+    stderr: Arc<StderrLog>,
+}
+
+impl BackendEntry {
+    pub fn new(spec: BackendSpec) -> Self {
+        let state = if spec.enabled {
+            BackendState::Starting
+        } else {
+            BackendState::Disabled
+        };
+        let stderr = Arc::new(StderrLog::new(&spec.name, RING_LINES));
+        Self {
+            spec: Arc::new(spec),
+            status: Mutex::new(BackendStatus::new(state)),
+            connection: ArcSwapOption::empty(),
+            listing: ArcSwapOption::empty(),
+            stderr,
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.spec.name
+    }
+
+    pub fn spec(&self) -> &Arc<BackendSpec> {
+        &self.spec
+    }
+
+    pub fn stderr(&self) -> &Arc<StderrLog> {
+        &self.stderr
+    }
+
+    /// The live connection, if the backend is ready. Lock-free.
+    pub fn connection(&self) -> Option<Arc<Connection>> {
+        self.connection.load_full()
+    }
+
+    pub fn listing(&self) -> Option<Arc<Listing>> {
+        self.listing.load_full()
+    }
+
+    /// A copy of the current status.
+    pub fn status(&self) -> BackendStatus {
+        self.lock().clone()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, BackendStatus> {
+        self.status.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn enter(status: &mut BackendStatus, state: BackendState) {
+        if status.state != state {
+            status.state = state;
+            status.since = SystemTime::now();
+        }
+        if state != BackendState::Restarting {
+            status.next_attempt = None;
+        }
+    }
+
+    // Transitions. Each is called by the backend's lifecycle task only.
+
+    pub(crate) fn starting(&self) {
+        let mut status = self.lock();
+        Self::enter(&mut status, BackendState::Starting);
+    }
+
+    pub(crate) fn spawned(&self, pid: u32) {
+        self.lock().pid = Some(pid);
+    }
+
+    /// Initialized and listed: calls go through from now on.
+    pub(crate) fn ready(
+        &self,
+        connection: Connection,
+        listing: Listing,
+        server: Option<String>,
+        protocol: String,
+    ) {
+        self.listing.store(Some(Arc::new(listing)));
+        self.connection.store(Some(Arc::new(connection)));
+        let mut status = self.lock();
+        Self::enter(&mut status, BackendState::Ready);
+        status.settled = true;
+        status.server = server;
+        status.protocol_version = Some(protocol);
+    }
+
+    /// A fresh listing after the backend said its lists changed.
+    pub(crate) fn relisted(&self, listing: Listing) {
+        self.listing.store(Some(Arc::new(listing)));
+    }
+
+    /// The connection is gone (exit, crash, failed start); calls fail at once from now on.
+    pub(crate) fn lost(&self, exit: Option<String>, error: String) {
+        self.connection.store(None);
+        let mut status = self.lock();
+        status.pid = None;
+        status.settled = true;
+        if exit.is_some() {
+            status.last_exit = exit;
+        }
+        status.last_error = Some(error);
+    }
+
+    pub(crate) fn restarting(&self, at: SystemTime) {
+        let mut status = self.lock();
+        Self::enter(&mut status, BackendState::Restarting);
+        status.next_attempt = Some(at);
+        status.restarts += 1;
+    }
+
+    /// Given up (restart policy) or stopped by the daemon: its names leave the catalog.
+    pub(crate) fn ended(&self, state: BackendState) {
+        self.connection.store(None);
+        self.listing.store(None);
+        let mut status = self.lock();
+        status.pid = None;
+        Self::enter(&mut status, state);
+    }
+
+    pub(crate) fn set_conflicts(&self, conflicts: Vec<String>) {
+        self.lock().conflicts = conflicts;
+    }
+}

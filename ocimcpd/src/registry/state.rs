@@ -1,0 +1,93 @@
+//! Backend states and what the daemon knows about each backend's history.
+//!
+//! ```text
+//!   disabled                      (not enabled in config; never started)
+//!   starting ──ok──▶ ready ──exit/crash──▶ restarting ──backoff──▶ starting
+//!      │                                      ▲
+//!      └──────────── failed to start ─────────┘
+//!   restarting ──restart policy says no──▶ failed
+//!   any ──daemon shutdown──▶ stopped
+//! ```
+
+use std::fmt;
+use std::time::SystemTime;
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BackendState {
+    /// Not enabled in its spec; never started.
+    Disabled,
+    /// Spawning or connecting, then `initialize` and the first listing.
+    Starting,
+    /// Initialized and listed; calls are forwarded.
+    Ready,
+    /// Exited or failed to start; a restart is scheduled after a backoff delay. Its tools
+    /// stay listed and calls to them fail at once.
+    Restarting,
+    /// Exited or failed and its restart policy says not to try again.
+    Failed,
+    /// Stopped by the daemon (shutdown).
+    Stopped,
+}
+
+impl BackendState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BackendState::Disabled => "disabled",
+            BackendState::Starting => "starting",
+            BackendState::Ready => "ready",
+            BackendState::Restarting => "restarting",
+            BackendState::Failed => "failed",
+            BackendState::Stopped => "stopped",
+        }
+    }
+}
+
+impl fmt::Display for BackendState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A backend's state and history, as shown by `gateway_health`.
+#[derive(Debug, Clone)]
+pub struct BackendStatus {
+    pub state: BackendState,
+    /// When the backend entered `state`.
+    pub since: SystemTime,
+    /// Times the backend has been restarted after an exit or a failed start.
+    pub restarts: u32,
+    /// How its last process ended, e.g. "killed by signal 9 (SIGKILL)".
+    pub last_exit: Option<String>,
+    pub last_error: Option<String>,
+    pub pid: Option<u32>,
+    /// When the next start attempt is due, while `restarting`.
+    pub next_attempt: Option<SystemTime>,
+    /// True once the backend has become ready or failed at least once (for `/readyz`).
+    pub settled: bool,
+    /// The backend's own name and version from `initialize`.
+    pub server: Option<String>,
+    pub protocol_version: Option<String>,
+    /// Names of this backend's that are not exposed because another backend has them.
+    pub conflicts: Vec<String>,
+}
+
+impl BackendStatus {
+    pub fn new(state: BackendState) -> Self {
+        Self {
+            state,
+            since: SystemTime::now(),
+            restarts: 0,
+            last_exit: None,
+            last_error: None,
+            pid: None,
+            next_attempt: None,
+            settled: state == BackendState::Disabled,
+            server: None,
+            protocol_version: None,
+            conflicts: Vec::new(),
+        }
+    }
+}

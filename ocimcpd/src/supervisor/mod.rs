@@ -1,0 +1,13 @@
+//! Child processes: owns turning a stdio spec into a process (venv, PYTHONPATH, cwd, clean
+//! environment), its process group and death signal, its stderr ring, stopping it, and the
+//! restart backoff. It knows nothing of MCP; `backends/` runs MCP over the pipes.
+
+mod backoff;
+mod launch;
+mod process;
+mod stderr;
+
+pub use backoff::Backoff;
+pub use launch::{INHERITED_ENV, LaunchError, LaunchPlan, plan};
+pub use process::{ChildProcess, Spawned, describe_exit, spawn};
+pub use stderr::{RING_LINES, StderrLog};

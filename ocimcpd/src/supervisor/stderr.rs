@@ -1,0 +1,120 @@
+//! A backend's stderr: read line by line (each line capped), kept in a bounded ring for
+//! `gateway_health` and error messages, and written to the daemon log.
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+
+/// Longest stderr line kept; the rest of a longer line is dropped and marked.
+pub const MAX_LINE_BYTES: usize = 4096;
+
+/// Lines kept per backend.
+pub const RING_LINES: usize = 500;
+
+/// The last lines a backend wrote to stderr.
+#[derive(Debug)]
+pub struct StderrLog {
+    backend: String,
+    lines: Mutex<VecDeque<String>>,
+    capacity: usize,
+}
+
+impl StderrLog {
+    pub fn new(backend: &str, capacity: usize) -> Self {
+        Self {
+            backend: backend.to_owned(),
+            lines: Mutex::new(VecDeque::with_capacity(capacity.min(64))),
+            capacity,
+        }
+    }
+
+    pub fn backend(&self) -> &str {
+        &self.backend
+    }
+
+    pub fn push(&self, line: String) {
+        let mut lines = self.lines.lock().unwrap_or_else(|e| e.into_inner());
+        if lines.len() == self.capacity {
+            lines.pop_front();
+        }
+        lines.push_back(line);
+    }
+
+    /// The last `n` lines, oldest first.
+    pub fn tail(&self, n: usize) -> Vec<String> {
+        let lines = self.lines.lock().unwrap_or_else(|e| e.into_inner());
+        lines
+            .iter()
+            .skip(lines.len().saturating_sub(n))
+            .cloned()
+            .collect()
+    }
+}
+
+/// Reads `stream` until EOF, one (capped) line at a time.
+pub async fn pump(stream: impl AsyncRead + Unpin, log: std::sync::Arc<StderrLog>) {
+    let mut reader = BufReader::with_capacity(8192, stream);
+    let mut line: Vec<u8> = Vec::new();
+    let mut truncated = false;
+    loop {
+        let buf = match reader.fill_buf().await {
+            Ok(buf) => buf,
+            Err(e) => {
+                tracing::debug!(error = %e, "reading backend stderr failed");
+                break;
+            }
+        };
+        if buf.is_empty() {
+            break;
+        }
+        let (chunk, consumed, complete) = match buf.iter().position(|&b| b == b'\n') {
+            Some(i) => (&buf[..i], i + 1, true),
+            None => (buf, buf.len(), false),
+        };
+        let room = MAX_LINE_BYTES.saturating_sub(line.len());
+        line.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        truncated |= chunk.len() > room;
+        reader.consume(consumed);
+        if complete {
+            emit(&log, &mut line, &mut truncated);
+        }
+    }
+    if !line.is_empty() {
+        emit(&log, &mut line, &mut truncated);
+    }
+}
+
+fn emit(log: &StderrLog, line: &mut Vec<u8>, truncated: &mut bool) {
+    let mut text = String::from_utf8_lossy(line)
+        .trim_end_matches('\r')
+        .to_owned();
+    if *truncated {
+        text.push_str(" …[truncated]");
+    }
+    tracing::info!(target: "ocimcpd::backend", "{text}");
+    log.push(text);
+    line.clear();
+    *truncated = false;
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn lines_are_split_capped_and_bounded() {
+        let log = Arc::new(StderrLog::new("t", 3));
+        let long = "x".repeat(MAX_LINE_BYTES + 100);
+        let input = format!("one\r\ntwo\n{long}\nfour\nfive");
+        pump(input.as_bytes(), log.clone()).await;
+        let tail = log.tail(10);
+        assert_eq!(tail.len(), 3);
+        assert!(tail[0].starts_with("xxxx") && tail[0].ends_with("…[truncated]"));
+        assert_eq!(tail[0].len(), MAX_LINE_BYTES + " …[truncated]".len());
+        assert_eq!(&tail[1..], ["four", "five"]);
+        assert_eq!(log.tail(1), ["five"]);
+    }
+}

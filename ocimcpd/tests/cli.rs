@@ -1,0 +1,117 @@
+//! The `ocimcpd` command line: config checking, the embedded default, usage errors.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn ocimcpd(args: &[&str], config: Option<&Path>) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ocimcpd"));
+    command.args(args).env_remove("OCIMCPD_CONFIG");
+    if let Some(config) = config {
+        command.arg("--config").arg(config);
+    }
+    command.output().expect("run ocimcpd")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn check_config_names_file_line_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("ocimcpd.toml");
+    let backends = dir.path().join("backends.d");
+    std::fs::create_dir(&backends).unwrap();
+    std::fs::write(&config, "[gateway]\nlisten = \"127.0.0.1:0\"\n").unwrap();
+
+    // A name collision: two backends claiming one namespace.
+    std::fs::write(
+        backends.join("alpha.toml"),
+        "command = \"python3\"\nnamespace = \"tools\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        backends.join("beta.toml"),
+        "# second\ncommand = \"python3\"\nnamespace = \"tools\"\n",
+    )
+    .unwrap();
+    let output = ocimcpd(&["--check-config"], Some(&config));
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert!(
+        err.contains("beta.toml:3:13: key `namespace`: backend `beta` uses namespace `tools`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("alpha.toml:2:13"),
+        "the first definition is named too: {err}"
+    );
+
+    // An unknown key.
+    std::fs::write(
+        backends.join("beta.toml"),
+        "command = \"python3\"\n\n[restart]\nbackof_max = \"9s\"\n",
+    )
+    .unwrap();
+    let output = ocimcpd(&["--check-config"], Some(&config));
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert!(
+        err.contains("beta.toml:4:1: key `restart.backof_max`: unknown field `backof_max`"),
+        "{err}"
+    );
+
+    // Both backends named the same (one by file stem, one by `name`).
+    std::fs::write(
+        backends.join("beta.toml"),
+        "name = \"alpha\"\ncommand = \"python3\"\nnamespace = \"other\"\n",
+    )
+    .unwrap();
+    let output = ocimcpd(&["--check-config"], Some(&config));
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert!(
+        err.contains("beta.toml:1:8: key `name`: backend name `alpha` is already used"),
+        "{err}"
+    );
+
+    std::fs::remove_file(backends.join("beta.toml")).unwrap();
+    let output = ocimcpd(&["--check-config"], Some(&config));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("configuration OK"));
+}
+
+#[test]
+fn missing_explicit_config_is_an_error() {
+    let output = ocimcpd(
+        &["--check-config"],
+        Some(Path::new("/nonexistent/ocimcpd.toml")),
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("config file not found"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn embedded_default_prints_and_validates() {
+    let output = ocimcpd(&["--print-default-config"], None);
+    assert!(output.status.success());
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(text.contains("listen = \"127.0.0.1:9000\""));
+
+    // The printed default, used as a file, is valid as it is.
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("ocimcpd.toml");
+    std::fs::write(&config, &text).unwrap();
+    let output = ocimcpd(&["--check-config"], Some(&config));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let output = ocimcpd(&["--no-such-flag"], None);
+    assert_eq!(output.status.code(), Some(2));
+}
