@@ -70,8 +70,8 @@ pub fn init() {
     });
 }
 
-/// A running `ocimcpd`. Killed (SIGKILL) on drop if still running; its log is printed if
-/// the test is failing.
+/// A running `ocimcpd`. Stopped with SIGTERM (SIGKILL if that fails) on drop; its log is
+/// printed if the test is failing.
 pub struct Daemon {
     child: Child,
     addr: String,
@@ -137,7 +137,10 @@ impl Daemon {
                         .to_owned();
                     let _ = found_tx.send(url);
                 }
-                thread_log.lock().unwrap_or_else(|e| e.into_inner()).push(line);
+                thread_log
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(line);
             }
         });
         let url = match found_rx.recv_timeout(Duration::from_secs(30)) {
@@ -180,7 +183,10 @@ impl Daemon {
 
     /// Everything the daemon logged so far.
     pub fn log(&self) -> String {
-        self.log.lock().unwrap_or_else(|e| e.into_inner()).join("\n")
+        self.log
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .join("\n")
     }
 
     /// Polls `/readyz` until it answers 200.
@@ -230,7 +236,16 @@ impl Drop for Daemon {
                 self.log()
             );
         }
-        let _ = self.child.kill();
+        // Gracefully, so backends' process groups (grandchildren too) are stopped.
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(self.pid()),
+                nix::sys::signal::Signal::SIGTERM,
+            );
+            if self.wait_exit(Duration::from_secs(15)).is_none() {
+                let _ = self.child.kill();
+            }
+        }
         let _ = self.child.wait();
     }
 }

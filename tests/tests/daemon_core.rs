@@ -72,6 +72,7 @@ async fn aggregates_two_venvs_and_a_remote_backend_for_every_client() {
         "py_greet",
         "py_slow_echo",
         "py_env",
+        "py_grow",
         "fm_shout",
         "remote_reverse",
     ]
@@ -169,7 +170,7 @@ async fn aggregates_two_venvs_and_a_remote_backend_for_every_client() {
         assert_eq!(backend(&health, name)["state"], "ready", "{health}");
     }
     assert_eq!(backend(&health, "remote")["transport"], "streamable_http");
-    assert_eq!(health["tool_count"], 8);
+    assert_eq!(health["tool_count"], 9);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -302,7 +303,7 @@ restart = {{ backoff_min = "5s" }}
             .unwrap(),
     );
     assert!(table.starts_with("| backend | state |"), "{table}");
-    assert!(table.contains("| py | ready | stdio | py | 4 |"), "{table}");
+    assert!(table.contains("| py | ready | stdio | py | 5 |"), "{table}");
     let listed = call(
         &client,
         "gateway_list_backends",

@@ -191,6 +191,7 @@ pub fn parse(
         }
     }
     issues.extend(check_unique(&backends));
+    warnings.extend(check_overlaps(&backends));
 
     if issues.is_empty() {
         Ok(Settings {
@@ -283,6 +284,37 @@ fn check_unique(backends: &[BackendSpec]) -> Vec<ConfigIssue> {
         }
     }
     issues
+}
+
+/// Collisions that only real tool names can confirm: two unprefixed backends, or one
+/// namespace that is another's prefix (`a` with tool `b_x` and `a_b` with tool `x` both give
+/// `a_b_x`). The catalog reports real clashes; this warns at load.
+fn check_overlaps(backends: &[BackendSpec]) -> Vec<ConfigIssue> {
+    let mut warnings = Vec::new();
+    let enabled: Vec<&BackendSpec> = backends.iter().filter(|b| b.enabled).collect();
+    for (i, a) in enabled.iter().enumerate() {
+        for b in &enabled[i + 1..] {
+            let (x, y) = (a.namespace.as_str(), b.namespace.as_str());
+            let why = if x.is_empty() && y.is_empty() {
+                "both are unprefixed (namespace = \"\")".to_owned()
+            } else if !x.is_empty() && y.starts_with(&format!("{x}_")) {
+                format!("namespace `{x}` is a prefix of `{y}`")
+            } else if !y.is_empty() && x.starts_with(&format!("{y}_")) {
+                format!("namespace `{y}` is a prefix of `{x}`")
+            } else {
+                continue;
+            };
+            warnings.push(ConfigIssue::new(
+                b.namespace_origin.clone(),
+                Some("namespace"),
+                format!(
+                    "backends `{}` and `{}` may expose the same tool names: {why}. On a clash `{}` keeps the name and the other's tool is not exposed (gateway_health shows it)",
+                    a.name, b.name, a.name
+                ),
+            ));
+        }
+    }
+    warnings
 }
 
 fn parse_toml<T: serde::de::DeserializeOwned>(

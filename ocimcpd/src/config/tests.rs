@@ -370,3 +370,25 @@ fn tool_filters() {
     assert!(!filter.admits("list_secret"));
     assert!(!filter.admits("delete_things"));
 }
+
+#[test]
+fn possible_runtime_clashes_are_warned_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = load_dir(
+        dir.path(),
+        "[[backends]]\nname = \"a\"\ncommand = \"a\"\nnamespace = \"\"\n[[backends]]\nname = \"b\"\ncommand = \"b\"\nnamespace = \"\"\n\
+         [[backends]]\nname = \"c\"\ncommand = \"c\"\n[[backends]]\nname = \"c_d\"\ncommand = \"d\"\n",
+    )
+    .unwrap();
+    let warnings: Vec<String> = settings.warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert!(
+        warnings[0]
+            .contains("backends `a` and `b` may expose the same tool names: both are unprefixed"),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings[1].contains("namespace `c` is a prefix of `c_d`"),
+        "{warnings:?}"
+    );
+}

@@ -27,6 +27,9 @@ use rmcp::service::{
 use super::{Gateway, errors, tools};
 use crate::registry::{BackendEntry, Route, exposed_uri};
 
+/// How long a request sent to every backend (logging/setLevel) waits for each one.
+const FAN_OUT_TIMEOUT: Duration = Duration::from_secs(5);
+
 #[derive(Clone)]
 pub struct GatewaySession {
     gateway: Arc<Gateway>,
@@ -283,8 +286,19 @@ impl ServerHandler for GatewaySession {
                 .peer
                 .peer_info()
                 .is_some_and(|info| info.capabilities.logging.is_some());
-            if offers_logging && let Err(e) = connection.peer.set_level(request.clone()).await {
-                tracing::warn!(backend = %entry.name(), "logging/setLevel failed: {e}");
+            if !offers_logging {
+                continue;
+            }
+            match tokio::time::timeout(FAN_OUT_TIMEOUT, connection.peer.set_level(request.clone()))
+                .await
+            {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    tracing::warn!(backend = %entry.name(), "logging/setLevel failed: {e}")
+                }
+                Err(_) => {
+                    tracing::warn!(backend = %entry.name(), "logging/setLevel got no answer within {FAN_OUT_TIMEOUT:?}")
+                }
             }
         }
         Ok(())

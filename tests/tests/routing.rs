@@ -1,0 +1,259 @@
+//! Routing beyond tools: prompts, resources, templates and completions under a namespace;
+//! list_changed from a backend reaching clients; stateless mode; JSON logs.
+
+use std::time::Duration;
+
+use ocimcp_tests::{Daemon, call, connect, fixture, python_client, text, venv};
+use rmcp::model::{
+    ArgumentInfo, ClientCapabilities, ClientConfig, CompleteRequestParams, GetPromptRequestParams,
+    Implementation, ProtocolVersion, ReadResourceRequestParams, Reference, ResourceContents,
+};
+use rmcp::service::{NotificationContext, RoleClient, serve_client};
+use rmcp::transport::StreamableHttpClientTransport;
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+fn config(extra_gateway: &str, extra_daemon: &str) -> String {
+    format!(
+        r#"
+[daemon]
+{extra_daemon}
+[gateway]
+listen = "127.0.0.1:0"
+{extra_gateway}
+
+[[backends]]
+name = "py"
+venv = "{venv}"
+args = ["{server}"]
+pythonpath = ["{lib}"]
+"#,
+        venv = venv("mcp").display(),
+        server = fixture("python/mcp_echo_server.py").display(),
+        lib = fixture("python/lib").display(),
+    )
+}
+
+fn resource_text(contents: &ResourceContents) -> (&str, &str) {
+    match contents {
+        ResourceContents::TextResourceContents { uri, text, .. } => (uri, text),
+        other => panic!("expected text contents, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn prompts_resources_templates_and_completions_are_namespaced_and_routed() {
+    let daemon = Daemon::start(&config("", ""));
+    daemon.wait_ready(Duration::from_secs(60)).await;
+    let client = connect(&daemon.url(), ProtocolVersion::V_2025_11_25).await;
+    let peer = client.peer();
+
+    let prompts = peer.list_all_prompts().await.unwrap();
+    assert_eq!(
+        prompts.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(),
+        ["py_review"]
+    );
+    let prompt = peer
+        .get_prompt(
+            GetPromptRequestParams::new("py_review")
+                .with_arguments(json!({"code": "x = 1"}).as_object().unwrap().clone()),
+        )
+        .await
+        .unwrap();
+    let message = prompt.messages[0]
+        .content
+        .as_text()
+        .map(|t| t.text.as_str());
+    assert_eq!(message, Some("Please review:\nx = 1"), "{prompt:?}");
+
+    let resources = peer.list_all_resources().await.unwrap();
+    assert_eq!(
+        resources.iter().map(|r| r.uri.as_str()).collect::<Vec<_>>(),
+        ["config://py/settings"]
+    );
+    let read = peer
+        .read_resource(ReadResourceRequestParams::new("config://py/settings"))
+        .await
+        .unwrap();
+    assert_eq!(
+        resource_text(&read.contents[0]),
+        ("config://py/settings", "mode=test")
+    );
+
+    let templates = peer.list_all_resource_templates().await.unwrap();
+    assert_eq!(
+        templates
+            .iter()
+            .map(|t| t.uri_template.as_str())
+            .collect::<Vec<_>>(),
+        ["notes://py/note/{note_id}"]
+    );
+    let read = peer
+        .read_resource(ReadResourceRequestParams::new("notes://py/note/42"))
+        .await
+        .unwrap();
+    assert_eq!(
+        resource_text(&read.contents[0]),
+        ("notes://py/note/42", "note 42")
+    );
+
+    let completed = peer
+        .complete(CompleteRequestParams::new(
+            Reference::for_resource("notes://py/note/{note_id}"),
+            ArgumentInfo::new("note_id", "a"),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(completed.completion.values, ["alpha"]);
+    let completed = peer
+        .complete(CompleteRequestParams::new(
+            Reference::for_prompt("py_review"),
+            ArgumentInfo::new("code", ""),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(completed.completion.values, ["print(1)"]);
+
+    // Unknown names are clear errors, not hangs.
+    let missing = peer
+        .read_resource(ReadResourceRequestParams::new("config://nobody/settings"))
+        .await
+        .unwrap_err();
+    assert!(
+        missing
+            .to_string()
+            .contains("no backend serves resource `config://nobody/settings`"),
+        "{missing}"
+    );
+    let unknown = call(&client, "py_nonexistent", json!({}))
+        .await
+        .unwrap_err();
+    assert!(
+        unknown.contains("unknown tool `py_nonexistent`"),
+        "{unknown}"
+    );
+    // A backend's own error comes through as it is.
+    let bad = call(&client, "py_echo", json!({"wrong": 1})).await;
+    match bad {
+        Ok(result) => assert_eq!(result.is_error, Some(true), "{result:?}"),
+        Err(message) => assert!(message.contains("message"), "{message}"),
+    }
+}
+
+/// Records tool list_changed notifications.
+#[derive(Clone)]
+struct Watcher {
+    changes: mpsc::UnboundedSender<()>,
+}
+
+impl rmcp::ClientHandler for Watcher {
+    fn get_info(&self) -> ClientConfig {
+        ClientConfig::new(
+            ClientCapabilities::default(),
+            Implementation::new("watcher", "1"),
+        )
+    }
+
+    async fn on_tool_list_changed(&self, _context: NotificationContext<RoleClient>) {
+        let _ = self.changes.send(());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_backend_list_change_reaches_connected_clients() {
+    let daemon = Daemon::start(&config("", ""));
+    daemon.wait_ready(Duration::from_secs(60)).await;
+    ocimcp_tests::init();
+    let (changes, mut changed) = mpsc::unbounded_channel();
+    let client = serve_client(
+        Watcher { changes },
+        StreamableHttpClientTransport::from_uri(daemon.url()),
+    )
+    .await
+    .unwrap();
+    let before = client.list_all_tools().await.unwrap();
+    assert!(!before.iter().any(|t| t.name == "py_extra"));
+
+    let grown = client
+        .call_tool(rmcp::model::CallToolRequestParams::new("py_grow"))
+        .await
+        .unwrap();
+    assert_eq!(text(&grown), "grown");
+    tokio::time::timeout(Duration::from_secs(10), changed.recv())
+        .await
+        .expect("notifications/tools/list_changed within 10s")
+        .expect("watcher alive");
+
+    let after = client.list_all_tools().await.unwrap();
+    assert!(
+        after.iter().any(|t| t.name == "py_extra"),
+        "{:?}",
+        after.iter().map(|t| &t.name).collect::<Vec<_>>()
+    );
+    let doubled = client
+        .call_tool(
+            rmcp::model::CallToolRequestParams::new("py_extra")
+                .with_arguments(json!({"x": 21}).as_object().unwrap().clone()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(text(&doubled), "42");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stateless_mode_serves_without_sessions() {
+    let daemon = Daemon::start(&config("stateless = true", ""));
+    daemon.wait_ready(Duration::from_secs(60)).await;
+
+    let response = reqwest::Client::new()
+        .post(daemon.url())
+        .header("accept", "application/json, text/event-stream")
+        .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "curl", "version": "1"}}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.headers().get("mcp-session-id").is_none(),
+        "stateless mode hands out no session"
+    );
+
+    let client = connect(&daemon.url(), ProtocolVersion::V_2025_11_25).await;
+    assert_eq!(
+        text(
+            &call(&client, "py_echo", json!({"message": "stateless"}))
+                .await
+                .unwrap()
+        ),
+        "py-echo: stateless"
+    );
+    for mode in ["auto", "legacy"] {
+        let report = python_client(
+            &daemon.url(),
+            mode,
+            &json!([["py_echo", {"message": mode}]]),
+        );
+        assert_eq!(
+            report["results"][0]["text"][0],
+            format!("py-echo: {mode}"),
+            "{report}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn json_logs_are_one_object_per_line() {
+    let daemon = Daemon::start(&config("", "log_format = \"json\""));
+    daemon.wait_ready(Duration::from_secs(60)).await;
+    let log = daemon.log();
+    assert!(log.contains("backend ready"), "{log}");
+    for line in log.lines() {
+        let parsed: Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        assert!(
+            parsed["level"].is_string() && parsed["fields"].is_object(),
+            "{line}"
+        );
+    }
+}
