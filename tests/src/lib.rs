@@ -48,17 +48,34 @@ pub fn venv(name: &str) -> PathBuf {
     venv
 }
 
-/// A binary of this workspace, built next to the test executable.
+/// A binary of this workspace, next to the test executable, brought up to date first:
+/// cargo does not rebuild another package's binaries for this crate's tests.
 pub fn binary(name: &str) -> PathBuf {
+    static BUILT: Once = Once::new();
     let exe = std::env::current_exe().expect("test executable path");
     // target/<profile>/deps/<test> → target/<profile>/<name>
     let dir = exe.parent().and_then(Path::parent).expect("target dir");
+    BUILT.call_once(|| {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let mut build = Command::new(cargo);
+        build
+            .current_dir(root())
+            .args(["build", "--quiet", "--workspace", "--bins"]);
+        // The profile directory is named after the profile, except `dev`'s `debug`.
+        let profile = dir.file_name().and_then(|p| p.to_str()).unwrap_or("debug");
+        build.args([
+            "--profile",
+            if profile == "debug" { "dev" } else { profile },
+        ]);
+        let output = build.output().expect("run cargo build");
+        assert!(
+            output.status.success(),
+            "building the workspace binaries failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    });
     let path = dir.join(name);
-    assert!(
-        path.exists(),
-        "{} not built: run the tests through cargo (it builds the workspace binaries)",
-        path.display()
-    );
+    assert!(path.exists(), "{} was not built", path.display());
     path
 }
 

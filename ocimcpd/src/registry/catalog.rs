@@ -19,16 +19,54 @@ pub struct Route {
     pub original: String,
 }
 
+/// One kind of exposed item (tools, prompts, ...) and the route behind each name.
+#[derive(Debug)]
+struct Section<T> {
+    items: Vec<T>,
+    routes: HashMap<String, Route>,
+}
+
+impl<T> Default for Section<T> {
+    fn default() -> Self {
+        Self {
+            items: Vec::new(),
+            routes: HashMap::new(),
+        }
+    }
+}
+
+impl<T: Clone> Section<T> {
+    /// Exposes a copy of `item` as `exposed`, or returns the backend that already has it.
+    fn add(
+        &mut self,
+        entry: &Arc<BackendEntry>,
+        item: &T,
+        original: &str,
+        exposed: String,
+        rename: impl FnOnce(&mut T, String),
+    ) -> Result<(), String> {
+        match self.routes.entry(exposed.clone()) {
+            Entry::Occupied(owner) => Err(owner.get().backend.name().to_owned()),
+            Entry::Vacant(slot) => {
+                slot.insert(Route {
+                    backend: entry.clone(),
+                    original: original.to_owned(),
+                });
+                let mut item = item.clone();
+                rename(&mut item, exposed);
+                self.items.push(item);
+                Ok(())
+            }
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Catalog {
-    tools: Vec<Tool>,
-    tool_routes: HashMap<String, Route>,
-    prompts: Vec<Prompt>,
-    prompt_routes: HashMap<String, Route>,
-    resources: Vec<Resource>,
-    resource_routes: HashMap<String, Route>,
-    templates: Vec<ResourceTemplate>,
-    template_routes: HashMap<String, Route>,
+    tools: Section<Tool>,
+    prompts: Section<Prompt>,
+    resources: Section<Resource>,
+    templates: Section<ResourceTemplate>,
     /// Backends by (non-empty) namespace, for URIs not listed verbatim.
     namespaces: HashMap<String, Arc<BackendEntry>>,
     /// Unprefixed backends in config order, with the URI schemes they list.
@@ -76,6 +114,11 @@ impl Catalog {
                     message,
                 });
             };
+            let clash = |kind: &str, original: &str, exposed: &str, owner: &str| {
+                format!(
+                    "{kind} `{original}` would be exposed as `{exposed}`, which backend `{owner}` already provides; it is not exposed: give one of them a different namespace"
+                )
+            };
 
             for tool in listing.tools.iter().filter(|t| spec.tools.admits(&t.name)) {
                 let Some(exposed) = names::exposed_name(namespace, &tool.name) else {
@@ -89,82 +132,74 @@ impl Catalog {
                     ));
                     continue;
                 }
-                match insert_route(&mut catalog.tool_routes, &exposed, entry, &tool.name) {
-                    Ok(()) => {
-                        let plain = if namespace.is_empty() {
-                            tool.name.to_string()
-                        } else {
-                            format!("{namespace}_{}", tool.name)
-                        };
-                        if exposed != plain {
-                            tracing::info!(backend = %spec.name, "tool `{}` is exposed as `{exposed}` (tool names are limited to 64 of [A-Za-z0-9_-])", tool.name);
-                        }
-                        let mut tool = tool.clone();
-                        tool.name = exposed.into();
-                        catalog.tools.push(tool);
-                    }
-                    Err(owner) => conflict(format!(
-                        "tool `{}` would be exposed as `{exposed}`, which backend `{owner}` already provides; it is not exposed: give one of them a different namespace",
-                        tool.name
-                    )),
+                let plain = if namespace.is_empty() {
+                    tool.name.to_string()
+                } else {
+                    format!("{namespace}_{}", tool.name)
+                };
+                if exposed != plain {
+                    tracing::info!(backend = %spec.name, "tool `{}` is exposed as `{exposed}` (tool names are limited to 64 of [A-Za-z0-9_-])", tool.name);
+                }
+                if let Err(owner) =
+                    catalog
+                        .tools
+                        .add(entry, tool, &tool.name, exposed.clone(), |t, name| {
+                            t.name = name.into()
+                        })
+                {
+                    conflict(clash("tool", &tool.name, &exposed, &owner));
                 }
             }
-
             for prompt in &listing.prompts {
                 let Some(exposed) = names::exposed_name(namespace, &prompt.name) else {
                     continue;
                 };
-                match insert_route(&mut catalog.prompt_routes, &exposed, entry, &prompt.name) {
-                    Ok(()) => {
-                        let mut prompt = prompt.clone();
-                        prompt.name = exposed;
-                        catalog.prompts.push(prompt);
-                    }
-                    Err(owner) => conflict(format!(
-                        "prompt `{}` would be exposed as `{exposed}`, which backend `{owner}` already provides; it is not exposed",
-                        prompt.name
-                    )),
+                if let Err(owner) =
+                    catalog
+                        .prompts
+                        .add(entry, prompt, &prompt.name, exposed.clone(), |p, name| {
+                            p.name = name
+                        })
+                {
+                    conflict(clash("prompt", &prompt.name, &exposed, &owner));
                 }
             }
-
-            let mut schemes: Vec<String> = Vec::new();
             for resource in &listing.resources {
                 let exposed = names::exposed_uri(namespace, &resource.uri);
-                match insert_route(&mut catalog.resource_routes, &exposed, entry, &resource.uri) {
-                    Ok(()) => {
-                        schemes.extend(names::scheme(&resource.uri).map(str::to_owned));
-                        let mut resource = resource.clone();
-                        resource.uri = exposed;
-                        catalog.resources.push(resource);
-                    }
-                    Err(owner) => conflict(format!(
-                        "resource `{}` is already provided by backend `{owner}`; it is not exposed",
-                        resource.uri
-                    )),
+                if let Err(owner) = catalog.resources.add(
+                    entry,
+                    resource,
+                    &resource.uri,
+                    exposed.clone(),
+                    |r, uri| r.uri = uri,
+                ) {
+                    conflict(clash("resource", &resource.uri, &exposed, &owner));
                 }
             }
             for template in &listing.templates {
                 let exposed = names::exposed_uri(namespace, &template.uri_template);
-                match insert_route(
-                    &mut catalog.template_routes,
-                    &exposed,
-                    entry,
-                    &template.uri_template,
-                ) {
-                    Ok(()) => {
-                        schemes.extend(names::scheme(&template.uri_template).map(str::to_owned));
-                        let mut template = template.clone();
-                        template.uri_template = exposed;
-                        catalog.templates.push(template);
-                    }
-                    Err(owner) => conflict(format!(
-                        "resource template `{}` is already provided by backend `{owner}`; it is not exposed",
-                        template.uri_template
-                    )),
+                let original = &template.uri_template;
+                if let Err(owner) =
+                    catalog
+                        .templates
+                        .add(entry, template, original, exposed.clone(), |t, uri| {
+                            t.uri_template = uri
+                        })
+                {
+                    conflict(clash("resource template", original, &exposed, &owner));
                 }
             }
 
             if namespace.is_empty() {
+                let uris = listing
+                    .resources
+                    .iter()
+                    .map(|r| &r.uri)
+                    .chain(listing.templates.iter().map(|t| &t.uri_template));
+                let mut schemes: Vec<String> = uris
+                    .filter_map(|uri| names::scheme(uri))
+                    .map(str::to_owned)
+                    .collect();
                 schemes.sort();
                 schemes.dedup();
                 catalog.unprefixed.push((entry.clone(), schemes));
@@ -178,41 +213,42 @@ impl Catalog {
     }
 
     pub fn tools(&self) -> &[Tool] {
-        &self.tools
+        &self.tools.items
     }
 
     pub fn tool(&self, exposed: &str) -> Option<&Route> {
-        self.tool_routes.get(exposed)
+        self.tools.routes.get(exposed)
     }
 
     /// How many exposed tools route to `backend`.
     pub fn tool_count(&self, backend: &str) -> usize {
-        self.tool_routes
+        self.tools
+            .routes
             .values()
             .filter(|r| r.backend.name() == backend)
             .count()
     }
 
     pub fn prompts(&self) -> &[Prompt] {
-        &self.prompts
+        &self.prompts.items
     }
 
     pub fn prompt(&self, exposed: &str) -> Option<&Route> {
-        self.prompt_routes.get(exposed)
+        self.prompts.routes.get(exposed)
     }
 
     pub fn resources(&self) -> &[Resource] {
-        &self.resources
+        &self.resources.items
     }
 
     pub fn templates(&self) -> &[ResourceTemplate] {
-        &self.templates
+        &self.templates.items
     }
 
     /// The backend for a resource URI: a listed resource, then `scheme://<namespace>/...`,
     /// then an unprefixed backend that serves that scheme.
     pub fn resource(&self, uri: &str) -> Option<Route> {
-        if let Some(route) = self.resource_routes.get(uri) {
+        if let Some(route) = self.resources.routes.get(uri) {
             return Some(route.clone());
         }
         self.by_uri(uri)
@@ -220,7 +256,7 @@ impl Catalog {
 
     /// The backend for a resource template (completion references name templates).
     pub fn template(&self, uri_template: &str) -> Option<Route> {
-        if let Some(route) = self.template_routes.get(uri_template) {
+        if let Some(route) = self.templates.routes.get(uri_template) {
             return Some(route.clone());
         }
         self.by_uri(uri_template)
@@ -253,27 +289,10 @@ impl Catalog {
     /// Which lists differ from `older`'s.
     pub fn changes_since(&self, older: &Catalog) -> ListChanged {
         ListChanged {
-            tools: self.tools != older.tools,
-            prompts: self.prompts != older.prompts,
-            resources: self.resources != older.resources || self.templates != older.templates,
-        }
-    }
-}
-
-fn insert_route(
-    routes: &mut HashMap<String, Route>,
-    exposed: &str,
-    entry: &Arc<BackendEntry>,
-    original: &str,
-) -> Result<(), String> {
-    match routes.entry(exposed.to_owned()) {
-        Entry::Occupied(owner) => Err(owner.get().backend.name().to_owned()),
-        Entry::Vacant(slot) => {
-            slot.insert(Route {
-                backend: entry.clone(),
-                original: original.to_owned(),
-            });
-            Ok(())
+            tools: self.tools.items != older.tools.items,
+            prompts: self.prompts.items != older.prompts.items,
+            resources: self.resources.items != older.resources.items
+                || self.templates.items != older.templates.items,
         }
     }
 }
