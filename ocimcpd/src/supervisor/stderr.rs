@@ -12,19 +12,28 @@ pub const MAX_LINE_BYTES: usize = 4096;
 /// Lines kept per backend.
 pub const RING_LINES: usize = 500;
 
+/// Bytes kept per backend, whatever the line count: a hundred chatty backends stay small.
+pub const RING_BYTES: usize = 128 * 1024;
+
 /// The last lines a backend wrote to stderr.
 #[derive(Debug)]
 pub struct StderrLog {
     backend: String,
-    lines: Mutex<VecDeque<String>>,
+    lines: Mutex<Ring>,
     capacity: usize,
+}
+
+#[derive(Debug, Default)]
+struct Ring {
+    lines: VecDeque<String>,
+    bytes: usize,
 }
 
 impl StderrLog {
     pub fn new(backend: &str, capacity: usize) -> Self {
         Self {
             backend: backend.to_owned(),
-            lines: Mutex::new(VecDeque::with_capacity(capacity.min(64))),
+            lines: Mutex::new(Ring::default()),
             capacity,
         }
     }
@@ -34,19 +43,23 @@ impl StderrLog {
     }
 
     pub fn push(&self, line: String) {
-        let mut lines = self.lines.lock().unwrap_or_else(|e| e.into_inner());
-        if lines.len() == self.capacity {
-            lines.pop_front();
+        let mut ring = self.lines.lock().unwrap_or_else(|e| e.into_inner());
+        ring.bytes += line.len();
+        ring.lines.push_back(line);
+        while ring.lines.len() > self.capacity || (ring.bytes > RING_BYTES && ring.lines.len() > 1)
+        {
+            if let Some(old) = ring.lines.pop_front() {
+                ring.bytes -= old.len();
+            }
         }
-        lines.push_back(line);
     }
 
     /// The last `n` lines, oldest first.
     pub fn tail(&self, n: usize) -> Vec<String> {
-        let lines = self.lines.lock().unwrap_or_else(|e| e.into_inner());
-        lines
+        let ring = self.lines.lock().unwrap_or_else(|e| e.into_inner());
+        ring.lines
             .iter()
-            .skip(lines.len().saturating_sub(n))
+            .skip(ring.lines.len().saturating_sub(n))
             .cloned()
             .collect()
     }
@@ -116,5 +129,16 @@ mod tests {
         assert_eq!(tail[0].len(), MAX_LINE_BYTES + " …[truncated]".len());
         assert_eq!(&tail[1..], ["four", "five"]);
         assert_eq!(log.tail(1), ["five"]);
+    }
+
+    #[tokio::test]
+    async fn the_ring_is_bounded_in_bytes() {
+        let log = Arc::new(StderrLog::new("t", RING_LINES));
+        let line = "y".repeat(4000);
+        let input = format!("{line}\n").repeat(100);
+        pump(input.as_bytes(), log.clone()).await;
+        let kept = log.tail(RING_LINES);
+        assert_eq!(kept.len(), RING_BYTES / 4000);
+        assert!(kept.iter().map(String::len).sum::<usize>() <= RING_BYTES);
     }
 }
