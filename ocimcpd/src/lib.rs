@@ -43,8 +43,15 @@ pub struct Listeners {
 /// Extra time allowed, beyond the longest backend stop grace, for shutdown to finish.
 const SHUTDOWN_SLACK: Duration = Duration::from_secs(3);
 
-/// Runs the daemon until `shutdown` fires, then stops every backend and returns.
-pub async fn run(settings: Settings, listeners: Listeners, shutdown: CancellationToken) {
+/// Runs the daemon until `shutdown` fires, then stops every backend gracefully and
+/// returns. If `force` fires meanwhile (a second signal), or the stop takes longer than
+/// the longest backend stop grace allows, every backend's process group is killed at once.
+pub async fn run(
+    settings: Settings,
+    listeners: Listeners,
+    shutdown: CancellationToken,
+    force: CancellationToken,
+) {
     install_crypto_provider();
     let longest_stop = settings
         .backends
@@ -68,14 +75,19 @@ pub async fn run(settings: Settings, listeners: Listeners, shutdown: Cancellatio
         registry.entries().len()
     );
     tracker.close();
-    if tokio::time::timeout(longest_stop + SHUTDOWN_SLACK, tracker.wait())
-        .await
-        .is_err()
-    {
-        tracing::warn!(
-            "shutdown did not finish within {:?}; exiting anyway",
-            longest_stop + SHUTDOWN_SLACK
-        );
+    let limit = longest_stop + SHUTDOWN_SLACK;
+    tokio::select! {
+        finished = tokio::time::timeout(limit, tracker.wait()) => {
+            if finished.is_err() {
+                tracing::warn!("shutdown did not finish within {limit:?}; killing what is left");
+            }
+        }
+        _ = force.cancelled() => tracing::warn!("stopping now: killing every backend process group"),
+    }
+    for entry in registry.entries() {
+        if let Some(pid) = entry.status().pid {
+            supervisor::kill_group(pid);
+        }
     }
 }
 

@@ -98,17 +98,18 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
             settings.source
         );
         let shutdown = CancellationToken::new();
-        watch_signals(shutdown.clone())?;
-        ocimcpd::run(settings, ocimcpd::Listeners { http }, shutdown).await;
+        let force = CancellationToken::new();
+        watch_signals(shutdown.clone(), force.clone())?;
+        ocimcpd::run(settings, ocimcpd::Listeners { http }, shutdown, force).await;
         tracing::info!("ocimcpd stopped");
         Ok(())
     })
 }
 
-/// SIGTERM or SIGINT starts a graceful shutdown; a second one exits at once (children die
-/// with the daemon through their death signal). SIGHUP is logged: live reload is not in
+/// SIGTERM or SIGINT starts a graceful shutdown; a second one stops without waiting for
+/// backends (their process groups are killed). SIGHUP is logged: live reload is not in
 /// this version, and the default action would kill the daemon.
-fn watch_signals(shutdown: CancellationToken) -> anyhow::Result<()> {
+fn watch_signals(shutdown: CancellationToken, force: CancellationToken) -> anyhow::Result<()> {
     let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
     let mut int = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
     let mut hup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
@@ -123,8 +124,9 @@ fn watch_signals(shutdown: CancellationToken) -> anyhow::Result<()> {
                 }
             };
             if shutdown.is_cancelled() {
-                tracing::warn!("{name} again: exiting without waiting for backends");
-                std::process::exit(1);
+                tracing::warn!("{name} again: not waiting for backends");
+                force.cancel();
+                continue;
             }
             tracing::info!("{name} received: shutting down");
             shutdown.cancel();

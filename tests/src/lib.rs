@@ -48,35 +48,53 @@ pub fn venv(name: &str) -> PathBuf {
     venv
 }
 
-/// A binary of this workspace, next to the test executable, brought up to date first:
-/// cargo does not rebuild another package's binaries for this crate's tests.
+/// A binary of this workspace, next to the test executable. Cargo rebuilds it for
+/// `cargo test --workspace` / `cargo nextest run --workspace` (its crate has integration
+/// tests), but not when only this crate is tested; a binary older than its crate's sources
+/// fails the test rather than testing stale code.
 pub fn binary(name: &str) -> PathBuf {
-    static BUILT: Once = Once::new();
     let exe = std::env::current_exe().expect("test executable path");
     // target/<profile>/deps/<test> → target/<profile>/<name>
     let dir = exe.parent().and_then(Path::parent).expect("target dir");
-    BUILT.call_once(|| {
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let mut build = Command::new(cargo);
-        build
-            .current_dir(root())
-            .args(["build", "--quiet", "--workspace", "--bins"]);
-        // The profile directory is named after the profile, except `dev`'s `debug`.
-        let profile = dir.file_name().and_then(|p| p.to_str()).unwrap_or("debug");
-        build.args([
-            "--profile",
-            if profile == "debug" { "dev" } else { profile },
-        ]);
-        let output = build.output().expect("run cargo build");
-        assert!(
-            output.status.success(),
-            "building the workspace binaries failed:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    });
     let path = dir.join(name);
-    assert!(path.exists(), "{} was not built", path.display());
+    let built = std::fs::metadata(&path)
+        .and_then(|m| m.modified())
+        .unwrap_or_else(|_| {
+            panic!(
+                "{} is not built: run `cargo build -p {name}`, or test the whole workspace",
+                path.display()
+            )
+        });
+    let crate_dir = root().join(name);
+    if let Some(source) = newest_source(&crate_dir)
+        && source > built
+    {
+        panic!(
+            "{} is older than its sources in {}: run `cargo build -p {name}`, or test the whole workspace",
+            path.display(),
+            crate_dir.display()
+        );
+    }
     path
+}
+
+/// The newest modification time of the `.rs` and `.toml` files under `dir`.
+fn newest_source(dir: &Path) -> Option<std::time::SystemTime> {
+    let mut newest = None;
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).ok()?.filter_map(Result::ok) {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs" || e == "toml")
+                && let Ok(modified) = entry.metadata().and_then(|m| m.modified())
+            {
+                newest = newest.max(Some(modified));
+            }
+        }
+    }
+    newest
 }
 
 /// Installs ring as the rustls provider, as the daemon does (reqwest needs one).
@@ -377,13 +395,21 @@ pub fn python_client(url: &str, mode: &str, calls: &Value) -> Value {
 pub struct RemoteServer {
     child: Child,
     pub url: String,
+    pub port: u16,
 }
 
 impl RemoteServer {
+    /// On a free port.
     pub fn start(token: &str) -> RemoteServer {
+        Self::start_on(token, 0)
+    }
+
+    /// On `port` (0: a free one), e.g. to bring a server back where it was.
+    pub fn start_on(token: &str, port: u16) -> RemoteServer {
         let mut child = Command::new(venv("mcp").join("bin/python"))
             .arg(fixture("python/remote_server.py"))
             .arg(token)
+            .arg(port.to_string())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -400,6 +426,7 @@ impl RemoteServer {
         RemoteServer {
             child,
             url: format!("http://127.0.0.1:{port}/mcp"),
+            port,
         }
     }
 }

@@ -73,6 +73,8 @@ async fn aggregates_two_venvs_and_a_remote_backend_for_every_client() {
         "py_slow_echo",
         "py_env",
         "py_grow",
+        "py_meta",
+        "py_link",
         "fm_shout",
         "remote_reverse",
     ]
@@ -170,7 +172,7 @@ async fn aggregates_two_venvs_and_a_remote_backend_for_every_client() {
         assert_eq!(backend(&health, name)["state"], "ready", "{health}");
     }
     assert_eq!(backend(&health, "remote")["transport"], "streamable_http");
-    assert_eq!(health["tool_count"], 9);
+    assert_eq!(health["tool_count"], 11);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -303,7 +305,7 @@ restart = {{ backoff_min = "5s" }}
             .unwrap(),
     );
     assert!(table.starts_with("| backend | state |"), "{table}");
-    assert!(table.contains("| py | ready | stdio | py | 5 |"), "{table}");
+    assert!(table.contains("| py | ready | stdio | py | 7 |"), "{table}");
     let listed = call(
         &client,
         "gateway_list_backends",
@@ -466,4 +468,122 @@ async fn health_endpoints_answer_without_mcp() {
     assert_eq!(body["waiting_for"], json!(["slow"]));
     let missing = http.get(daemon.http_url("/nope")).send().await.unwrap();
     assert_eq!(missing.status(), 404);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_remote_backend_that_goes_away_is_noticed_and_reconnected() {
+    let remote = RemoteServer::start("tok");
+    let config = format!(
+        "{LISTEN}\n[[backends]]\nname = \"remote\"\ntransport = \"streamable_http\"\nurl = \"{}\"\nheaders = {{ Authorization = \"Bearer tok\" }}\nrestart = {{ backoff_min = \"200ms\", backoff_max = \"1s\" }}\n",
+        remote.url
+    );
+    let daemon = Daemon::start(&config);
+    daemon.wait_ready(Duration::from_secs(60)).await;
+    let client = connect(&daemon.url(), ProtocolVersion::V_2025_11_25).await;
+    assert_eq!(
+        text(
+            &call(&client, "remote_reverse", json!({"text": "ab"}))
+                .await
+                .unwrap()
+        ),
+        "ba"
+    );
+
+    let port = remote.port;
+    drop(remote);
+    let error = call(&client, "remote_reverse", json!({"text": "ab"}))
+        .await
+        .expect_err("the remote is gone");
+    assert!(error.contains("backend `remote`"), "{error}");
+    // The broken request makes the gateway check the backend; it does not answer, so it is
+    // no longer reported ready and reconnection starts.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let health = health(&client).await;
+        let remote = backend(&health, "remote");
+        if remote["state"] != "ready" {
+            let error = remote["last_error"].as_str().unwrap_or_default();
+            assert!(error.contains("ping"), "{remote}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "remote still reported ready: {remote}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let _back = RemoteServer::start_on("tok", port);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        match call(&client, "remote_reverse", json!({"text": "back"})).await {
+            Ok(result) => {
+                assert_eq!(text(&result), "kcab");
+                break;
+            }
+            Err(e) => assert!(Instant::now() < deadline, "remote never came back: {e}"),
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(
+        backend(&health(&client).await, "remote")["restarts"]
+            .as_u64()
+            .unwrap()
+            >= 1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_sigterm_stops_without_waiting() {
+    let python = venv("mcp").join("bin/python");
+    let config = format!(
+        r#"{LISTEN}
+# Ignores SIGTERM and has a long stop grace; leaves a grandchild in its group.
+[[backends]]
+name = "stubborn"
+command = "sh"
+args = ["-c", "trap '' TERM; sleep 300 & exec {python} {server}"]
+env = {{ PYTHONPATH = "{lib}" }}
+timeouts = {{ stop = "60s" }}
+"#,
+        python = python.display(),
+        server = fixture("python/mcp_echo_server.py").display(),
+        lib = fixture("python/lib").display(),
+    );
+    let mut daemon = Daemon::start(&config);
+    daemon.wait_ready(Duration::from_secs(60)).await;
+    let client = connect(&daemon.url(), ProtocolVersion::V_2025_11_25).await;
+    let pid = backend(&health(&client).await, "stubborn")["pid"]
+        .as_i64()
+        .unwrap() as i32;
+    let processes = group_members(pid);
+    assert!(
+        processes.len() >= 2,
+        "the backend and its sleep: {processes:?}"
+    );
+    drop(client);
+
+    daemon.signal(Signal::SIGTERM);
+    // The first signal waits for the 60s grace; a second one must not.
+    assert!(
+        daemon.wait_exit(Duration::from_millis(700)).is_none(),
+        "exited before the second signal"
+    );
+    let started = Instant::now();
+    daemon.signal(Signal::SIGTERM);
+    let status = daemon
+        .wait_exit(Duration::from_secs(10))
+        .expect("exit after the second SIGTERM");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(status.code(), Some(0), "{status}");
+    eventually(
+        Duration::from_secs(5),
+        "the backend's whole process group to be gone",
+        || processes.iter().all(|&p| !alive(p)),
+    )
+    .await;
 }

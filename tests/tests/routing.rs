@@ -257,3 +257,69 @@ async fn json_logs_are_one_object_per_line() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_clients_meta_reaches_the_backend_without_hop_keys() {
+    let daemon = Daemon::start(&config("", ""));
+    daemon.wait_ready(Duration::from_secs(60)).await;
+    let client = connect(&daemon.url(), ProtocolVersion::V_2025_11_25).await;
+    let mut params = rmcp::model::CallToolRequestParams::new("py_meta");
+    let meta = json!({"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "com.example/user": "alice"});
+    params.meta = Some(serde_json::from_value(meta).unwrap());
+    let result = client.call_tool(params).await.unwrap();
+    let seen: Value = serde_json::from_str(&text(&result)).unwrap();
+    assert_eq!(
+        seen["traceparent"], "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+        "{seen}"
+    );
+    assert_eq!(seen["com.example/user"], "alice", "{seen}");
+
+    // A 2026-07-28 client puts its protocol fields in every request's _meta; they are its
+    // own hop's and do not reach the backend.
+    let report = python_client(&daemon.url(), "auto", &json!([["py_meta", {}]]));
+    assert_eq!(report["protocol_version"], "2026-07-28");
+    let seen = report["results"][0]["text"][0].as_str().unwrap();
+    assert!(!seen.contains("io.modelcontextprotocol/"), "{seen}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn resource_links_in_results_use_exposed_uris() {
+    let daemon = Daemon::start(&config("", ""));
+    daemon.wait_ready(Duration::from_secs(60)).await;
+    let client = connect(&daemon.url(), ProtocolVersion::V_2025_11_25).await;
+    let result = call(&client, "py_link", json!({})).await.unwrap();
+    let rmcp::model::ContentBlock::ResourceLink(link) = &result.content[0] else {
+        panic!("{result:?}")
+    };
+    assert_eq!(link.uri, "config://py/settings");
+    let read = client
+        .peer()
+        .read_resource(ReadResourceRequestParams::new(link.uri.clone()))
+        .await
+        .unwrap();
+    assert_eq!(resource_text(&read.contents[0]).1, "mode=test");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_backend_without_optional_lists_still_serves() {
+    let daemon = Daemon::start(&format!(
+        "[gateway]\nlisten = \"127.0.0.1:0\"\n[[backends]]\nname = \"raw\"\ncommand = \"python3\"\nargs = [\"{}\"]\n",
+        fixture("python/raw_stdio_server.py").display()
+    ));
+    daemon.wait_ready(Duration::from_secs(30)).await;
+    let client = connect(&daemon.url(), ProtocolVersion::V_2025_11_25).await;
+    assert_eq!(
+        text(&call(&client, "raw_hello", json!({})).await.unwrap()),
+        "hello from raw"
+    );
+    let resources = client.peer().list_all_resources().await.unwrap();
+    assert_eq!(resources[0].uri, "raw://raw/readme");
+    assert!(
+        client
+            .peer()
+            .list_all_resource_templates()
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}

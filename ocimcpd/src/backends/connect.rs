@@ -4,7 +4,8 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use rmcp::service::{Peer, RoleClient, RunningService, serve_client};
+use rmcp::model::ErrorCode;
+use rmcp::service::{Peer, RoleClient, RunningService, ServiceError, serve_client};
 use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use tokio::sync::mpsc;
@@ -98,16 +99,10 @@ async fn connect_stdio(
             events,
             listing,
         }),
-        Ok(Err(e)) => Err(failed(
-            entry,
-            &mut child,
-            format!("first listing failed: {e}"),
-            None,
-        )
-        .await),
+        Ok(Err(e)) => Err(failed(entry, &mut child, format!("first listing: {e}"), None).await),
         Err(_) => {
             let error = format!(
-                "did not answer tools/list within {timeout:?} of starting (timeouts.connect)"
+                "did not finish its first listing within {timeout:?} of starting (timeouts.connect)"
             );
             Err(failed(entry, &mut child, error, None).await)
         }
@@ -185,35 +180,65 @@ async fn connect_http(
             events,
             listing,
         }),
-        Ok(Err(e)) => Err(failure(format!(
-            "first listing from {} failed: {e}",
-            http.url
-        ))),
+        Ok(Err(e)) => Err(failure(format!("first listing from {}: {e}", http.url))),
         Err(_) => Err(failure(format!(
-            "{} did not answer tools/list within {timeout:?} (timeouts.connect)",
+            "{} did not finish its first listing within {timeout:?} (timeouts.connect)",
             http.url
         ))),
     }
 }
 
+/// A listing request that failed, and which one it was.
+#[derive(Debug)]
+pub(super) struct ListError {
+    method: &'static str,
+    error: ServiceError,
+}
+
+impl std::fmt::Display for ListError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} failed: {}", self.method, self.error)
+    }
+}
+
 /// Lists tools, prompts, resources and templates, each only if the backend declared it.
-pub(super) async fn list_everything(
-    peer: &Peer<RoleClient>,
-) -> Result<Listing, rmcp::service::ServiceError> {
+/// `tools/list` must succeed; the others count as empty when the backend answers "method
+/// not found" (many servers declare `resources` without implementing templates).
+pub(super) async fn list_everything(peer: &Peer<RoleClient>) -> Result<Listing, ListError> {
     let capabilities = peer
         .peer_info()
         .map(|info| info.capabilities.clone())
         .unwrap_or_default();
     let mut listing = Listing::default();
     if capabilities.tools.is_some() {
-        listing.tools = peer.list_all_tools().await?;
+        listing.tools = peer.list_all_tools().await.map_err(|error| ListError {
+            method: "tools/list",
+            error,
+        })?;
     }
     if capabilities.prompts.is_some() {
-        listing.prompts = peer.list_all_prompts().await?;
+        listing.prompts = optional("prompts/list", peer.list_all_prompts().await)?;
     }
     if capabilities.resources.is_some() {
-        listing.resources = peer.list_all_resources().await?;
-        listing.templates = peer.list_all_resource_templates().await?;
+        listing.resources = optional("resources/list", peer.list_all_resources().await)?;
+        listing.templates = optional(
+            "resources/templates/list",
+            peer.list_all_resource_templates().await,
+        )?;
     }
     Ok(listing)
+}
+
+fn optional<T>(
+    method: &'static str,
+    result: Result<Vec<T>, ServiceError>,
+) -> Result<Vec<T>, ListError> {
+    match result {
+        Ok(items) => Ok(items),
+        Err(ServiceError::McpError(e)) if e.code == ErrorCode::METHOD_NOT_FOUND => {
+            tracing::debug!("{method} is not implemented by the backend; treating it as empty");
+            Ok(Vec::new())
+        }
+        Err(error) => Err(ListError { method, error }),
+    }
 }

@@ -6,14 +6,20 @@ use std::process::ExitStatus;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use rmcp::model::{ClientRequest, PingRequest};
+use rmcp::service::{Peer, RoleClient};
+use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::client::BackendEvent;
 use super::connect::{self, Session, StartFailure};
 use crate::config::RestartPolicy;
-use crate::registry::{BackendEntry, BackendState, Connection, Registry};
+use crate::registry::{BackendEntry, BackendState, Connection, Listing, Registry};
 use crate::supervisor::{Backoff, ChildProcess, describe_exit};
+
+/// How long a suspected backend has to answer a ping.
+const PING_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How a served session ended.
 enum Ended {
@@ -36,19 +42,25 @@ pub(super) async fn run(
     let mut backoff = Backoff::new(spec.restart.backoff_min, spec.restart.backoff_max);
     loop {
         entry.starting();
-        let started = Instant::now();
         let attempt = tokio::select! {
             // Dropping the half-started session kills its process group.
             _ = shutdown.cancelled() => break,
             attempt = connect::connect(&entry) => attempt,
         };
-        let ended = match attempt {
-            Ok(session) => serve(&entry, &registry, session, &shutdown).await,
-            Err(StartFailure { error, exit }) => Ended::Lost {
-                error,
-                exit,
-                clean: false,
-            },
+        let (ended, served_for) = match attempt {
+            Ok(session) => {
+                let serving = Instant::now();
+                let ended = serve(&entry, &registry, session, &shutdown).await;
+                (ended, serving.elapsed())
+            }
+            Err(StartFailure { error, exit }) => (
+                Ended::Lost {
+                    error,
+                    exit,
+                    clean: false,
+                },
+                Duration::ZERO,
+            ),
         };
         let Ended::Lost { error, exit, clean } = ended else {
             break;
@@ -66,7 +78,8 @@ pub(super) async fn run(
             registry.rebuild();
             return;
         }
-        if started.elapsed() >= backoff.settle_time() {
+        // A backend that served well for a while starts over from the shortest delay.
+        if served_for >= backoff.settle_time() {
             backoff.reset();
         }
         let delay = backoff.next_delay();
@@ -81,7 +94,8 @@ pub(super) async fn run(
     registry.rebuild();
 }
 
-/// Serves a ready session until it ends, re-listing when the backend says its lists changed.
+/// Serves a ready session until it ends: watches the process, the connection, shutdown,
+/// list changes (re-listed in a task of their own) and suspicion raised by failed requests.
 async fn serve(
     entry: &BackendEntry,
     registry: &Registry,
@@ -114,11 +128,14 @@ async fn serve(
     );
     entry.ready(Connection { peer: peer.clone() }, listing, server, protocol);
     registry.rebuild();
+    entry.mark_settled();
 
     let stop_service = running.cancellation_token();
     let mut service = std::pin::pin!(running.waiting());
     let spec = entry.spec();
-    loop {
+    let mut relist: Option<JoinHandle<Result<Listing, String>>> = None;
+    let mut relist_again = false;
+    let ended = loop {
         tokio::select! {
             _ = shutdown.cancelled() => {
                 // Closing the transport closes the child's stdin: the polite way to ask an
@@ -129,10 +146,10 @@ async fn serve(
                     let status = child.stop(spec.timeouts.stop).await;
                     tracing::info!(backend = %spec.name, "backend stopped ({})", describe_exit(status));
                 }
-                return Ended::Shutdown;
+                break Ended::Shutdown;
             }
             _ = &mut service => {
-                return match child.as_mut() {
+                break match child.as_mut() {
                     Some(child) => {
                         let status = match child.exited_within(Duration::from_secs(1)).await {
                             Some(status) => status,
@@ -141,30 +158,87 @@ async fn serve(
                         };
                         process_ended(entry, Some(child), status)
                     }
-                    None => Ended::Lost {
-                        error: "the connection to the backend closed".to_owned(),
-                        exit: None,
-                        clean: false,
-                    },
+                    None => Ended::Lost { error: "the connection to the backend closed".to_owned(), exit: None, clean: false },
                 };
             }
             status = exited(&mut child) => {
                 // Its stdout may still hold unread output; the transport is of no use now.
                 stop_service.cancel();
-                return process_ended(entry, child.as_ref(), status);
+                break process_ended(entry, child.as_ref(), status);
             }
             Some(BackendEvent::ListChanged) = events.recv() => {
-                match tokio::time::timeout(spec.timeouts.connect, connect::list_everything(&peer)).await {
-                    Ok(Ok(listing)) => {
+                if relist.is_some() {
+                    relist_again = true;
+                } else {
+                    relist = Some(spawn_relist(&peer, spec.timeouts.connect));
+                }
+            }
+            result = relisted(&mut relist) => {
+                relist = None;
+                match result {
+                    Ok(listing) => {
                         entry.relisted(listing);
                         let changed = registry.rebuild();
                         tracing::info!(backend = %spec.name, ?changed, "backend lists re-read after list_changed");
                     }
-                    Ok(Err(e)) => tracing::warn!(backend = %spec.name, "re-listing after list_changed failed: {e}; keeping the previous listing"),
-                    Err(_) => tracing::warn!(backend = %spec.name, "re-listing after list_changed timed out; keeping the previous listing"),
+                    Err(e) => tracing::warn!(backend = %spec.name, "re-listing after list_changed: {e}; keeping the previous listing"),
+                }
+                if std::mem::take(&mut relist_again) {
+                    relist = Some(spawn_relist(&peer, spec.timeouts.connect));
+                }
+            }
+            _ = entry.suspected() => {
+                if let Err(why) = ping(&peer).await {
+                    stop_service.cancel();
+                    let exit = match child.as_mut() {
+                        Some(child) => Some(describe_exit(child.stop(spec.timeouts.stop).await)),
+                        None => None,
+                    };
+                    let error = connect::with_stderr_tail(entry, format!("a request to the backend broke and it then {why}"));
+                    break Ended::Lost { error, exit, clean: false };
                 }
             }
         }
+    };
+    if let Some(relist) = relist {
+        relist.abort();
+    }
+    ended
+}
+
+fn spawn_relist(peer: &Peer<RoleClient>, limit: Duration) -> JoinHandle<Result<Listing, String>> {
+    let peer = peer.clone();
+    tokio::spawn(async move {
+        match tokio::time::timeout(limit, connect::list_everything(&peer)).await {
+            Ok(result) => result.map_err(|e| e.to_string()),
+            Err(_) => Err(format!("no answer within {limit:?} (timeouts.connect)")),
+        }
+    })
+}
+
+/// Resolves with the re-listing's result, if one is running; never otherwise.
+async fn relisted(
+    relist: &mut Option<JoinHandle<Result<Listing, String>>>,
+) -> Result<Listing, String> {
+    match relist {
+        Some(handle) => handle
+            .await
+            .unwrap_or_else(|e| Err(format!("the re-listing task failed: {e}"))),
+        None => std::future::pending().await,
+    }
+}
+
+/// Whether the backend still answers a ping; `Err` says how it did not.
+async fn ping(peer: &Peer<RoleClient>) -> Result<(), String> {
+    match tokio::time::timeout(
+        PING_TIMEOUT,
+        peer.send_request(ClientRequest::PingRequest(PingRequest::default())),
+    )
+    .await
+    {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(format!("failed a ping ({e})")),
+        Err(_) => Err(format!("did not answer a ping within {PING_TIMEOUT:?}")),
     }
 }
 

@@ -19,8 +19,27 @@ impl ConfigDuration {
     }
 }
 
+/// The longest duration a config may hold: longer ones are mistakes, and would overflow
+/// deadlines.
+pub const MAX: Duration = Duration::from_secs(365 * 24 * 3600);
+
 /// Parses `"250ms"`, `"1.5s"`, `"2m"`, `"1h"`; a bare number means seconds.
 pub fn parse(text: &str) -> Result<Duration, String> {
+    let duration = parse_unbounded(text)?;
+    check(duration)
+}
+
+fn check(duration: Duration) -> Result<Duration, String> {
+    if duration > MAX {
+        Err(format!(
+            "{duration:?} is longer than the allowed maximum of 365 days"
+        ))
+    } else {
+        Ok(duration)
+    }
+}
+
+fn parse_unbounded(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     let split = text
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
@@ -57,19 +76,21 @@ impl<'de> serde::Deserialize<'de> for ConfigDuration {
             }
 
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-                Ok(ConfigDuration(Duration::from_secs(v)))
+                check(Duration::from_secs(v))
+                    .map(ConfigDuration)
+                    .map_err(E::custom)
             }
 
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-                u64::try_from(v)
-                    .map(|v| ConfigDuration(Duration::from_secs(v)))
-                    .map_err(|_| E::custom("a duration cannot be negative"))
+                let v = u64::try_from(v).map_err(|_| E::custom("a duration cannot be negative"))?;
+                self.visit_u64(v)
             }
 
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-                Duration::try_from_secs_f64(v)
-                    .map(ConfigDuration)
-                    .map_err(|_| E::custom("a duration must be a non-negative number of seconds"))
+                let d = Duration::try_from_secs_f64(v).map_err(|_| {
+                    E::custom("a duration must be a non-negative number of seconds")
+                })?;
+                check(d).map(ConfigDuration).map_err(E::custom)
             }
 
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
@@ -104,5 +125,10 @@ mod tests {
                 .contains("unknown duration unit")
         );
         assert!(parse("").is_err());
+        assert!(
+            parse("9999999h")
+                .unwrap_err()
+                .contains("maximum of 365 days")
+        );
     }
 }

@@ -3,11 +3,13 @@
 //! without rewriting. Each entry becomes a [`Draft`] and is validated like a TOML spec.
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Deserialize;
+use serde_json::value::RawValue;
 
 use super::backend::{At, Draft};
 use super::error::{self, ConfigError, ConfigIssue, Location};
@@ -58,13 +60,6 @@ enum AuthMethod {
     ApiKey,
 }
 
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum OneOrMany {
-    Many(Vec<serde_json::Value>),
-    One(serde_json::Value),
-}
-
 /// Parses a fragment file into drafts; warnings (accepted but unused seed keys) are
 /// returned beside them.
 pub(super) fn drafts(
@@ -72,25 +67,31 @@ pub(super) fn drafts(
     text: &str,
     base_dir: &Path,
 ) -> Result<(Vec<Draft>, Vec<ConfigIssue>), ConfigError> {
+    // Each entry is kept as its own slice of the file, so messages point into that entry.
+    let listed = text.trim_start().starts_with('[');
     let mut de = serde_json::Deserializer::from_str(text);
-    let parsed: OneOrMany = serde_path_to_error::deserialize(&mut de)
-        .map_err(|e| ConfigError::single(error::from_json(file, e)))?;
-    let (values, listed) = match parsed {
-        OneOrMany::Many(values) => (values, true),
-        OneOrMany::One(value) => (vec![value], false),
-    };
+    let entries: Vec<&RawValue> = if listed {
+        serde_path_to_error::deserialize(&mut de)
+    } else {
+        serde_path_to_error::deserialize(&mut de).map(|one| vec![one])
+    }
+    .map_err(|e| ConfigError::single(error::from_json(file, e)))?;
+
     let mut drafts = Vec::new();
     let mut issues = Vec::new();
     let mut warnings = Vec::new();
-    for (index, value) in values.into_iter().enumerate() {
+    for (index, raw) in entries.into_iter().enumerate() {
         let prefix = listed.then(|| format!("[{index}]"));
-        // Re-serialize the entry so serde_json can report the bad key; line numbers come
-        // from locating the entry's keys in the original text.
-        let entry_text = value.to_string();
-        let mut de = serde_json::Deserializer::from_str(&entry_text);
+        let start = raw.get().as_ptr() as usize - text.as_ptr() as usize;
+        let entry = Entry {
+            file,
+            text,
+            region: start..start + raw.get().len(),
+        };
+        let mut de = serde_json::Deserializer::from_str(raw.get());
         match serde_path_to_error::deserialize::<_, SeedBackend>(&mut de) {
             Ok(seed) => {
-                let (draft, mut entry_warnings) = seed.into_draft(file, text, prefix, base_dir);
+                let (draft, mut entry_warnings) = seed.into_draft(&entry, prefix, base_dir);
                 warnings.append(&mut entry_warnings);
                 drafts.push(draft);
             }
@@ -109,11 +110,8 @@ pub(super) fn drafts(
                 let unknown = message
                     .strip_prefix("unknown field `")
                     .and_then(|m| m.split('`').next());
-                let location = locate_key(
-                    file,
-                    text,
-                    unknown.unwrap_or(path.rsplit('.').next().unwrap_or("")),
-                );
+                let location =
+                    entry.locate(unknown.unwrap_or(path.rsplit('.').next().unwrap_or("")));
                 issues.push(ConfigIssue::new(location, Some(&key), message));
             }
         }
@@ -125,27 +123,35 @@ pub(super) fn drafts(
     }
 }
 
-/// The line of the first `"key":` in the file, so JSON messages can point somewhere useful.
-fn locate_key(file: &Arc<Path>, text: &str, key: &str) -> Location {
-    if key.is_empty() {
-        return Location::file(file);
-    }
-    let needle = format!("\"{key}\"");
-    match text.find(&needle) {
-        Some(offset) => Location::at(file, text, Some(offset..offset + needle.len())),
-        None => Location::file(file),
+/// One entry of a fragment file: where it sits in the file.
+struct Entry<'a> {
+    file: &'a Arc<Path>,
+    text: &'a str,
+    region: Range<usize>,
+}
+
+impl Entry<'_> {
+    /// The line of the first `"key":` in this entry, so messages point somewhere useful.
+    fn locate(&self, key: &str) -> Location {
+        let needle = format!("\"{key}\"");
+        match self.text[self.region.clone()].find(&needle) {
+            Some(offset) if !key.is_empty() => {
+                let at = self.region.start + offset;
+                Location::at(self.file, self.text, Some(at..at + needle.len()))
+            }
+            _ => Location::at(self.file, self.text, Some(self.region.clone())),
+        }
     }
 }
 
 impl SeedBackend {
     fn into_draft(
         self,
-        file: &Arc<Path>,
-        text: &str,
+        entry: &Entry<'_>,
         prefix: Option<String>,
         base_dir: &Path,
     ) -> (Draft, Vec<ConfigIssue>) {
-        let at = |key: &str| locate_key(file, text, key);
+        let at = |key: &str| entry.locate(key);
         let origin = at("name");
         let key = |k: &str| match &prefix {
             Some(p) => format!("{p}.{k}"),

@@ -392,3 +392,20 @@ fn possible_runtime_clashes_are_warned_about() {
         "{warnings:?}"
     );
 }
+
+#[test]
+fn seed_json_list_errors_point_into_their_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let backends = dir.path().join("backends.d");
+    fs::create_dir(&backends).unwrap();
+    write(
+        &backends,
+        "two.json",
+        "[\n  {\"name\": \"a\", \"command\": \"x\"},\n  {\"name\": \"b\",\n   \"command\": 3}\n]\n",
+    );
+    let err = load_dir(dir.path(), "").unwrap_err().to_string();
+    assert!(
+        err.contains("two.json:4:4: key `[1].command`: invalid type"),
+        "{err}"
+    );
+}

@@ -41,7 +41,17 @@ pub fn unavailable(backend: &BackendEntry) -> McpError {
             format!("is restarting (next attempt {next})")
         }
         BackendState::Starting => "is starting".to_owned(),
+        BackendState::Failed => {
+            "has failed and will not be restarted (its restart.policy); fix the backend and restart ocimcpd".to_owned()
+        }
+        BackendState::Stopped => "is stopped (the gateway is shutting down)".to_owned(),
         state => format!("is {state}"),
+    };
+    let advice = match status.state {
+        BackendState::Starting | BackendState::Restarting => {
+            "retry shortly, or see the gateway_health tool"
+        }
+        _ => "see the gateway_health tool",
     };
     let last = status
         .last_error
@@ -51,7 +61,7 @@ pub fn unavailable(backend: &BackendEntry) -> McpError {
     McpError::new(
         BACKEND_UNAVAILABLE,
         format!(
-            "backend `{}` {why}{last}. The request was not sent; retry shortly, or see the gateway_health tool",
+            "backend `{}` {why}{last}. The request was not sent; {advice}",
             backend.name()
         ),
         Some(json!({
@@ -81,14 +91,17 @@ pub fn timed_out(backend: &BackendEntry, limit: Duration) -> McpError {
 pub fn from_service(backend: &BackendEntry, error: ServiceError) -> McpError {
     match error {
         ServiceError::McpError(error) => error,
-        ServiceError::TransportClosed | ServiceError::TransportSend(_) => McpError::new(
-            BACKEND_FAILED,
-            format!(
-                "the connection to backend `{}` broke while the request was in flight (the backend may have crashed; see gateway_health). Retry once it is ready again",
-                backend.name()
-            ),
-            Some(json!({ "backend": backend.name() })),
-        ),
+        ServiceError::TransportClosed | ServiceError::TransportSend(_) => {
+            backend.suspect();
+            McpError::new(
+                BACKEND_FAILED,
+                format!(
+                    "the connection to backend `{}` broke while the request was in flight (the backend may have crashed; see gateway_health). Retry once it is ready again",
+                    backend.name()
+                ),
+                Some(json!({ "backend": backend.name() })),
+            )
+        }
         other => McpError::new(
             BACKEND_FAILED,
             format!("backend `{}` request failed: {other}", backend.name()),

@@ -13,7 +13,7 @@ use std::time::Duration;
 use rmcp::ErrorData as McpError;
 use rmcp::ServerHandler;
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CompleteRequestParams, CompleteResult,
+    CallToolRequestParams, CallToolResponse, CompleteRequestParams, CompleteResult, ContentBlock,
     GetPromptRequestParams, GetPromptResponse, Implementation, ListPromptsResult,
     ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
     ReadResourceRequestParams, ReadResourceResponse, Reference, RequestMetaObject,
@@ -49,14 +49,32 @@ tools report which backends are up.";
 // 2026-07-28 require it, and rmcp strips it again for older clients. So every forwarded
 // final result is marked complete.
 
-/// Drops the `_meta` keys that belong to the client's own hop: its progress token (the
-/// backend connection sets its own) and the 2026-07-28 per-request protocol fields.
-fn forwardable(meta: Option<RequestMetaObject>) -> Option<RequestMetaObject> {
-    let mut meta = meta?;
+/// The client's `_meta` (rmcp keeps it in the request context, not in the params) minus
+/// the keys that belong to the client's own hop: its progress token (the backend
+/// connection sets its own) and the 2026-07-28 per-request protocol fields.
+fn forwardable(context: &RequestContext<RoleServer>) -> Option<RequestMetaObject> {
+    let mut meta = context.meta.clone();
     meta.0
         .0
         .retain(|key, _| key != "progressToken" && !key.starts_with("io.modelcontextprotocol/"));
     (!meta.0.0.is_empty()).then_some(meta)
+}
+
+/// Resource URIs inside content (links, embedded resources) in the client's terms.
+fn expose_uris(namespace: &str, content: &mut ContentBlock) {
+    match content {
+        ContentBlock::ResourceLink(link) => link.uri = exposed_uri(namespace, &link.uri),
+        ContentBlock::Resource(embedded) => expose_contents_uri(namespace, &mut embedded.resource),
+        _ => {}
+    }
+}
+
+fn expose_contents_uri(namespace: &str, contents: &mut ResourceContents) {
+    if let ResourceContents::TextResourceContents { uri, .. }
+    | ResourceContents::BlobResourceContents { uri, .. } = contents
+    {
+        *uri = exposed_uri(namespace, uri);
+    }
 }
 
 /// Sends one request to a route's backend: fails at once if it has no connection, gives
@@ -136,13 +154,16 @@ impl ServerHandler for GatewaySession {
             .tool(&request.name)
             .ok_or_else(|| errors::unknown("tool", &request.name))?;
         request.name = Cow::Owned(route.original.clone());
-        request.meta = forwardable(request.meta);
+        request.meta = forwardable(&context);
         let mut response = forward(route, &context, |peer| async move {
             peer.call_tool_once(request).await
         })
         .await?;
         if let CallToolResponse::Complete(result) = &mut response {
             result.result_type.get_or_insert(ResultType::COMPLETE);
+            for content in &mut result.content {
+                expose_uris(&route.backend.spec().namespace, content);
+            }
         }
         Ok(response)
     }
@@ -167,13 +188,16 @@ impl ServerHandler for GatewaySession {
             .prompt(&request.name)
             .ok_or_else(|| errors::unknown("prompt", &request.name))?;
         request.name = route.original.clone();
-        request.meta = forwardable(request.meta);
+        request.meta = forwardable(&context);
         let mut response = forward(route, &context, |peer| async move {
             peer.get_prompt_once(request).await
         })
         .await?;
         if let GetPromptResponse::Complete(result) = &mut response {
             result.result_type.get_or_insert(ResultType::COMPLETE);
+            for message in &mut result.messages {
+                expose_uris(&route.backend.spec().namespace, &mut message.content);
+            }
         }
         Ok(response)
     }
@@ -211,7 +235,7 @@ impl ServerHandler for GatewaySession {
             )
         })?;
         request.uri = route.original.clone();
-        request.meta = forwardable(request.meta);
+        request.meta = forwardable(&context);
         let mut response = forward(&route, &context, |peer| async move {
             peer.read_resource_once(request).await
         })
@@ -219,13 +243,8 @@ impl ServerHandler for GatewaySession {
         // Contents carry URIs in the backend's terms; give the client the exposed ones.
         if let ReadResourceResponse::Complete(result) = &mut response {
             result.result_type.get_or_insert(ResultType::COMPLETE);
-            let namespace = &route.backend.spec().namespace;
             for contents in &mut result.contents {
-                if let ResourceContents::TextResourceContents { uri, .. }
-                | ResourceContents::BlobResourceContents { uri, .. } = contents
-                {
-                    *uri = exposed_uri(namespace, uri);
-                }
+                expose_contents_uri(&route.backend.spec().namespace, contents);
             }
         }
         Ok(response)
@@ -263,7 +282,7 @@ impl ServerHandler for GatewaySession {
                 ));
             }
         };
-        request.meta = forwardable(request.meta);
+        request.meta = forwardable(&context);
         let mut result = forward(&route, &context, |peer| async move {
             peer.complete(request).await
         })
@@ -277,7 +296,9 @@ impl ServerHandler for GatewaySession {
         request: SetLevelRequestParams,
         _context: RequestContext<RoleServer>,
     ) -> Result<(), McpError> {
-        // Backends are shared, so the level is applied to each one that offers logging.
+        // Backends are shared, so the level is applied to each one that offers logging,
+        // all at once: a slow backend delays the answer by FAN_OUT_TIMEOUT at most.
+        let mut sent = tokio::task::JoinSet::new();
         for entry in self.gateway.registry.entries() {
             let Some(connection) = entry.connection() else {
                 continue;
@@ -289,18 +310,16 @@ impl ServerHandler for GatewaySession {
             if !offers_logging {
                 continue;
             }
-            match tokio::time::timeout(FAN_OUT_TIMEOUT, connection.peer.set_level(request.clone()))
-                .await
-            {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => {
-                    tracing::warn!(backend = %entry.name(), "logging/setLevel failed: {e}")
+            let (name, request) = (entry.name().to_owned(), request.clone());
+            sent.spawn(async move {
+                match tokio::time::timeout(FAN_OUT_TIMEOUT, connection.peer.set_level(request)).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => tracing::warn!(backend = %name, "logging/setLevel failed: {e}"),
+                    Err(_) => tracing::warn!(backend = %name, "logging/setLevel got no answer within {FAN_OUT_TIMEOUT:?}"),
                 }
-                Err(_) => {
-                    tracing::warn!(backend = %entry.name(), "logging/setLevel got no answer within {FAN_OUT_TIMEOUT:?}")
-                }
-            }
+            });
         }
+        sent.join_all().await;
         Ok(())
     }
 

@@ -3,12 +3,16 @@
 //! (2026-07-28, which has no sessions).
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use rmcp::service::{Peer, RoleServer, SubscriptionContext};
 use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
 
 use crate::registry::{ListChanged, Registry};
+
+/// How long one session may take to accept a list_changed notification.
+const SEND_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The peers of initialized sessions; closed ones are pruned as changes go out.
 #[derive(Default)]
@@ -29,18 +33,26 @@ impl Sessions {
         peers.clone()
     }
 
-    async fn notify(&self, changed: ListChanged) {
+    /// Sends to every session at once, each with its own time limit, so a client that does
+    /// not read its stream cannot hold up the others. A peer that went away is pruned on
+    /// the next change.
+    fn notify(&self, changed: ListChanged) {
         for peer in self.open_peers() {
-            // A peer that went away mid-send is pruned on the next change.
-            if changed.tools {
-                let _ = peer.notify_tool_list_changed().await;
-            }
-            if changed.prompts {
-                let _ = peer.notify_prompt_list_changed().await;
-            }
-            if changed.resources {
-                let _ = peer.notify_resource_list_changed().await;
-            }
+            tokio::spawn(async move {
+                let send = async {
+                    if changed.tools {
+                        peer.notify_tool_list_changed().await?;
+                    }
+                    if changed.prompts {
+                        peer.notify_prompt_list_changed().await?;
+                    }
+                    if changed.resources {
+                        peer.notify_resource_list_changed().await?;
+                    }
+                    Ok::<(), rmcp::service::ServiceError>(())
+                };
+                let _ = tokio::time::timeout(SEND_TIMEOUT, send).await;
+            });
         }
     }
 }
@@ -58,17 +70,9 @@ pub async fn fan_out(
             changed = changes.recv() => changed,
         };
         match changed {
-            Ok(changed) => sessions.notify(changed).await,
+            Ok(changed) => sessions.notify(changed),
             // Missed some: say everything changed, clients re-list.
-            Err(RecvError::Lagged(_)) => {
-                sessions
-                    .notify(ListChanged {
-                        tools: true,
-                        prompts: true,
-                        resources: true,
-                    })
-                    .await
-            }
+            Err(RecvError::Lagged(_)) => sessions.notify(ListChanged::ALL),
             Err(RecvError::Closed) => return,
         }
     }
@@ -83,7 +87,7 @@ pub async fn listen(registry: &Registry, subscription: SubscriptionContext) {
             _ = subscription.cancelled() => return,
             changed = changes.recv() => match changed {
                 Ok(changed) => changed,
-                Err(RecvError::Lagged(_)) => ListChanged { tools: true, prompts: true, resources: true },
+                Err(RecvError::Lagged(_)) => ListChanged::ALL,
                 Err(RecvError::Closed) => return,
             },
         };

@@ -61,16 +61,30 @@ impl<T: Clone> Section<T> {
     }
 }
 
+/// A backend and the URI schemes of the resources and templates it lists.
+#[derive(Debug)]
+struct Schemes {
+    backend: Arc<BackendEntry>,
+    schemes: Vec<String>,
+}
+
+impl Schemes {
+    fn lists(&self, scheme: &str) -> bool {
+        self.schemes.iter().any(|s| s == scheme)
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Catalog {
     tools: Section<Tool>,
     prompts: Section<Prompt>,
     resources: Section<Resource>,
     templates: Section<ResourceTemplate>,
-    /// Backends by (non-empty) namespace, for URIs not listed verbatim.
-    namespaces: HashMap<String, Arc<BackendEntry>>,
+    /// Backends by (non-empty) namespace, with the URI schemes they list, for URIs not
+    /// listed verbatim.
+    namespaces: HashMap<String, Schemes>,
     /// Unprefixed backends in config order, with the URI schemes they list.
-    unprefixed: Vec<(Arc<BackendEntry>, Vec<String>)>,
+    unprefixed: Vec<Schemes>,
 }
 
 /// What differs between two catalogs, as MCP's three list-changed notifications.
@@ -82,6 +96,13 @@ pub struct ListChanged {
 }
 
 impl ListChanged {
+    /// Everything: what to send when changes were missed.
+    pub const ALL: ListChanged = ListChanged {
+        tools: true,
+        prompts: true,
+        resources: true,
+    };
+
     pub fn any(self) -> bool {
         self.tools || self.prompts || self.resources
     }
@@ -190,23 +211,25 @@ impl Catalog {
                 }
             }
 
+            let uris = listing
+                .resources
+                .iter()
+                .map(|r| &r.uri)
+                .chain(listing.templates.iter().map(|t| &t.uri_template));
+            let mut schemes: Vec<String> = uris
+                .filter_map(|uri| names::scheme(uri))
+                .map(str::to_owned)
+                .collect();
+            schemes.sort();
+            schemes.dedup();
+            let schemes = Schemes {
+                backend: entry.clone(),
+                schemes,
+            };
             if namespace.is_empty() {
-                let uris = listing
-                    .resources
-                    .iter()
-                    .map(|r| &r.uri)
-                    .chain(listing.templates.iter().map(|t| &t.uri_template));
-                let mut schemes: Vec<String> = uris
-                    .filter_map(|uri| names::scheme(uri))
-                    .map(str::to_owned)
-                    .collect();
-                schemes.sort();
-                schemes.dedup();
-                catalog.unprefixed.push((entry.clone(), schemes));
+                catalog.unprefixed.push(schemes);
             } else {
-                catalog
-                    .namespaces
-                    .insert(namespace.to_owned(), entry.clone());
+                catalog.namespaces.insert(namespace.to_owned(), schemes);
             }
         }
         (catalog, conflicts)
@@ -262,28 +285,42 @@ impl Catalog {
         self.by_uri(uri_template)
     }
 
+    /// For a URI nobody listed verbatim, in order: the backend whose namespace the URI
+    /// carries, if it lists that scheme; an unprefixed backend that lists it (so
+    /// `db://users/7` from an unprefixed `db://{table}/{id}` is not taken by a backend
+    /// namespaced `users`); the namespace alone (links a backend returned in results);
+    /// the only unprefixed backend.
     fn by_uri(&self, uri: &str) -> Option<Route> {
-        if let Some((namespace, original)) = names::split_exposed_uri(uri)
-            && let Some(backend) = self.namespaces.get(namespace)
+        let scheme = names::scheme(uri)?;
+        let namespaced = names::split_exposed_uri(uri)
+            .and_then(|(namespace, original)| Some((self.namespaces.get(namespace)?, original)));
+        if let Some((owner, original)) = &namespaced
+            && owner.lists(scheme)
         {
             return Some(Route {
-                backend: backend.clone(),
+                backend: owner.backend.clone(),
+                original: original.clone(),
+            });
+        }
+        if let Some(owner) = self.unprefixed.iter().find(|u| u.lists(scheme)) {
+            return Some(Route {
+                backend: owner.backend.clone(),
+                original: uri.to_owned(),
+            });
+        }
+        if let Some((owner, original)) = namespaced {
+            return Some(Route {
+                backend: owner.backend.clone(),
                 original,
             });
         }
-        let scheme = names::scheme(uri)?;
-        let backend = self
-            .unprefixed
-            .iter()
-            .find(|(_, schemes)| schemes.iter().any(|s| s == scheme))
-            .or(match self.unprefixed.as_slice() {
-                [only] => Some(only),
-                _ => None,
-            })?;
-        Some(Route {
-            backend: backend.0.clone(),
-            original: uri.to_owned(),
-        })
+        match self.unprefixed.as_slice() {
+            [only] => Some(Route {
+                backend: only.backend.clone(),
+                original: uri.to_owned(),
+            }),
+            _ => None,
+        }
     }
 
     /// Which lists differ from `older`'s.

@@ -8,6 +8,7 @@ use std::time::SystemTime;
 use arc_swap::ArcSwapOption;
 use rmcp::model::{Prompt, Resource, ResourceTemplate, Tool};
 use rmcp::service::{Peer, RoleClient};
+use tokio::sync::Notify;
 
 use super::state::{BackendState, BackendStatus};
 use crate::config::BackendSpec;
@@ -35,6 +36,8 @@ pub struct BackendEntry {
     connection: ArcSwapOption<Connection>,
     listing: ArcSwapOption<Listing>,
     stderr: Arc<StderrLog>,
+    /// Raised when a request to the backend broke; its lifecycle task then checks it.
+    suspect: Notify,
 }
 
 impl BackendEntry {
@@ -51,6 +54,7 @@ impl BackendEntry {
             connection: ArcSwapOption::empty(),
             listing: ArcSwapOption::empty(),
             stderr,
+            suspect: Notify::new(),
         }
     }
 
@@ -73,6 +77,18 @@ impl BackendEntry {
 
     pub fn listing(&self) -> Option<Arc<Listing>> {
         self.listing.load_full()
+    }
+
+    /// Tells the lifecycle task that a request to this backend failed at the transport
+    /// level, so it checks at once whether the backend still answers. A hint, not a state
+    /// change: the lifecycle task decides.
+    pub fn suspect(&self) {
+        self.suspect.notify_one();
+    }
+
+    /// Resolves when [`suspect`](Self::suspect) was called (a call made meanwhile is kept).
+    pub(crate) async fn suspected(&self) {
+        self.suspect.notified().await;
     }
 
     /// A copy of the current status.
@@ -105,7 +121,9 @@ impl BackendEntry {
         self.lock().pid = Some(pid);
     }
 
-    /// Initialized and listed: calls go through from now on.
+    /// Initialized and listed: calls go through from now on. The backend counts as
+    /// settled (for `/readyz`) only once [`mark_settled`](Self::mark_settled) is called,
+    /// after the catalog includes it.
     pub(crate) fn ready(
         &self,
         connection: Connection,
@@ -117,9 +135,13 @@ impl BackendEntry {
         self.connection.store(Some(Arc::new(connection)));
         let mut status = self.lock();
         Self::enter(&mut status, BackendState::Ready);
-        status.settled = true;
         status.server = server;
         status.protocol_version = Some(protocol);
+    }
+
+    /// Ready and in the catalog.
+    pub(crate) fn mark_settled(&self) {
+        self.lock().settled = true;
     }
 
     /// A fresh listing after the backend said its lists changed.

@@ -164,3 +164,45 @@ fn changes_are_broadcast_only_when_something_changed() {
     assert!(rx.try_recv().unwrap().tools);
     assert!(registry.catalog().tools().is_empty());
 }
+
+#[test]
+fn uri_routing_prefers_a_backend_that_lists_the_scheme() {
+    let registry = Registry::new(
+        specs(
+            "[[backends]]\nname = \"db\"\ncommand = \"x\"\nnamespace = \"\"\n[[backends]]\nname = \"users\"\ncommand = \"x\"\n[[backends]]\nname = \"fs\"\ncommand = \"x\"\n",
+        ),
+        vec![],
+    );
+    let db = Listing {
+        templates: vec![ResourceTemplate::new("db://{table}/{id}", "row")],
+        ..Listing::default()
+    };
+    registry.entries()[0].relisted(db);
+    registry.entries()[1].relisted(Listing {
+        templates: vec![ResourceTemplate::new("users://{id}", "user")],
+        ..Listing::default()
+    });
+    registry.entries()[2].relisted(listing(&["read"]));
+    registry.rebuild();
+    let catalog = registry.catalog();
+
+    // `users` does not serve db:// URIs; the unprefixed backend that lists db:// does.
+    let route = catalog.resource("db://users/7").unwrap();
+    assert_eq!(
+        (route.backend.name(), route.original.as_str()),
+        ("db", "db://users/7")
+    );
+    // A namespaced backend that lists the scheme gets its own URIs.
+    let route = catalog.resource("users://users/42").unwrap();
+    assert_eq!(
+        (route.backend.name(), route.original.as_str()),
+        ("users", "users://42")
+    );
+    // A link `fs` returned in a result (file:///tmp/a, exposed as file://fs//tmp/a) routes
+    // back to `fs` though it lists no file:// resources.
+    let route = catalog.resource("file://fs//tmp/a").unwrap();
+    assert_eq!(
+        (route.backend.name(), route.original.as_str()),
+        ("fs", "file:///tmp/a")
+    );
+}

@@ -9,5 +9,5 @@ mod stderr;
 
 pub use backoff::Backoff;
 pub use launch::{INHERITED_ENV, LaunchError, LaunchPlan, plan};
-pub use process::{ChildProcess, Spawned, describe_exit, spawn};
+pub use process::{ChildProcess, Spawned, describe_exit, kill_group, spawn};
 pub use stderr::{RING_LINES, StderrLog};

@@ -137,7 +137,7 @@ impl ChildProcess {
 
     /// SIGKILL to the group: clears stragglers after the leader died on its own.
     pub fn kill_group(&self) {
-        self.signal_group(Signal::SIGKILL);
+        kill_group(self.pid);
     }
 
     fn group_alive(&self) -> bool {
@@ -162,6 +162,15 @@ impl ChildProcess {
 impl Drop for ChildProcess {
     fn drop(&mut self) {
         self.kill_group();
+    }
+}
+
+/// SIGKILL to the process group led by `pid` (a backend and anything it started).
+pub fn kill_group(pid: u32) {
+    if let Err(e) = killpg(Pid::from_raw(pid as i32), Signal::SIGKILL)
+        && e != nix::errno::Errno::ESRCH
+    {
+        tracing::warn!(pid, error = %e, "killing backend process group failed");
     }
 }
 
