@@ -19,6 +19,9 @@ use crate::supervisor::{self, ChildProcess, describe_exit};
 /// How many stderr lines go into an error message.
 const STDERR_TAIL: usize = 5;
 
+/// How long to wait for a dead process's last stderr lines before describing its death.
+pub(super) const STDERR_DRAIN: Duration = Duration::from_millis(500);
+
 /// A connected, listed backend.
 pub(super) struct Session {
     pub running: RunningService<RoleClient, BackendClient>,
@@ -123,6 +126,7 @@ async fn failed(
         }
         None => Some(describe_exit(child.stop(entry.spec().timeouts.stop).await)),
     };
+    child.stderr_drained(STDERR_DRAIN).await;
     StartFailure {
         error: with_stderr_tail(entry, error),
         exit,

@@ -156,7 +156,7 @@ async fn serve(
                             // It closed stdout but lives on: it cannot serve, so stop it.
                             None => child.stop(spec.timeouts.stop).await,
                         };
-                        process_ended(entry, Some(child), status)
+                        process_ended(entry, Some(child), status).await
                     }
                     None => Ended::Lost { error: "the connection to the backend closed".to_owned(), exit: None, clean: false },
                 };
@@ -164,7 +164,7 @@ async fn serve(
             status = exited(&mut child) => {
                 // Its stdout may still hold unread output; the transport is of no use now.
                 stop_service.cancel();
-                break process_ended(entry, child.as_ref(), status);
+                break process_ended(entry, child.as_mut(), status).await;
             }
             Some(BackendEvent::ListChanged) = events.recv() => {
                 if relist.is_some() {
@@ -191,7 +191,11 @@ async fn serve(
                 if let Err(why) = ping(&peer).await {
                     stop_service.cancel();
                     let exit = match child.as_mut() {
-                        Some(child) => Some(describe_exit(child.stop(spec.timeouts.stop).await)),
+                        Some(child) => {
+                            let status = child.stop(spec.timeouts.stop).await;
+                            child.stderr_drained(connect::STDERR_DRAIN).await;
+                            Some(describe_exit(status))
+                        }
                         None => None,
                     };
                     let error = connect::with_stderr_tail(entry, format!("a request to the backend broke and it then {why}"));
@@ -242,10 +246,15 @@ async fn ping(peer: &Peer<RoleClient>) -> Result<(), String> {
     }
 }
 
-fn process_ended(entry: &BackendEntry, child: Option<&ChildProcess>, status: ExitStatus) -> Ended {
+async fn process_ended(
+    entry: &BackendEntry,
+    child: Option<&mut ChildProcess>,
+    status: ExitStatus,
+) -> Ended {
     // Leftover grandchildren must not outlive their parent backend.
     if let Some(child) = child {
         child.kill_group();
+        child.stderr_drained(connect::STDERR_DRAIN).await;
     }
     let exit = describe_exit(status);
     let clean = status.success();

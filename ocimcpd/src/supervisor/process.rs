@@ -11,6 +11,7 @@ use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 use tokio::process::{ChildStdin, ChildStdout, Command};
 use tokio::sync::watch;
+use tokio::task::JoinHandle;
 use tracing::Instrument;
 
 use super::launch::LaunchPlan;
@@ -21,6 +22,8 @@ use super::stderr::{self, StderrLog};
 pub struct ChildProcess {
     pid: u32,
     exit: watch::Receiver<Option<ExitStatus>>,
+    /// The task copying stderr into the ring; it ends when the stream closes.
+    stderr: Option<JoinHandle<()>>,
 }
 
 /// A freshly spawned child and the pipes MCP runs over.
@@ -60,7 +63,7 @@ pub fn spawn(plan: &LaunchPlan, log: Arc<StderrLog>) -> io::Result<Spawned> {
     };
 
     let span = tracing::info_span!("backend", name = %log.backend());
-    tokio::spawn(stderr::pump(stderr, log).instrument(span));
+    let stderr = tokio::spawn(stderr::pump(stderr, log).instrument(span));
 
     let (tx, exit) = watch::channel(None);
     tokio::spawn(async move {
@@ -71,7 +74,11 @@ pub fn spawn(plan: &LaunchPlan, log: Arc<StderrLog>) -> io::Result<Spawned> {
         let _ = tx.send(Some(status));
     });
     Ok(Spawned {
-        process: ChildProcess { pid, exit },
+        process: ChildProcess {
+            pid,
+            exit,
+            stderr: Some(stderr),
+        },
         stdin,
         stdout,
     })
@@ -111,6 +118,16 @@ impl ChildProcess {
         let _ = self.exit.wait_for(Option::is_some).await;
         self.exit_status()
             .unwrap_or_else(|| ExitStatus::from_raw(0xff00))
+    }
+
+    /// Waits up to `limit` for everything the process wrote to stderr to reach the ring,
+    /// so an error message built next includes its last words.
+    pub async fn stderr_drained(&mut self, limit: Duration) {
+        if let Some(pump) = self.stderr.as_mut()
+            && tokio::time::timeout(limit, pump).await.is_ok()
+        {
+            self.stderr = None;
+        }
     }
 
     /// Waits up to `limit` for the process to exit.
