@@ -454,20 +454,36 @@ async fn two_hundred_concurrent_calls_over_twenty_sessions_never_cross() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn health_endpoints_answer_without_mcp() {
+async fn a_hanging_backend_delays_neither_the_others_nor_health() {
     let daemon = Daemon::start(&format!(
-        "{LISTEN}\n[[backends]]\nname = \"slow\"\ncommand = \"sh\"\nargs = [\"-c\", \"sleep 30\"]\ntimeouts = {{ connect = \"20s\" }}\n"
+        "{LISTEN}\n[[backends]]\nname = \"slow\"\ncommand = \"sh\"\nargs = [\"-c\", \"sleep 30\"]\ntimeouts = {{ connect = \"25s\" }}\n{}",
+        py_backend("py")
     ));
     let http = reqwest::Client::new();
     let healthz = http.get(daemon.http_url("/healthz")).send().await.unwrap();
     assert_eq!(healthz.status(), 200);
-    // `slow` never answers initialize, and has not failed yet: not ready.
+    let missing = http.get(daemon.http_url("/nope")).send().await.unwrap();
+    assert_eq!(missing.status(), 404);
+
+    // `py` comes up and serves while `slow` still hangs in initialize.
+    let client = connect(&daemon.url(), ProtocolVersion::V_2025_11_25).await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while call(&client, "py_echo", json!({"message": "meanwhile"}))
+        .await
+        .is_err()
+    {
+        assert!(Instant::now() < deadline, "py never became callable");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let health = health(&client).await;
+    assert_eq!(backend(&health, "slow")["state"], "starting");
+    assert_eq!(health["settled"], false);
+
+    // `slow` has neither answered nor failed yet: not ready, and /readyz says who.
     let readyz = http.get(daemon.http_url("/readyz")).send().await.unwrap();
     assert_eq!(readyz.status(), 503);
     let body: Value = readyz.json().await.unwrap();
     assert_eq!(body["waiting_for"], json!(["slow"]));
-    let missing = http.get(daemon.http_url("/nope")).send().await.unwrap();
-    assert_eq!(missing.status(), 404);
 }
 
 #[tokio::test(flavor = "multi_thread")]
