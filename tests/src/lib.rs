@@ -347,6 +347,34 @@ pub async fn call(client: &Client, name: &str, arguments: Value) -> Result<CallT
         .map_err(|e| e.to_string())
 }
 
+/// Calls a tool that must succeed; returns its first text block.
+pub async fn call_text(client: &Client, name: &str, arguments: Value) -> String {
+    let result = call(client, name, arguments)
+        .await
+        .unwrap_or_else(|e| panic!("{name} failed: {e}"));
+    text(&result)
+}
+
+/// Calls a tool until it succeeds (a backend coming back), for at most `limit`.
+pub async fn call_until_ok(
+    client: &Client,
+    name: &str,
+    arguments: Value,
+    limit: Duration,
+) -> CallToolResult {
+    let deadline = Instant::now() + limit;
+    loop {
+        match call(client, name, arguments.clone()).await {
+            Ok(result) => return result,
+            Err(e) => assert!(
+                Instant::now() < deadline,
+                "{name} did not succeed within {limit:?}: {e}"
+            ),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// The first text block of a result.
 pub fn text(result: &CallToolResult) -> String {
     result

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
 use ocimcp_tests::{
-    Daemon, RemoteServer, alive, backend, call, connect, connect_discover, eventually, fixture,
-    group_members, health, python_client, text, venv,
+    Daemon, RemoteServer, alive, backend, call, call_text, call_until_ok, connect,
+    connect_discover, eventually, fixture, group_members, health, python_client, text, venv,
 };
 use rmcp::model::ProtocolVersion;
 use serde_json::{Value, json};
@@ -142,11 +142,7 @@ async fn aggregates_two_venvs_and_a_remote_backend_for_every_client() {
         ProtocolVersion::V_2026_07_28
     );
     assert_eq!(
-        text(
-            &call(&modern, "fm_shout", json!({"text": "new"}))
-                .await
-                .unwrap()
-        ),
+        call_text(&modern, "fm_shout", json!({"text": "new"})).await,
         "NEW!"
     );
 
@@ -154,13 +150,7 @@ async fn aggregates_two_venvs_and_a_remote_backend_for_every_client() {
     let client = connect(&daemon.url(), ProtocolVersion::V_2025_11_25).await;
     let env = |name: &'static str| {
         let client = &client;
-        async move {
-            text(
-                &call(client, "py_env", json!({ "name": name }))
-                    .await
-                    .unwrap(),
-            )
-        }
+        async move { call_text(client, "py_env", json!({ "name": name })).await }
     };
     assert_eq!(env("OCIMCP_TEST_SECRET").await, "");
     assert_eq!(env("ECHO_MODE").await, "test");
@@ -209,26 +199,19 @@ async fn a_killed_backend_fails_fast_then_comes_back() {
     assert!(error.contains("backend `py`"), "{error}");
     // The other backend is untouched.
     assert_eq!(
-        text(
-            &call(&client, "fm_shout", json!({"text": "ok"}))
-                .await
-                .unwrap()
-        ),
+        call_text(&client, "fm_shout", json!({"text": "ok"})).await,
         "OK!"
     );
 
     // Back well within the backoff (200ms..2s here).
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        match call(&client, "py_echo", json!({"message": "back"})).await {
-            Ok(result) => {
-                assert_eq!(text(&result), "py-echo: back");
-                break;
-            }
-            Err(e) => assert!(Instant::now() < deadline, "py never came back: {e}"),
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let back = call_until_ok(
+        &client,
+        "py_echo",
+        json!({"message": "back"}),
+        Duration::from_secs(10),
+    )
+    .await;
+    assert_eq!(text(&back), "py-echo: back");
     let health = health(&client).await;
     let py = backend(&health, "py");
     assert_eq!(py["restarts"], 1, "{py}");
@@ -260,11 +243,7 @@ restart = {{ backoff_min = "5s" }}
     daemon.wait_ready(Duration::from_secs(60)).await;
     let client = connect(&daemon.url(), ProtocolVersion::V_2025_11_25).await;
     assert_eq!(
-        text(
-            &call(&client, "py_echo", json!({"message": "fine"}))
-                .await
-                .unwrap()
-        ),
+        call_text(&client, "py_echo", json!({"message": "fine"})).await,
         "py-echo: fine"
     );
 
@@ -299,11 +278,7 @@ restart = {{ backoff_min = "5s" }}
             .any(|n| n.starts_with("missing_") || n.starts_with("quitter_"))
     );
 
-    let table = text(
-        &call(&client, "gateway_list_backends", json!({}))
-            .await
-            .unwrap(),
-    );
+    let table = call_text(&client, "gateway_list_backends", json!({})).await;
     assert!(table.starts_with("| backend | state |"), "{table}");
     assert!(table.contains("| py | ready | stdio | py | 7 |"), "{table}");
     let listed = call(
@@ -467,14 +442,13 @@ async fn a_hanging_backend_delays_neither_the_others_nor_health() {
 
     // `py` comes up and serves while `slow` still hangs in initialize.
     let client = connect(&daemon.url(), ProtocolVersion::V_2025_11_25).await;
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while call(&client, "py_echo", json!({"message": "meanwhile"}))
-        .await
-        .is_err()
-    {
-        assert!(Instant::now() < deadline, "py never became callable");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    call_until_ok(
+        &client,
+        "py_echo",
+        json!({"message": "meanwhile"}),
+        Duration::from_secs(20),
+    )
+    .await;
     let health = health(&client).await;
     assert_eq!(backend(&health, "slow")["state"], "starting");
     assert_eq!(health["settled"], false);
@@ -497,11 +471,7 @@ async fn a_remote_backend_that_goes_away_is_noticed_and_reconnected() {
     daemon.wait_ready(Duration::from_secs(60)).await;
     let client = connect(&daemon.url(), ProtocolVersion::V_2025_11_25).await;
     assert_eq!(
-        text(
-            &call(&client, "remote_reverse", json!({"text": "ab"}))
-                .await
-                .unwrap()
-        ),
+        call_text(&client, "remote_reverse", json!({"text": "ab"})).await,
         "ba"
     );
 
@@ -530,17 +500,14 @@ async fn a_remote_backend_that_goes_away_is_noticed_and_reconnected() {
     }
 
     let _back = RemoteServer::start_on("tok", port);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        match call(&client, "remote_reverse", json!({"text": "back"})).await {
-            Ok(result) => {
-                assert_eq!(text(&result), "kcab");
-                break;
-            }
-            Err(e) => assert!(Instant::now() < deadline, "remote never came back: {e}"),
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let back = call_until_ok(
+        &client,
+        "remote_reverse",
+        json!({"text": "back"}),
+        Duration::from_secs(20),
+    )
+    .await;
+    assert_eq!(text(&back), "kcab");
     assert!(
         backend(&health(&client).await, "remote")["restarts"]
             .as_u64()

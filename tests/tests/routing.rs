@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use ocimcp_tests::{Daemon, call, connect, fixture, python_client, text, venv};
+use ocimcp_tests::{Daemon, call, call_text, connect, fixture, python_client, text, venv};
 use rmcp::model::{
     ArgumentInfo, ClientCapabilities, ClientConfig, CompleteRequestParams, GetPromptRequestParams,
     Implementation, ProtocolVersion, ReadResourceRequestParams, Reference, ResourceContents,
@@ -221,11 +221,7 @@ async fn stateless_mode_serves_without_sessions() {
 
     let client = connect(&daemon.url(), ProtocolVersion::V_2025_11_25).await;
     assert_eq!(
-        text(
-            &call(&client, "py_echo", json!({"message": "stateless"}))
-                .await
-                .unwrap()
-        ),
+        call_text(&client, "py_echo", json!({"message": "stateless"})).await,
         "py-echo: stateless"
     );
     for mode in ["auto", "legacy"] {
@@ -309,7 +305,7 @@ async fn a_backend_without_optional_lists_still_serves() {
     daemon.wait_ready(Duration::from_secs(30)).await;
     let client = connect(&daemon.url(), ProtocolVersion::V_2025_11_25).await;
     assert_eq!(
-        text(&call(&client, "raw_hello", json!({})).await.unwrap()),
+        call_text(&client, "raw_hello", json!({})).await,
         "hello from raw"
     );
     let resources = client.peer().list_all_resources().await.unwrap();
