@@ -9,6 +9,7 @@
 //!   stderr ring, stop, restart backoff.
 //! - [`backends`]: one shared MCP client connection per backend and its lifecycle task.
 //! - [`registry`]: backend states and the aggregated, lock-free catalog.
+//! - [`relay`]: the return path from a backend to the client whose request it serves.
 //! - [`gateway`]: the MCP front (rmcp over hyper), routing, gateway tools, health endpoints.
 //! - [`logging`]: the tracing subscriber.
 //!
@@ -20,6 +21,7 @@ pub mod config;
 pub mod gateway;
 pub mod logging;
 pub mod registry;
+pub mod relay;
 pub mod supervisor;
 
 use std::sync::Arc;

@@ -1,15 +1,28 @@
 //! The gateway's MCP client side towards one backend: what it declares in `initialize`,
-//! and the backend notifications it acts on.
+//! and what it does with what the backend sends. Requests from the backend (sampling,
+//! elicitation, roots, custom) are relayed to the client whose request the backend is
+//! serving; progress goes back under the client's own token; log messages go to the
+//! client in flight or to every client that asked for them; list changes re-list.
 
-// Logging notifications are deprecated by SEP-2577, but backends still send them.
+// Sampling, roots and logging are deprecated by SEP-2577, but backends still use them.
 #![allow(deprecated)]
 
-use rmcp::ClientHandler;
+use std::sync::Arc;
+
+use rmcp::ErrorData as McpError;
 use rmcp::model::{
-    ClientCapabilities, ClientConfig, Implementation, LoggingLevel, LoggingMessageNotificationParam,
+    ClientCapabilities, ClientConfig, ClientResult, ErrorCode, GetExtensions, Implementation,
+    LoggingMessageNotificationParam, ProgressNotificationParam, ProtocolVersion,
+    ServerNotification, ServerRequest,
 };
-use rmcp::service::{NotificationContext, RoleClient};
+use rmcp::service::{
+    InboundStreamOrigin, NotificationContext, OriginatingRequestId, RequestContext, RoleClient,
+    Service,
+};
+use serde_json::json;
 use tokio::sync::mpsc;
+
+use crate::relay::{InFlight, Notice, Relay, wants};
 
 /// Something the backend told us that its lifecycle task must act on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,64 +31,212 @@ pub(super) enum BackendEvent {
     ListChanged,
 }
 
+/// No client could take a relayed request (JSON-RPC error to the backend).
+const NOT_RELAYED: ErrorCode = ErrorCode(-32013);
+
 #[derive(Debug, Clone)]
 pub(super) struct BackendClient {
-    backend: String,
+    relay: Arc<Relay>,
     events: mpsc::Sender<BackendEvent>,
 }
 
 impl BackendClient {
-    pub fn new(backend: &str, events: mpsc::Sender<BackendEvent>) -> Self {
-        Self {
-            backend: backend.to_owned(),
-            events,
+    pub fn new(relay: Arc<Relay>, events: mpsc::Sender<BackendEvent>) -> Self {
+        Self { relay, events }
+    }
+
+    fn backend(&self) -> &str {
+        self.relay.backend()
+    }
+
+    /// Sends a backend's request to the client whose request it serves, and returns the
+    /// client's answer.
+    async fn relay_request(
+        &self,
+        mut request: ServerRequest,
+        context: RequestContext<RoleClient>,
+    ) -> Result<ClientResult, McpError> {
+        let origin = match context.extensions.get::<InboundStreamOrigin>() {
+            Some(InboundStreamOrigin::OutboundRequest(id)) => Some(id.clone()),
+            _ => None,
+        };
+        let kind = request_kind(&request);
+        let target = self.relay.find(origin.as_ref()).await.map_err(|why| {
+            McpError::new(
+                NOT_RELAYED,
+                format!("the gateway cannot pass this {kind} request to a client: {why}"),
+                None,
+            )
+        })?;
+        if target
+            .protocol
+            .as_ref()
+            .is_some_and(|v| *v >= ProtocolVersion::V_2026_07_28)
+        {
+            return Err(McpError::new(
+                NOT_RELAYED,
+                format!(
+                    "the client whose request this serves speaks protocol {}, which has no server-to-client requests",
+                    ProtocolVersion::V_2026_07_28
+                ),
+                None,
+            ));
+        }
+        if let Some(missing) = missing_capability(&target, &request) {
+            return Err(McpError::new(
+                NOT_RELAYED,
+                format!(
+                    "the client whose request this serves did not declare the `{missing}` capability"
+                ),
+                Some(json!({ "capability": missing })),
+            ));
+        }
+        // Keep the backend's _meta; drop what described the backend hop, and mark the
+        // request as part of the client's, so it rides that request's response stream.
+        let meta = request
+            .extensions()
+            .get::<rmcp::model::RequestMetaObject>()
+            .cloned();
+        let extensions = request.extensions_mut();
+        *extensions = Default::default();
+        if let Some(meta) = meta {
+            extensions.insert(meta);
+        }
+        extensions.insert(OriginatingRequestId(target.client_request.clone()));
+
+        let client = target.client.clone();
+        tokio::select! {
+            answer = client.send_request(request) => answer.map_err(|e| match e {
+                rmcp::service::ServiceError::McpError(error) => error,
+                other => McpError::new(NOT_RELAYED, format!("the client did not answer the {kind} request: {other}"), None),
+            }),
+            // The backend gave up on its request (notifications/cancelled).
+            _ = context.ct.cancelled() => Err(McpError::new(NOT_RELAYED, format!("{kind} request cancelled by the backend"), None)),
         }
     }
 
-    fn list_changed(&self) {
-        // A full channel already holds a pending re-list; one is enough.
-        let _ = self.events.try_send(BackendEvent::ListChanged);
+    async fn progress(&self, mut params: ProgressNotificationParam) {
+        let Some(target) = self.relay.by_progress(&params.progress_token).await else {
+            tracing::debug!(backend = %self.backend(), "progress for no request in flight; dropped");
+            return;
+        };
+        // Only clients that asked for progress (gave a token) get it, under their token.
+        let Some(token) = target.client_progress.clone() else {
+            return;
+        };
+        params.progress_token = token;
+        if let Err(e) = target.client.notify_progress(params).await {
+            tracing::debug!(backend = %self.backend(), "progress could not be passed on: {e}");
+        }
+    }
+
+    async fn log(&self, message: LoggingMessageNotificationParam) {
+        daemon_log(self.backend(), &message);
+        match self.relay.sole() {
+            Some(target) if wants(target.log_level, message.level) => {
+                let _ = target.client.notify_logging_message(message).await;
+            }
+            // The one client in flight did not ask for logs at this level; others may have.
+            Some(_) | None => self.relay.notice(Notice::Log {
+                backend: self.backend().to_owned(),
+                message,
+            }),
+        }
     }
 }
 
-impl ClientHandler for BackendClient {
+impl Service<RoleClient> for BackendClient {
+    async fn handle_request(
+        &self,
+        request: ServerRequest,
+        context: RequestContext<RoleClient>,
+    ) -> Result<ClientResult, McpError> {
+        match request {
+            ServerRequest::PingRequest(_) => Ok(ClientResult::empty(())),
+            request => self.relay_request(request, context).await,
+        }
+    }
+
+    async fn handle_notification(
+        &self,
+        notification: ServerNotification,
+        _context: NotificationContext<RoleClient>,
+    ) -> Result<(), McpError> {
+        match notification {
+            ServerNotification::ToolListChangedNotification(_)
+            | ServerNotification::PromptListChangedNotification(_)
+            | ServerNotification::ResourceListChangedNotification(_) => {
+                // A full channel already holds a pending re-list; one is enough.
+                let _ = self.events.try_send(BackendEvent::ListChanged);
+            }
+            ServerNotification::ProgressNotification(progress) => {
+                self.progress(progress.params).await
+            }
+            ServerNotification::LoggingMessageNotification(log) => self.log(log.params).await,
+            ServerNotification::ResourceUpdatedNotification(updated) => {
+                self.relay.notice(Notice::ResourceUpdated {
+                    backend: self.backend().to_owned(),
+                    uri: updated.params.uri,
+                })
+            }
+            other => {
+                tracing::debug!(backend = %self.backend(), "backend notification not passed on: {other:?}")
+            }
+        }
+        Ok(())
+    }
+
     fn get_info(&self) -> ClientConfig {
+        // Declared so backends may ask; each request is relayed only to a client that
+        // declared the same capability.
+        let capabilities = ClientCapabilities::builder()
+            .enable_roots()
+            .enable_roots_list_changed()
+            .enable_sampling()
+            .enable_elicitation()
+            .build();
         ClientConfig::new(
-            ClientCapabilities::default(),
+            capabilities,
             Implementation::new("ocimcpd", env!("CARGO_PKG_VERSION")),
         )
     }
+}
 
-    async fn on_tool_list_changed(&self, _context: NotificationContext<RoleClient>) {
-        self.list_changed();
+fn request_kind(request: &ServerRequest) -> &'static str {
+    match request {
+        ServerRequest::CreateMessageRequest(_) => "sampling/createMessage",
+        ServerRequest::ElicitRequest(_) => "elicitation/create",
+        ServerRequest::ListRootsRequest(_) => "roots/list",
+        ServerRequest::PingRequest(_) => "ping",
+        _ => "custom",
     }
+}
 
-    async fn on_prompt_list_changed(&self, _context: NotificationContext<RoleClient>) {
-        self.list_changed();
-    }
-
-    async fn on_resource_list_changed(&self, _context: NotificationContext<RoleClient>) {
-        self.list_changed();
-    }
-
-    async fn on_logging_message(
-        &self,
-        params: LoggingMessageNotificationParam,
-        _context: NotificationContext<RoleClient>,
-    ) {
-        let logger = params.logger.as_deref().unwrap_or("");
-        let data = &params.data;
-        match params.level {
-            LoggingLevel::Debug => {
-                tracing::debug!(backend = %self.backend, logger, %data, "backend log")
-            }
-            LoggingLevel::Info | LoggingLevel::Notice => {
-                tracing::info!(backend = %self.backend, logger, %data, "backend log")
-            }
-            LoggingLevel::Warning => {
-                tracing::warn!(backend = %self.backend, logger, %data, "backend log")
-            }
-            _ => tracing::error!(backend = %self.backend, logger, %data, "backend log"),
+/// The capability the target client lacks for `request`, if any.
+fn missing_capability(target: &InFlight, request: &ServerRequest) -> Option<&'static str> {
+    let has =
+        |pick: fn(&ClientCapabilities) -> bool| target.capabilities.as_ref().is_some_and(pick);
+    match request {
+        ServerRequest::CreateMessageRequest(_) if !has(|c| c.sampling.is_some()) => {
+            Some("sampling")
         }
+        ServerRequest::ElicitRequest(_) if !has(|c| c.elicitation.is_some()) => Some("elicitation"),
+        ServerRequest::ListRootsRequest(_) if !has(|c| c.roots.is_some()) => Some("roots"),
+        _ => None,
+    }
+}
+
+/// Backend log messages also go to the daemon's own log.
+fn daemon_log(backend: &str, message: &LoggingMessageNotificationParam) {
+    use rmcp::model::LoggingLevel;
+    let logger = message.logger.as_deref().unwrap_or("");
+    let data = &message.data;
+    match message.level {
+        LoggingLevel::Debug => tracing::debug!(backend, logger, %data, "backend log"),
+        LoggingLevel::Info | LoggingLevel::Notice => {
+            tracing::info!(backend, logger, %data, "backend log")
+        }
+        LoggingLevel::Warning => tracing::warn!(backend, logger, %data, "backend log"),
+        _ => tracing::error!(backend, logger, %data, "backend log"),
     }
 }

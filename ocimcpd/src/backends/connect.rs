@@ -8,12 +8,15 @@ use rmcp::model::ErrorCode;
 use rmcp::service::{Peer, RoleClient, RunningService, ServiceError, serve_client};
 use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
-use tokio::sync::mpsc;
+use std::sync::Arc;
+
+use tokio::sync::{broadcast, mpsc};
 use tokio::time::Instant;
 
 use super::client::{BackendClient, BackendEvent};
 use crate::config::{HttpSpec, StdioSpec, Transport};
 use crate::registry::{BackendEntry, Listing};
+use crate::relay::{Notice, Relay};
 use crate::supervisor::{self, ChildProcess, describe_exit};
 
 /// How many stderr lines go into an error message.
@@ -25,6 +28,7 @@ pub(super) const STDERR_DRAIN: Duration = Duration::from_millis(500);
 /// A connected, listed backend.
 pub(super) struct Session {
     pub running: RunningService<RoleClient, BackendClient>,
+    pub relay: Arc<Relay>,
     pub child: Option<ChildProcess>,
     pub events: mpsc::Receiver<BackendEvent>,
     pub listing: Listing,
@@ -38,26 +42,46 @@ pub(super) struct StartFailure {
     pub exit: Option<String>,
 }
 
-pub(super) async fn connect(entry: &BackendEntry) -> Result<Session, StartFailure> {
+/// Connects and lists; backend messages no single client request claims go to `notices`.
+pub(super) async fn connect(
+    entry: &BackendEntry,
+    notices: broadcast::Sender<Notice>,
+) -> Result<Session, StartFailure> {
     let spec = entry.spec();
     let deadline = Instant::now() + spec.timeouts.connect;
     let (events_tx, events) = mpsc::channel(4);
-    let handler = BackendClient::new(&spec.name, events_tx);
-    match &spec.transport {
-        Transport::Stdio(stdio) => connect_stdio(entry, stdio, handler, events, deadline).await,
-        Transport::StreamableHttp(http) => {
-            connect_http(entry, http, handler, events, deadline).await
-        }
-    }
+    let relay = Relay::new(&spec.name, notices);
+    let handler = BackendClient::new(relay.clone(), events_tx);
+    let Started {
+        running,
+        child,
+        listing,
+    } = match &spec.transport {
+        Transport::Stdio(stdio) => connect_stdio(entry, stdio, handler, deadline).await,
+        Transport::StreamableHttp(http) => connect_http(entry, http, handler, deadline).await,
+    }?;
+    Ok(Session {
+        running,
+        relay,
+        child,
+        events,
+        listing,
+    })
+}
+
+/// What a transport-specific start produced.
+struct Started {
+    running: RunningService<RoleClient, BackendClient>,
+    child: Option<ChildProcess>,
+    listing: Listing,
 }
 
 async fn connect_stdio(
     entry: &BackendEntry,
     stdio: &StdioSpec,
     handler: BackendClient,
-    events: mpsc::Receiver<BackendEvent>,
     deadline: Instant,
-) -> Result<Session, StartFailure> {
+) -> Result<Started, StartFailure> {
     let timeout = entry.spec().timeouts.connect;
     let plan = supervisor::plan(stdio, |key| std::env::var_os(key)).map_err(|e| StartFailure {
         error: e.to_string(),
@@ -96,10 +120,9 @@ async fn connect_stdio(
         }
     };
     match tokio::time::timeout_at(deadline, list_everything(running.peer())).await {
-        Ok(Ok(listing)) => Ok(Session {
+        Ok(Ok(listing)) => Ok(Started {
             running,
             child: Some(child),
-            events,
             listing,
         }),
         Ok(Err(e)) => Err(failed(entry, &mut child, format!("first listing: {e}"), None).await),
@@ -147,9 +170,8 @@ async fn connect_http(
     entry: &BackendEntry,
     http: &HttpSpec,
     handler: BackendClient,
-    events: mpsc::Receiver<BackendEvent>,
     deadline: Instant,
-) -> Result<Session, StartFailure> {
+) -> Result<Started, StartFailure> {
     let timeout = entry.spec().timeouts.connect;
     let headers: HashMap<http::HeaderName, http::HeaderValue> = http
         .headers
@@ -178,10 +200,9 @@ async fn connect_http(
         }
     };
     match tokio::time::timeout_at(deadline, list_everything(running.peer())).await {
-        Ok(Ok(listing)) => Ok(Session {
+        Ok(Ok(listing)) => Ok(Started {
             running,
             child: None,
-            events,
             listing,
         }),
         Ok(Err(e)) => Err(failure(format!("first listing from {}: {e}", http.url))),

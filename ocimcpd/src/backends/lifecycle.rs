@@ -45,7 +45,7 @@ pub(super) async fn run(
         let attempt = tokio::select! {
             // Dropping the half-started session kills its process group.
             _ = shutdown.cancelled() => break,
-            attempt = connect::connect(&entry) => attempt,
+            attempt = connect::connect(&entry, registry.notice_sender()) => attempt,
         };
         let (ended, served_for) = match attempt {
             Ok(session) => {
@@ -104,6 +104,7 @@ async fn serve(
 ) -> Ended {
     let Session {
         running,
+        relay,
         mut child,
         mut events,
         listing,
@@ -126,7 +127,15 @@ async fn serve(
         protocol = %protocol,
         "backend ready"
     );
-    entry.ready(Connection { peer: peer.clone() }, listing, server, protocol);
+    entry.ready(
+        Connection {
+            peer: peer.clone(),
+            relay,
+        },
+        listing,
+        server,
+        protocol,
+    );
     registry.rebuild();
     entry.mark_settled();
 

@@ -74,6 +74,27 @@ pub fn unavailable(backend: &BackendEntry) -> McpError {
     )
 }
 
+/// The client cancelled the request; the backend was told.
+pub fn cancelled() -> McpError {
+    McpError::invalid_request("request cancelled by the client", None)
+}
+
+/// The backend answered with a result of the wrong kind.
+pub fn unexpected(
+    backend: &BackendEntry,
+    method: &str,
+    result: &rmcp::model::ServerResult,
+) -> McpError {
+    McpError::new(
+        BACKEND_FAILED,
+        format!(
+            "backend `{}` answered {method} with an unexpected kind of result",
+            backend.name()
+        ),
+        Some(json!({ "backend": backend.name(), "result": result })),
+    )
+}
+
 pub fn timed_out(backend: &BackendEntry, limit: Duration) -> McpError {
     McpError::new(
         BACKEND_TIMEOUT,

@@ -1,31 +1,34 @@
 //! The MCP server handler: one per client session (or per request, when stateless). It
 //! reads the registry's catalog snapshot, routes each request to the backend that owns
-//! the name, and forwards it over that backend's shared connection.
+//! the name, forwards it over that backend's shared connection, and registers it with the
+//! connection's relay so progress, log messages and server→client requests find their way
+//! back to this client.
 
-// logging/setLevel is deprecated by SEP-2577 but still part of the protocol.
+// logging/setLevel, resources/subscribe and sampling are deprecated by SEP-2577 but still
+// part of the protocol.
 #![allow(deprecated)]
 
-use std::borrow::Cow;
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use rmcp::ErrorData as McpError;
 use rmcp::ServerHandler;
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CompleteRequestParams, CompleteResult, ContentBlock,
-    GetPromptRequestParams, GetPromptResponse, Implementation, ListPromptsResult,
+    CallToolRequestParams, CallToolResponse, ClientRequest, CompleteRequestParams, CompleteResult,
+    ContentBlock, GetPromptRequestParams, GetPromptResponse, Implementation, ListPromptsResult,
     ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
-    ReadResourceRequestParams, ReadResourceResponse, Reference, RequestMetaObject,
-    ResourceContents, ResultType, ServerCapabilities, ServerConfig, SetLevelRequestParams,
-    SubscriptionFilter,
+    ReadResourceRequestParams, ReadResourceResponse, Reference, Request, RequestMetaObject,
+    ResourceContents, ResultType, ServerCapabilities, ServerConfig, ServerResult,
+    SetLevelRequestParams, SubscribeRequestParams, SubscriptionFilter, UnsubscribeRequestParams,
 };
 use rmcp::service::{
-    NotificationContext, RequestContext, RoleServer, ServiceError, SubscriptionContext,
+    NotificationContext, PeerRequestOptions, RequestContext, RoleServer, SubscriptionContext,
 };
 
+use super::session::ClientSession;
 use super::{Gateway, errors, tools};
-use crate::registry::{BackendEntry, Route, exposed_uri};
+use crate::registry::{Route, exposed_uri};
+use crate::relay::InFlight;
 
 /// How long a request sent to every backend (logging/setLevel) waits for each one.
 const FAN_OUT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -33,11 +36,73 @@ const FAN_OUT_TIMEOUT: Duration = Duration::from_secs(5);
 #[derive(Clone)]
 pub struct GatewaySession {
     gateway: Arc<Gateway>,
+    session: Arc<ClientSession>,
 }
 
 impl GatewaySession {
     pub fn new(gateway: Arc<Gateway>) -> Self {
-        Self { gateway }
+        let session = gateway.sessions.create();
+        Self { gateway, session }
+    }
+
+    /// Sends one request to a route's backend and waits for its answer. It fails at once
+    /// if the backend has no connection; while in flight the request is registered with
+    /// the connection's relay; on the client's cancellation or after `timeouts.call` the
+    /// backend gets `notifications/cancelled` for it and the request is let go at once.
+    async fn forward(
+        &self,
+        route: &Route,
+        context: &RequestContext<RoleServer>,
+        request: ClientRequest,
+    ) -> Result<ServerResult, McpError> {
+        let backend = &route.backend;
+        let connection = backend
+            .connection()
+            .ok_or_else(|| errors::unavailable(backend))?;
+        let limit = backend.spec().timeouts.call;
+        let handle = connection
+            .peer
+            .send_request_with_option(request, PeerRequestOptions::no_options())
+            .await
+            .map_err(|e| errors::from_service(backend, e))?;
+        let backend_request = handle.id.clone();
+        let _registration = connection.relay.register(
+            handle.id.clone(),
+            handle.progress_token.clone(),
+            InFlight {
+                client: context.peer.clone(),
+                client_key: self.session.key,
+                client_request: context.id.clone(),
+                client_progress: context.meta.get_progress_token(),
+                // A 2026-07-28 request names its level; a session keeps the one it set.
+                log_level: context
+                    .meta
+                    .log_level()
+                    .or_else(|| self.session.log_level()),
+                capabilities: context.client_capabilities(),
+                protocol: context.protocol_version(),
+            },
+        );
+        let cancel = |reason: &'static str| {
+            let peer = connection.peer.clone();
+            let id = backend_request.clone();
+            async move {
+                let param =
+                    rmcp::model::CancelledNotificationParam::new(Some(id), Some(reason.to_owned()));
+                let _ = peer.notify_cancelled(param).await;
+            }
+        };
+        tokio::select! {
+            answer = handle.await_response() => answer.map_err(|e| errors::from_service(backend, e)),
+            _ = context.ct.cancelled() => {
+                cancel("cancelled by the client").await;
+                Err(errors::cancelled())
+            }
+            _ = tokio::time::sleep(limit) => {
+                cancel("timed out at the gateway (timeouts.call)").await;
+                Err(errors::timed_out(backend, limit))
+            }
+        }
     }
 }
 
@@ -77,33 +142,6 @@ fn expose_contents_uri(namespace: &str, contents: &mut ResourceContents) {
     }
 }
 
-/// Sends one request to a route's backend: fails at once if it has no connection, gives
-/// up after `timeouts.call` (dropping the request sends `notifications/cancelled`), and
-/// stops when the client cancels.
-async fn forward<T, F, Fut>(
-    route: &Route,
-    context: &RequestContext<RoleServer>,
-    send: F,
-) -> Result<T, McpError>
-where
-    F: FnOnce(rmcp::service::Peer<rmcp::service::RoleClient>) -> Fut,
-    Fut: Future<Output = Result<T, ServiceError>>,
-{
-    let backend: &BackendEntry = &route.backend;
-    let connection = backend
-        .connection()
-        .ok_or_else(|| errors::unavailable(backend))?;
-    let limit: Duration = backend.spec().timeouts.call;
-    tokio::select! {
-        _ = context.ct.cancelled() => Err(McpError::invalid_request("request cancelled by the client", None)),
-        result = tokio::time::timeout(limit, send(connection.peer.clone())) => match result {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(error)) => Err(errors::from_service(backend, error)),
-            Err(_) => Err(errors::timed_out(backend, limit)),
-        },
-    }
-}
-
 impl ServerHandler for GatewaySession {
     fn get_info(&self) -> ServerConfig {
         let capabilities = ServerCapabilities::builder()
@@ -113,6 +151,7 @@ impl ServerHandler for GatewaySession {
             .enable_prompts_list_changed()
             .enable_resources()
             .enable_resources_list_changed()
+            .enable_resources_subscribe()
             .enable_tools()
             .enable_tool_list_changed()
             .build();
@@ -122,7 +161,9 @@ impl ServerHandler for GatewaySession {
     }
 
     async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
-        self.gateway.sessions.add(context.peer);
+        self.gateway
+            .sessions
+            .add(self.session.clone(), context.peer);
     }
 
     async fn list_tools(
@@ -153,19 +194,29 @@ impl ServerHandler for GatewaySession {
         let route = catalog
             .tool(&request.name)
             .ok_or_else(|| errors::unknown("tool", &request.name))?;
-        request.name = Cow::Owned(route.original.clone());
+        request.name = route.original.clone().into();
         request.meta = forwardable(&context);
-        let mut response = forward(route, &context, |peer| async move {
-            peer.call_tool_once(request).await
-        })
-        .await?;
-        if let CallToolResponse::Complete(result) = &mut response {
-            result.result_type.get_or_insert(ResultType::COMPLETE);
-            for content in &mut result.content {
-                expose_uris(&route.backend.spec().namespace, content);
+        match self
+            .forward(
+                route,
+                &context,
+                ClientRequest::CallToolRequest(Request::new(request)),
+            )
+            .await?
+        {
+            ServerResult::CallToolResult(mut result) => {
+                result.result_type.get_or_insert(ResultType::COMPLETE);
+                for content in &mut result.content {
+                    expose_uris(&route.backend.spec().namespace, content);
+                }
+                Ok(CallToolResponse::Complete(result))
             }
+            ServerResult::InputRequiredResult(result) => {
+                Ok(CallToolResponse::InputRequired(result))
+            }
+            ServerResult::CreateTaskResult(result) => Ok(CallToolResponse::Task(result)),
+            other => Err(errors::unexpected(&route.backend, "tools/call", &other)),
         }
-        Ok(response)
     }
 
     async fn list_prompts(
@@ -189,17 +240,26 @@ impl ServerHandler for GatewaySession {
             .ok_or_else(|| errors::unknown("prompt", &request.name))?;
         request.name = route.original.clone();
         request.meta = forwardable(&context);
-        let mut response = forward(route, &context, |peer| async move {
-            peer.get_prompt_once(request).await
-        })
-        .await?;
-        if let GetPromptResponse::Complete(result) = &mut response {
-            result.result_type.get_or_insert(ResultType::COMPLETE);
-            for message in &mut result.messages {
-                expose_uris(&route.backend.spec().namespace, &mut message.content);
+        match self
+            .forward(
+                route,
+                &context,
+                ClientRequest::GetPromptRequest(Request::new(request)),
+            )
+            .await?
+        {
+            ServerResult::GetPromptResult(mut result) => {
+                result.result_type.get_or_insert(ResultType::COMPLETE);
+                for message in &mut result.messages {
+                    expose_uris(&route.backend.spec().namespace, &mut message.content);
+                }
+                Ok(GetPromptResponse::Complete(result))
             }
+            ServerResult::InputRequiredResult(result) => {
+                Ok(GetPromptResponse::InputRequired(result))
+            }
+            other => Err(errors::unexpected(&route.backend, "prompts/get", &other)),
         }
-        Ok(response)
     }
 
     async fn list_resources(
@@ -227,27 +287,87 @@ impl ServerHandler for GatewaySession {
         mut request: ReadResourceRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, McpError> {
-        let catalog = self.gateway.registry.catalog();
-        let route = catalog.resource(&request.uri).ok_or_else(|| {
-            McpError::resource_not_found(
-                format!("no backend serves resource `{}`; list resources and templates to see what exists", request.uri),
-                None,
-            )
-        })?;
+        let route = self.gateway.resource_route(&request.uri)?;
         request.uri = route.original.clone();
         request.meta = forwardable(&context);
-        let mut response = forward(&route, &context, |peer| async move {
-            peer.read_resource_once(request).await
-        })
-        .await?;
-        // Contents carry URIs in the backend's terms; give the client the exposed ones.
-        if let ReadResourceResponse::Complete(result) = &mut response {
-            result.result_type.get_or_insert(ResultType::COMPLETE);
-            for contents in &mut result.contents {
-                expose_contents_uri(&route.backend.spec().namespace, contents);
+        match self
+            .forward(
+                &route,
+                &context,
+                ClientRequest::ReadResourceRequest(Request::new(request)),
+            )
+            .await?
+        {
+            ServerResult::ReadResourceResult(mut result) => {
+                result.result_type.get_or_insert(ResultType::COMPLETE);
+                // Contents carry URIs in the backend's terms; give the client the exposed ones.
+                for contents in &mut result.contents {
+                    expose_contents_uri(&route.backend.spec().namespace, contents);
+                }
+                Ok(ReadResourceResponse::Complete(result))
+            }
+            ServerResult::InputRequiredResult(result) => {
+                Ok(ReadResourceResponse::InputRequired(result))
+            }
+            other => Err(errors::unexpected(&route.backend, "resources/read", &other)),
+        }
+    }
+
+    async fn subscribe(
+        &self,
+        request: SubscribeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        let route = self.gateway.resource_route(&request.uri)?;
+        if !self.session.subscribe(&request.uri) {
+            return Ok(());
+        }
+        if self
+            .gateway
+            .sessions
+            .hold(route.backend.name(), &route.original)
+        {
+            let upstream = SubscribeRequestParams::new(route.original.clone());
+            let subscribed = self
+                .forward(
+                    &route,
+                    &context,
+                    ClientRequest::SubscribeRequest(Request::new(upstream)),
+                )
+                .await;
+            if let Err(error) = subscribed {
+                // Not subscribed after all: undo both counts.
+                self.session.unsubscribe(&request.uri);
+                self.gateway
+                    .sessions
+                    .release(route.backend.name(), &route.original);
+                return Err(error);
             }
         }
-        Ok(response)
+        Ok(())
+    }
+
+    async fn unsubscribe(
+        &self,
+        request: UnsubscribeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        let route = self.gateway.resource_route(&request.uri)?;
+        if self.session.unsubscribe(&request.uri)
+            && self
+                .gateway
+                .sessions
+                .release(route.backend.name(), &route.original)
+        {
+            let upstream = UnsubscribeRequestParams::new(route.original.clone());
+            self.forward(
+                &route,
+                &context,
+                ClientRequest::UnsubscribeRequest(Request::new(upstream)),
+            )
+            .await?;
+        }
+        Ok(())
     }
 
     async fn complete(
@@ -283,12 +403,24 @@ impl ServerHandler for GatewaySession {
             }
         };
         request.meta = forwardable(&context);
-        let mut result = forward(&route, &context, |peer| async move {
-            peer.complete(request).await
-        })
-        .await?;
-        result.result_type.get_or_insert(ResultType::COMPLETE);
-        Ok(result)
+        match self
+            .forward(
+                &route,
+                &context,
+                ClientRequest::CompleteRequest(Request::new(request)),
+            )
+            .await?
+        {
+            ServerResult::CompleteResult(mut result) => {
+                result.result_type.get_or_insert(ResultType::COMPLETE);
+                Ok(result)
+            }
+            other => Err(errors::unexpected(
+                &route.backend,
+                "completion/complete",
+                &other,
+            )),
+        }
     }
 
     async fn set_level(
@@ -296,8 +428,17 @@ impl ServerHandler for GatewaySession {
         request: SetLevelRequestParams,
         _context: RequestContext<RoleServer>,
     ) -> Result<(), McpError> {
-        // Backends are shared, so the level is applied to each one that offers logging,
-        // all at once: a slow backend delays the answer by FAN_OUT_TIMEOUT at most.
+        self.session.set_log_level(request.level);
+        // Backends are shared: each is set to the most verbose level any client asked for,
+        // and the gateway filters per client.
+        let Some(level) = self
+            .gateway
+            .sessions
+            .most_verbose_level()
+            .or(Some(request.level))
+        else {
+            return Ok(());
+        };
         let mut sent = tokio::task::JoinSet::new();
         for entry in self.gateway.registry.entries() {
             let Some(connection) = entry.connection() else {
@@ -310,9 +451,10 @@ impl ServerHandler for GatewaySession {
             if !offers_logging {
                 continue;
             }
-            let (name, request) = (entry.name().to_owned(), request.clone());
+            let name = entry.name().to_owned();
+            let params = SetLevelRequestParams::new(level);
             sent.spawn(async move {
-                match tokio::time::timeout(FAN_OUT_TIMEOUT, connection.peer.set_level(request)).await {
+                match tokio::time::timeout(FAN_OUT_TIMEOUT, connection.peer.set_level(params)).await {
                     Ok(Ok(())) => {}
                     Ok(Err(e)) => tracing::warn!(backend = %name, "logging/setLevel failed: {e}"),
                     Err(_) => tracing::warn!(backend = %name, "logging/setLevel got no answer within {FAN_OUT_TIMEOUT:?}"),
@@ -327,13 +469,11 @@ impl ServerHandler for GatewaySession {
         &self,
         requested: &SubscriptionFilter,
     ) -> Option<SubscriptionFilter> {
-        let mut accepted = requested.clone();
-        accepted.resource_subscriptions = None;
-        Some(accepted)
+        Some(requested.clone())
     }
 
     async fn listen(&self, subscription: SubscriptionContext) -> Result<(), McpError> {
-        super::notify::listen(&self.gateway.registry, subscription).await;
+        super::notify::listen(&self.gateway, subscription).await;
         Ok(())
     }
 }

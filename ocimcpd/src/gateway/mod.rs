@@ -8,6 +8,7 @@ mod errors;
 mod handler;
 mod http;
 mod notify;
+mod session;
 mod tools;
 
 use std::sync::Arc;
@@ -18,7 +19,19 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::GatewaySettings;
-use crate::registry::Registry;
+use crate::registry::{Registry, Route};
+
+impl Gateway {
+    /// The backend and original URI for a resource URI a client named.
+    fn resource_route(&self, uri: &str) -> Result<Route, rmcp::ErrorData> {
+        self.registry.catalog().resource(uri).ok_or_else(|| {
+            rmcp::ErrorData::resource_not_found(
+                format!("no backend serves resource `{uri}`; list resources and templates to see what exists"),
+                None,
+            )
+        })
+    }
+}
 
 /// Tool names the gateway serves itself; backends may not expose these.
 pub const GATEWAY_TOOLS: [&str; 2] = [tools::HEALTH, tools::LIST_BACKENDS];
@@ -27,7 +40,7 @@ pub const GATEWAY_TOOLS: [&str; 2] = [tools::HEALTH, tools::LIST_BACKENDS];
 pub struct Gateway {
     registry: Arc<Registry>,
     settings: GatewaySettings,
-    sessions: Arc<notify::Sessions>,
+    sessions: session::Sessions,
     /// The gateway tools' definitions, built once.
     tools: Vec<Tool>,
 }
@@ -37,7 +50,7 @@ impl Gateway {
         Arc::new(Self {
             registry,
             settings,
-            sessions: Arc::default(),
+            sessions: session::Sessions::default(),
             tools: tools::definitions(),
         })
     }
@@ -50,11 +63,7 @@ impl Gateway {
         tracker: &TaskTracker,
         shutdown: &CancellationToken,
     ) {
-        tracker.spawn(notify::fan_out(
-            self.registry.clone(),
-            self.sessions.clone(),
-            shutdown.child_token(),
-        ));
+        tracker.spawn(notify::fan_out(self.clone(), shutdown.child_token()));
         tracker.spawn(http::serve(listener, self.clone(), shutdown.child_token()));
     }
 }

@@ -1,111 +1,227 @@
-//! Catalog changes reach clients as `notifications/*/list_changed`: pushed to every
-//! initialized session (2025 protocol era), and through `subscriptions/listen` streams
-//! (2026-07-28, which has no sessions).
+//! What the gateway tells clients unasked: catalog changes (`notifications/*/list_changed`),
+//! backend log messages no single request claims (to sessions that set a level), and
+//! resource updates (to sessions subscribed to the resource). Session-era clients get them
+//! through their session peers; 2026-07-28 clients, which have no sessions, through their
+//! `subscriptions/listen` streams.
 
-use std::sync::{Arc, Mutex};
+// Logging and resources/subscribe are deprecated by SEP-2577 but still in the protocol.
+#![allow(deprecated)]
+
+use std::sync::Arc;
 use std::time::Duration;
 
-use rmcp::service::{Peer, RoleServer, SubscriptionContext};
+use rmcp::model::{ResourceUpdatedNotificationParam, UnsubscribeRequestParams};
+use rmcp::service::{Peer, RoleServer, ServiceError, SubscriptionContext, SubscriptionSendError};
 use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
 
-use crate::registry::{ListChanged, Registry};
+use super::Gateway;
+use super::session::{ClientSession, Sessions};
+use crate::registry::{ListChanged, exposed_uri};
+use crate::relay::{Notice, wants};
 
-/// How long one session may take to accept a list_changed notification.
+/// How long one session may take to accept a notification.
 const SEND_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The peers of initialized sessions; closed ones are pruned as changes go out.
-#[derive(Default)]
-pub struct Sessions {
-    peers: Mutex<Vec<Peer<RoleServer>>>,
-}
-
-impl Sessions {
-    pub fn add(&self, peer: Peer<RoleServer>) {
-        let mut peers = self.peers.lock().unwrap_or_else(|e| e.into_inner());
-        peers.retain(|p| !p.is_transport_closed());
-        peers.push(peer);
-    }
-
-    fn open_peers(&self) -> Vec<Peer<RoleServer>> {
-        let mut peers = self.peers.lock().unwrap_or_else(|e| e.into_inner());
-        peers.retain(|p| !p.is_transport_closed());
-        peers.clone()
-    }
-
-    /// Sends to every session at once, each with its own time limit, so a client that does
-    /// not read its stream cannot hold up the others. A peer that went away is pruned on
-    /// the next change.
-    fn notify(&self, changed: ListChanged) {
-        for peer in self.open_peers() {
-            tokio::spawn(async move {
-                let send = async {
-                    if changed.tools {
-                        peer.notify_tool_list_changed().await?;
-                    }
-                    if changed.prompts {
-                        peer.notify_prompt_list_changed().await?;
-                    }
-                    if changed.resources {
-                        peer.notify_resource_list_changed().await?;
-                    }
-                    Ok::<(), rmcp::service::ServiceError>(())
-                };
-                let _ = tokio::time::timeout(SEND_TIMEOUT, send).await;
-            });
-        }
-    }
-}
-
-/// Forwards catalog changes to session peers until `shutdown`.
-pub async fn fan_out(
-    registry: Arc<Registry>,
-    sessions: Arc<Sessions>,
-    shutdown: CancellationToken,
-) {
-    let mut changes = registry.subscribe();
+/// Delivers catalog changes and backend notices to sessions until `shutdown`.
+pub async fn fan_out(gateway: Arc<Gateway>, shutdown: CancellationToken) {
+    let mut changes = gateway.registry.subscribe();
+    let mut notices = gateway.registry.notices();
     loop {
-        let changed = tokio::select! {
+        tokio::select! {
             _ = shutdown.cancelled() => return,
-            changed = changes.recv() => changed,
-        };
-        match changed {
-            Ok(changed) => sessions.notify(changed),
-            // Missed some: say everything changed, clients re-list.
-            Err(RecvError::Lagged(_)) => sessions.notify(ListChanged::ALL),
-            Err(RecvError::Closed) => return,
-        }
-    }
-}
-
-/// Serves one `subscriptions/listen` stream until the client cancels it.
-pub async fn listen(registry: &Registry, subscription: SubscriptionContext) {
-    let mut changes = registry.subscribe();
-    let sink = subscription.sink().clone();
-    loop {
-        let changed = tokio::select! {
-            _ = subscription.cancelled() => return,
             changed = changes.recv() => match changed {
-                Ok(changed) => changed,
-                Err(RecvError::Lagged(_)) => ListChanged::ALL,
+                Ok(changed) => list_changed(&gateway, changed),
+                // Missed some: say everything changed, clients re-list.
+                Err(RecvError::Lagged(_)) => list_changed(&gateway, ListChanged::ALL),
                 Err(RecvError::Closed) => return,
             },
-        };
-        // The sink drops categories the client did not ask for.
-        let sent = async {
+            notice = notices.recv() => match notice {
+                Ok(notice) => deliver(&gateway, notice),
+                Err(RecvError::Lagged(missed)) => tracing::warn!("{missed} backend log messages or resource updates were dropped: clients read too slowly"),
+                Err(RecvError::Closed) => return,
+            },
+        }
+    }
+}
+
+fn list_changed(gateway: &Gateway, changed: ListChanged) {
+    for session in open_sessions(gateway) {
+        send(&session, move |peer| async move {
             if changed.tools {
-                sink.notify_tool_list_changed().await?;
+                peer.notify_tool_list_changed().await?;
             }
             if changed.prompts {
-                sink.notify_prompt_list_changed().await?;
+                peer.notify_prompt_list_changed().await?;
             }
             if changed.resources {
-                sink.notify_resource_list_changed().await?;
+                peer.notify_resource_list_changed().await?;
             }
-            Ok::<(), rmcp::service::SubscriptionSendError>(())
-        };
-        if sent.await.is_err() {
-            return;
+            Ok(())
+        });
+    }
+}
+
+fn deliver(gateway: &Gateway, notice: Notice) {
+    match notice {
+        Notice::Log { message, .. } => {
+            for session in open_sessions(gateway)
+                .into_iter()
+                .filter(|s| wants(s.log_level(), message.level))
+            {
+                let message = message.clone();
+                send(&session, move |peer| async move {
+                    peer.notify_logging_message(message).await
+                });
+            }
         }
+        Notice::ResourceUpdated { backend, uri } => {
+            let Some(exposed) = exposed_for(gateway, &backend, &uri) else {
+                return;
+            };
+            for session in open_sessions(gateway)
+                .into_iter()
+                .filter(|s| s.is_subscribed(&exposed))
+            {
+                let params = ResourceUpdatedNotificationParam::new(exposed.clone());
+                send(&session, move |peer| async move {
+                    peer.notify_resource_updated(params).await
+                });
+            }
+        }
+    }
+}
+
+/// The backend URI as clients know it.
+fn exposed_for(gateway: &Gateway, backend: &str, uri: &str) -> Option<String> {
+    let entry = gateway.registry.entry(backend)?;
+    Some(exposed_uri(&entry.spec().namespace, uri))
+}
+
+/// The open sessions; subscriptions of sessions that closed are released at their backends.
+fn open_sessions(gateway: &Gateway) -> Vec<Arc<ClientSession>> {
+    let (open, closed) = gateway.sessions.open();
+    for session in closed {
+        for uri in Sessions::drain_subscriptions(&session) {
+            release_upstream(gateway, &uri);
+        }
+    }
+    open
+}
+
+/// One subscriber fewer for an exposed URI; the last one unsubscribes at the backend.
+fn release_upstream(gateway: &Gateway, exposed: &str) {
+    let Ok(route) = gateway.resource_route(exposed) else {
+        return;
+    };
+    if !gateway
+        .sessions
+        .release(route.backend.name(), &route.original)
+    {
+        return;
+    }
+    let Some(connection) = route.backend.connection() else {
+        return;
+    };
+    tokio::spawn(async move {
+        let params = UnsubscribeRequestParams::new(route.original.clone());
+        let _ = tokio::time::timeout(SEND_TIMEOUT, connection.peer.unsubscribe(params)).await;
+    });
+}
+
+/// Sends to one session in a task of its own with a time limit, so a client that does not
+/// read its stream cannot hold up the others.
+fn send<F, Fut>(session: &ClientSession, notify: F)
+where
+    F: FnOnce(Peer<RoleServer>) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<(), ServiceError>> + Send,
+{
+    let Some(peer) = session.peer().cloned() else {
+        return;
+    };
+    tokio::spawn(async move {
+        let _ = tokio::time::timeout(SEND_TIMEOUT, notify(peer)).await;
+    });
+}
+
+/// Serves one `subscriptions/listen` stream (2026-07-28) until the client cancels it:
+/// catalog changes, and updates of the resources it listed (held at their backends while
+/// the stream is open).
+pub async fn listen(gateway: &Arc<Gateway>, subscription: SubscriptionContext) {
+    let mut changes = gateway.registry.subscribe();
+    let mut notices = gateway.registry.notices();
+    let sink = subscription.sink().clone();
+    let resources: Vec<String> = subscription
+        .accepted()
+        .resource_subscriptions
+        .clone()
+        .unwrap_or_default();
+    let mut held = Vec::new();
+    for uri in &resources {
+        if let Ok(route) = gateway.resource_route(uri) {
+            hold_upstream(gateway, &route.backend, &route.original).await;
+            held.push(uri.clone());
+        }
+    }
+    loop {
+        let sent = tokio::select! {
+            _ = subscription.cancelled() => break,
+            changed = changes.recv() => {
+                let changed = match changed {
+                    Ok(changed) => changed,
+                    Err(RecvError::Lagged(_)) => ListChanged::ALL,
+                    Err(RecvError::Closed) => break,
+                };
+                async {
+                    if changed.tools {
+                        sink.notify_tool_list_changed().await?;
+                    }
+                    if changed.prompts {
+                        sink.notify_prompt_list_changed().await?;
+                    }
+                    if changed.resources {
+                        sink.notify_resource_list_changed().await?;
+                    }
+                    Ok::<(), SubscriptionSendError>(())
+                }
+                .await
+            }
+            notice = notices.recv() => match notice {
+                Ok(Notice::ResourceUpdated { backend, uri }) => match exposed_for(gateway, &backend, &uri) {
+                    // The sink drops URIs the stream did not subscribe to.
+                    Some(exposed) if resources.contains(&exposed) => sink.notify_resource_updated(exposed).await,
+                    _ => Ok(()),
+                },
+                Ok(Notice::Log { .. }) | Err(RecvError::Lagged(_)) => Ok(()),
+                Err(RecvError::Closed) => break,
+            },
+        };
+        if sent.is_err() {
+            break;
+        }
+    }
+    for uri in held {
+        release_upstream(gateway, &uri);
+    }
+}
+
+/// One subscriber more for a backend resource; the first one subscribes at the backend.
+async fn hold_upstream(gateway: &Gateway, backend: &crate::registry::BackendEntry, original: &str) {
+    if !gateway.sessions.hold(backend.name(), original) {
+        return;
+    }
+    let Some(connection) = backend.connection() else {
+        return;
+    };
+    let params = rmcp::model::SubscribeRequestParams::new(original.to_owned());
+    if let Err(e) = tokio::time::timeout(SEND_TIMEOUT, connection.peer.subscribe(params))
+        .await
+        .unwrap_or_else(|_| {
+            Err(ServiceError::Timeout {
+                timeout: SEND_TIMEOUT,
+            })
+        })
+    {
+        tracing::warn!(backend = %backend.name(), "resources/subscribe for `{original}` failed: {e}");
     }
 }

@@ -12,12 +12,15 @@ use tokio::sync::Notify;
 
 use super::state::{BackendState, BackendStatus};
 use crate::config::BackendSpec;
+use crate::relay::Relay;
 use crate::supervisor::{RING_LINES, StderrLog};
 
 /// A live MCP session with a backend; cheap to clone, requests are multiplexed.
 #[derive(Debug, Clone)]
 pub struct Connection {
     pub peer: Peer<RoleClient>,
+    /// The client requests in flight on this connection (see `relay`).
+    pub relay: Arc<Relay>,
 }
 
 /// What a backend offers, as it listed it (its own names).

@@ -20,6 +20,7 @@ pub use names::{MAX_NAME_LEN, exposed_name, exposed_uri, is_valid_name};
 pub use state::{BackendState, BackendStatus};
 
 use crate::config::BackendSpec;
+use crate::relay::Notice;
 
 pub struct Registry {
     entries: Vec<Arc<BackendEntry>>,
@@ -27,6 +28,8 @@ pub struct Registry {
     /// Serializes rebuilds so two backends becoming ready together cannot lose an update.
     rebuild: Mutex<()>,
     changes: broadcast::Sender<ListChanged>,
+    /// Backend messages for clients that no single request claims (see `relay`).
+    notices: broadcast::Sender<Notice>,
     reserved: Vec<&'static str>,
     started: Instant,
     started_at: SystemTime,
@@ -45,6 +48,7 @@ impl Registry {
     /// itself, which no backend may take.
     pub fn new(specs: Vec<BackendSpec>, reserved: Vec<&'static str>) -> Self {
         let (changes, _) = broadcast::channel(64);
+        let (notices, _) = broadcast::channel(256);
         Self {
             entries: specs
                 .into_iter()
@@ -53,6 +57,7 @@ impl Registry {
             catalog: ArcSwap::from_pointee(Catalog::default()),
             rebuild: Mutex::new(()),
             changes,
+            notices,
             reserved,
             started: Instant::now(),
             started_at: SystemTime::now(),
@@ -75,6 +80,16 @@ impl Registry {
     /// Notified whenever a rebuild changed what clients see.
     pub fn subscribe(&self) -> broadcast::Receiver<ListChanged> {
         self.changes.subscribe()
+    }
+
+    /// Backend messages for the gateway to fan out to clients.
+    pub fn notices(&self) -> broadcast::Receiver<Notice> {
+        self.notices.subscribe()
+    }
+
+    /// Where backend connections send their [`Notice`]s.
+    pub fn notice_sender(&self) -> broadcast::Sender<Notice> {
+        self.notices.clone()
     }
 
     /// Rebuilds the catalog from the current listings and tells subscribers what changed.
