@@ -31,6 +31,9 @@ pub(super) enum BackendEvent {
     ListChanged,
 }
 
+/// How long relaying one notification may hold up reading the backend's next message.
+const RELAY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// No client could take a relayed request (JSON-RPC error to the backend).
 const NOT_RELAYED: ErrorCode = ErrorCode(-32013);
 
@@ -115,7 +118,9 @@ impl BackendClient {
         }
     }
 
-    async fn progress(&self, mut params: ProgressNotificationParam) {
+    /// Passes a backend's progress to the client whose request it reports, under the
+    /// client's own token. Called in order by the transport (see `ordered`).
+    pub(super) async fn progress(&self, mut params: ProgressNotificationParam) {
         let Some(target) = self.relay.by_progress(&params.progress_token).await else {
             tracing::debug!(backend = %self.backend(), "progress for no request in flight; dropped");
             return;
@@ -125,16 +130,28 @@ impl BackendClient {
             return;
         };
         params.progress_token = token;
-        if let Err(e) = target.client.notify_progress(params).await {
-            tracing::debug!(backend = %self.backend(), "progress could not be passed on: {e}");
+        match tokio::time::timeout(RELAY_TIMEOUT, target.client.notify_progress(params)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                tracing::debug!(backend = %self.backend(), "progress could not be passed on: {e}")
+            }
+            Err(_) => {
+                tracing::debug!(backend = %self.backend(), "progress dropped: the client did not take it within {RELAY_TIMEOUT:?}")
+            }
         }
     }
 
-    async fn log(&self, message: LoggingMessageNotificationParam) {
+    /// Passes a backend's log message to the client in flight, or to every session that
+    /// asked for logs when no single request claims it. Called in order by the transport.
+    pub(super) async fn log(&self, message: LoggingMessageNotificationParam) {
         daemon_log(self.backend(), &message);
         match self.relay.sole() {
             Some(target) if wants(target.log_level, message.level) => {
-                let _ = target.client.notify_logging_message(message).await;
+                let _ = tokio::time::timeout(
+                    RELAY_TIMEOUT,
+                    target.client.notify_logging_message(message),
+                )
+                .await;
             }
             // The one client in flight did not ask for logs at this level; others may have.
             Some(_) | None => self.relay.notice(Notice::Log {
@@ -169,10 +186,7 @@ impl Service<RoleClient> for BackendClient {
                 // A full channel already holds a pending re-list; one is enough.
                 let _ = self.events.try_send(BackendEvent::ListChanged);
             }
-            ServerNotification::ProgressNotification(progress) => {
-                self.progress(progress.params).await
-            }
-            ServerNotification::LoggingMessageNotification(log) => self.log(log.params).await,
+            // Progress and log messages are relayed in order by the transport (`ordered`).
             ServerNotification::ResourceUpdatedNotification(updated) => {
                 self.relay.notice(Notice::ResourceUpdated {
                     backend: self.backend().to_owned(),

@@ -14,6 +14,7 @@ use tokio::sync::{broadcast, mpsc};
 use tokio::time::Instant;
 
 use super::client::{BackendClient, BackendEvent};
+use super::ordered::InOrder;
 use crate::config::{HttpSpec, StdioSpec, Transport};
 use crate::registry::{BackendEntry, Listing};
 use crate::relay::{Notice, Relay};
@@ -97,7 +98,10 @@ async fn connect_stdio(
 
     let started = tokio::time::timeout_at(
         deadline,
-        serve_client(handler, (spawned.stdout, spawned.stdin)),
+        serve_client(
+            handler.clone(),
+            InOrder::new(stdio_transport(spawned.stdout, spawned.stdin), handler),
+        ),
     )
     .await;
     let running = match started {
@@ -133,6 +137,18 @@ async fn connect_stdio(
             Err(failed(entry, &mut child, error, None).await)
         }
     }
+}
+
+/// MCP over a child's stdout and stdin.
+fn stdio_transport(
+    stdout: tokio::process::ChildStdout,
+    stdin: tokio::process::ChildStdin,
+) -> impl rmcp::transport::Transport<RoleClient, Error = std::io::Error> + 'static {
+    rmcp::transport::IntoTransport::<
+        RoleClient,
+        std::io::Error,
+        rmcp::transport::async_rw::TransportAdapterAsyncRW,
+    >::into_transport((stdout, stdin))
 }
 
 /// Stops a child that failed to start and builds the failure, with its stderr tail.
@@ -189,6 +205,7 @@ async fn connect_http(
         .reinit_on_expired_session(true);
     let transport = StreamableHttpClientTransport::from_config(config);
     let failure = |error: String| StartFailure { error, exit: None };
+    let transport = InOrder::new(transport, handler.clone());
     let running = match tokio::time::timeout_at(deadline, serve_client(handler, transport)).await {
         Ok(Ok(running)) => running,
         Ok(Err(e)) => return Err(failure(format!("initialize with {} failed: {e}", http.url))),

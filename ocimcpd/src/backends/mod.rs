@@ -6,6 +6,7 @@
 mod client;
 mod connect;
 mod lifecycle;
+mod ordered;
 
 use std::sync::Arc;
 
