@@ -35,11 +35,14 @@ pub fn fixture(path: &str) -> PathBuf {
     root().join("tests/fixtures").join(path)
 }
 
+/// Where `tests/bootstrap.sh` puts what it installs.
+pub fn cache() -> PathBuf {
+    std::env::var_os("OCIMCP_TEST_CACHE").map_or_else(|| root().join(".cache"), PathBuf::from)
+}
+
 /// A venv built by `tests/bootstrap.sh` (`mcp` or `fastmcp`).
 pub fn venv(name: &str) -> PathBuf {
-    let cache =
-        std::env::var_os("OCIMCP_TEST_CACHE").map_or_else(|| root().join(".cache"), PathBuf::from);
-    let venv = cache.join("venvs").join(name);
+    let venv = cache().join("venvs").join(name);
     assert!(
         venv.join("bin/python").exists(),
         "venv {} is missing: run tests/bootstrap.sh (tests/run-all.sh does it)",
@@ -510,5 +513,38 @@ pub async fn eventually<F: FnMut() -> bool>(limit: Duration, what: &str, mut con
             "timed out after {limit:?} waiting for: {what}"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Serves an MCP server over Streamable HTTP at `/mcp` on `addr` (sessions on; one
+/// handler per session from `factory`), printing the bound address on stdout. For test
+/// backends that the gateway reaches as `streamable_http`.
+pub async fn serve_http_backend<S, F>(addr: &str, factory: F) -> anyhow::Result<()>
+where
+    S: rmcp::ServerHandler + Send + 'static,
+    F: Fn() -> S + Send + Sync + 'static,
+{
+    use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+    use rmcp::transport::streamable_http_server::{
+        StreamableHttpServerConfig, StreamableHttpService,
+    };
+
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let service = StreamableHttpService::new(
+        move || Ok(factory()),
+        Arc::new(LocalSessionManager::default()),
+        StreamableHttpServerConfig::default(),
+    );
+    println!("{}", listener.local_addr()?);
+    loop {
+        let (stream, _) = listener.accept().await?;
+        let service = hyper_util::service::TowerToHyperService::new(service.clone());
+        tokio::spawn(async move {
+            let builder =
+                hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
+            let _ = builder
+                .serve_connection_with_upgrades(hyper_util::rt::TokioIo::new(stream), service)
+                .await;
+        });
     }
 }

@@ -85,6 +85,15 @@ impl BackendClient {
                 None,
             ));
         }
+        if target.stateless {
+            return Err(McpError::new(
+                NOT_RELAYED,
+                format!(
+                    "the gateway runs stateless (`[gateway] stateless = true`), so the client's answer to this {kind} request could not reach the waiting call; sampling, elicitation and roots need session mode"
+                ),
+                None,
+            ));
+        }
         if let Some(missing) = missing_capability(&target, &request) {
             return Err(McpError::new(
                 NOT_RELAYED,

@@ -16,10 +16,11 @@ use rmcp::ServerHandler;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, ClientRequest, CompleteRequestParams, CompleteResult,
     ContentBlock, GetPromptRequestParams, GetPromptResponse, Implementation, ListPromptsResult,
-    ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
-    ReadResourceRequestParams, ReadResourceResponse, Reference, Request, RequestMetaObject,
-    ResourceContents, ResultType, ServerCapabilities, ServerConfig, ServerResult,
-    SetLevelRequestParams, SubscribeRequestParams, SubscriptionFilter, UnsubscribeRequestParams,
+    ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, LoggingLevel,
+    PaginatedRequestParams, ProtocolVersion, ReadResourceRequestParams, ReadResourceResponse,
+    Reference, Request, RequestMetaObject, ResourceContents, ResultType, ServerCapabilities,
+    ServerConfig, ServerResult, SetLevelRequestParams, SubscribeRequestParams, SubscriptionFilter,
+    UnsubscribeRequestParams,
 };
 use rmcp::service::{
     NotificationContext, PeerRequestOptions, RequestContext, RoleServer, SubscriptionContext,
@@ -43,6 +44,21 @@ impl GatewaySession {
     pub fn new(gateway: Arc<Gateway>) -> Self {
         let session = gateway.sessions.create();
         Self { gateway, session }
+    }
+
+    /// The least severe log level the client wants for this request: a 2026-07-28 request
+    /// names it in `_meta`; a session keeps the one it set with logging/setLevel. A
+    /// session-era request served statelessly cannot have set one that lasts, so it gets
+    /// every log message its backend sends while serving it, on its own stream.
+    fn log_level(&self, context: &RequestContext<RoleServer>) -> Option<LoggingLevel> {
+        let modern = context
+            .protocol_version()
+            .is_some_and(|v| v >= ProtocolVersion::V_2026_07_28);
+        context
+            .meta
+            .log_level()
+            .or_else(|| self.session.log_level())
+            .or_else(|| (self.gateway.settings.stateless && !modern).then_some(LoggingLevel::Debug))
     }
 
     /// Sends one request to a route's backend and waits for its answer. It fails at once
@@ -74,13 +90,10 @@ impl GatewaySession {
                 client_key: self.session.key,
                 client_request: context.id.clone(),
                 client_progress: context.meta.get_progress_token(),
-                // A 2026-07-28 request names its level; a session keeps the one it set.
-                log_level: context
-                    .meta
-                    .log_level()
-                    .or_else(|| self.session.log_level()),
+                log_level: self.log_level(context),
                 capabilities: context.client_capabilities(),
                 protocol: context.protocol_version(),
+                stateless: self.gateway.settings.stateless,
             },
         );
         let cancel = |reason: &'static str| {

@@ -46,6 +46,10 @@ pub struct InFlight {
     pub capabilities: Option<ClientCapabilities>,
     /// The protocol version the client's request uses.
     pub protocol: Option<ProtocolVersion>,
+    /// Served without a session (`stateless = true`): the client's answer to a
+    /// server→client request would arrive in a request of its own that cannot be tied
+    /// back to this one.
+    pub stateless: bool,
 }
 
 /// A backend message for the gateway to deliver to whichever clients want it.

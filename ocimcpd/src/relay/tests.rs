@@ -40,6 +40,7 @@ fn in_flight(client: &Peer<RoleServer>, key: u64, request: i64) -> InFlight {
         log_level: Some(LoggingLevel::Info),
         capabilities: None,
         protocol: None,
+        stateless: false,
     }
 }
 
