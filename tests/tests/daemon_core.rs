@@ -76,6 +76,8 @@ async fn aggregates_two_venvs_and_a_remote_backend_for_every_client() {
         "py_meta",
         "py_link",
         "fm_shout",
+        "fm_count",
+        "fm_forecast",
         "remote_reverse",
     ]
     .map(String::from)
@@ -162,7 +164,7 @@ async fn aggregates_two_venvs_and_a_remote_backend_for_every_client() {
         assert_eq!(backend(&health, name)["state"], "ready", "{health}");
     }
     assert_eq!(backend(&health, "remote")["transport"], "streamable_http");
-    assert_eq!(health["tool_count"], 11);
+    assert_eq!(health["tool_count"], 13);
 }
 
 #[tokio::test(flavor = "multi_thread")]

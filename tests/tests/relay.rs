@@ -1,0 +1,535 @@
+//! What backends send back while serving a client: server→client requests (sampling) to
+//! the right client, cancellation to the right backend, resource updates to subscribers,
+//! progress from a FastMCP backend to the Python client, and tool definitions unchanged.
+
+// Sampling and resources/subscribe are deprecated by SEP-2577 but are what is tested here.
+#![allow(deprecated)]
+// Test code: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use ocimcp_tests::{Daemon, binary, call, call_text, connect, fixture, init, venv};
+use rmcp::ErrorData as McpError;
+use rmcp::model::{
+    CallToolRequestParams, ClientCapabilities, ClientConfig, ClientRequest,
+    CreateMessageRequestParams, CreateMessageResult, Implementation, ProtocolVersion, Request,
+    ResourceUpdatedNotificationParam, SubscribeRequestParams, UnsubscribeRequestParams,
+};
+use rmcp::service::{
+    NotificationContext, PeerRequestOptions, RequestContext, RoleClient, serve_client,
+};
+use rmcp::transport::StreamableHttpClientTransport;
+use serde_json::{Value, json};
+use tokio::sync::Notify;
+
+const LISTEN: &str = "[gateway]\nlisten = \"127.0.0.1:0\"\n";
+
+/// The conformance backend served over Streamable HTTP; killed on drop.
+struct HttpBackend {
+    child: Child,
+    url: String,
+}
+
+impl HttpBackend {
+    fn start() -> HttpBackend {
+        let mut child = Command::new(binary("conformance_backend"))
+            .args(["--http", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start the conformance backend");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("its address");
+        HttpBackend {
+            child,
+            url: format!("http://{}/mcp", line.trim()),
+        }
+    }
+}
+
+impl Drop for HttpBackend {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A client that can sample: it records the prompts it is asked and answers with its
+/// own name, after `gate` is opened (if any).
+#[derive(Clone)]
+struct Sampler {
+    name: &'static str,
+    prompts: Arc<Mutex<Vec<String>>>,
+    asked: Arc<Notify>,
+    gate: Option<Arc<Notify>>,
+}
+
+impl Sampler {
+    fn new(name: &'static str, gate: Option<Arc<Notify>>) -> Self {
+        Self {
+            name,
+            prompts: Arc::default(),
+            asked: Arc::new(Notify::new()),
+            gate,
+        }
+    }
+}
+
+impl rmcp::ClientHandler for Sampler {
+    fn get_info(&self) -> ClientConfig {
+        ClientConfig::new(
+            ClientCapabilities::builder().enable_sampling().build(),
+            Implementation::new(self.name, "1"),
+        )
+    }
+
+    async fn create_message(
+        &self,
+        params: CreateMessageRequestParams,
+        _: RequestContext<RoleClient>,
+    ) -> Result<CreateMessageResult, McpError> {
+        let prompt =
+            serde_json::to_value(&params).unwrap_or_default()["messages"][0]["content"]["text"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+        self.prompts.lock().unwrap().push(prompt);
+        self.asked.notify_one();
+        if let Some(gate) = &self.gate {
+            gate.notified().await;
+        }
+        Ok(serde_json::from_value(json!({
+            "role": "assistant",
+            "content": { "type": "text", "text": format!("answer from {}", self.name) },
+            "model": "test-model",
+            "stopReason": "endTurn"
+        }))
+        .expect("a sampling result"))
+    }
+}
+
+async fn sampling_client(
+    url: &str,
+    sampler: &Sampler,
+) -> rmcp::service::RunningService<RoleClient, Sampler> {
+    init();
+    serve_client(
+        sampler.clone(),
+        StreamableHttpClientTransport::from_uri(url.to_owned()),
+    )
+    .await
+    .expect("connect")
+}
+
+fn sample(prompt: &str) -> CallToolRequestParams {
+    CallToolRequestParams::new("c_test_sampling")
+        .with_arguments(json!({ "prompt": prompt }).as_object().unwrap().clone())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_sampling_reaches_only_the_client_that_asked() {
+    let backend = HttpBackend::start();
+    let daemon = Daemon::start(&format!(
+        "{LISTEN}[[backends]]\nname = \"c\"\ntransport = \"streamable_http\"\nurl = \"{}\"\n",
+        backend.url
+    ));
+    daemon.wait_ready(Duration::from_secs(30)).await;
+
+    // Both calls are in flight at the same backend at once: A's sampling answer waits until
+    // B has been asked too.
+    let gate = Arc::new(Notify::new());
+    let a = Sampler::new("A", Some(gate.clone()));
+    let b = Sampler::new("B", None);
+    let (client_a, client_b) = (
+        sampling_client(&daemon.url(), &a).await,
+        sampling_client(&daemon.url(), &b).await,
+    );
+    let call_a = tokio::spawn({
+        let peer = client_a.peer().clone();
+        async move { peer.call_tool(sample("prompt from A")).await }
+    });
+    tokio::time::timeout(Duration::from_secs(10), a.asked.notified())
+        .await
+        .expect("A is asked");
+    let call_b = tokio::spawn({
+        let peer = client_b.peer().clone();
+        async move { peer.call_tool(sample("prompt from B")).await }
+    });
+    tokio::time::timeout(Duration::from_secs(10), b.asked.notified())
+        .await
+        .expect("B is asked");
+    gate.notify_one();
+
+    let (result_a, result_b) = (
+        call_a.await.unwrap().unwrap(),
+        call_b.await.unwrap().unwrap(),
+    );
+    assert_eq!(ocimcp_tests::text(&result_a), "LLM response: answer from A");
+    assert_eq!(ocimcp_tests::text(&result_b), "LLM response: answer from B");
+    assert_eq!(*a.prompts.lock().unwrap(), ["prompt from A"]);
+    assert_eq!(*b.prompts.lock().unwrap(), ["prompt from B"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unroutable_server_requests_get_a_clear_error_not_a_hang() {
+    // A stdio backend cannot say which request its sampling serves.
+    let daemon = Daemon::start(&format!(
+        "{LISTEN}[[backends]]\nname = \"c\"\ncommand = \"{}\"\n",
+        binary("conformance_backend").display()
+    ));
+    daemon.wait_ready(Duration::from_secs(30)).await;
+
+    // One client in flight: it is the one.
+    let solo = Sampler::new("solo", None);
+    let client = sampling_client(&daemon.url(), &solo).await;
+    let result = client.call_tool(sample("only me")).await.unwrap();
+    assert_eq!(
+        ocimcp_tests::text(&result),
+        "LLM response: answer from solo"
+    );
+
+    // Two clients in flight: the second sampling request cannot be placed.
+    let gate = Arc::new(Notify::new());
+    let a = Sampler::new("A", Some(gate.clone()));
+    let b = Sampler::new("B", None);
+    let (client_a, client_b) = (
+        sampling_client(&daemon.url(), &a).await,
+        sampling_client(&daemon.url(), &b).await,
+    );
+    let call_a = tokio::spawn({
+        let peer = client_a.peer().clone();
+        async move { peer.call_tool(sample("A")).await }
+    });
+    tokio::time::timeout(Duration::from_secs(10), a.asked.notified())
+        .await
+        .expect("A is asked");
+    let error = tokio::time::timeout(Duration::from_secs(10), client_b.call_tool(sample("B")))
+        .await
+        .expect("B gets an answer, not a hang")
+        .expect_err("B's sampling cannot be routed");
+    assert!(
+        error
+            .to_string()
+            .contains("cannot pass this sampling/createMessage request to a client"),
+        "{error}"
+    );
+    assert!(b.prompts.lock().unwrap().is_empty());
+    gate.notify_one();
+    assert_eq!(
+        ocimcp_tests::text(&call_a.await.unwrap().unwrap()),
+        "LLM response: answer from A"
+    );
+
+    // A client that did not declare sampling is not asked.
+    let plain = connect(&daemon.url(), ProtocolVersion::V_2025_11_25).await;
+    let error = call(&plain, "c_test_sampling", json!({"prompt": "x"}))
+        .await
+        .expect_err("no sampling capability");
+    assert!(
+        error.contains("did not declare the `sampling` capability"),
+        "{error}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cancelled_call_is_cancelled_at_its_own_backend_only() {
+    let backend = binary("conformance_backend").display().to_string();
+    let daemon = Daemon::start(&format!(
+        "{LISTEN}[[backends]]\nname = \"a\"\ncommand = \"{backend}\"\n[[backends]]\nname = \"b\"\ncommand = \"{backend}\"\n"
+    ));
+    daemon.wait_ready(Duration::from_secs(30)).await;
+    let client = connect(&daemon.url(), ProtocolVersion::V_2025_11_25).await;
+    let other = connect(&daemon.url(), ProtocolVersion::V_2025_11_25).await;
+
+    // The same kind of call is in flight at both backends (their request ids run alike).
+    let at_b = tokio::spawn({
+        let peer = other.peer().clone();
+        async move {
+            peer.call_tool(CallToolRequestParams::new("b_test_slow"))
+                .await
+        }
+    });
+    let request =
+        ClientRequest::CallToolRequest(Request::new(CallToolRequestParams::new("a_test_slow")));
+    let handle = client
+        .peer()
+        .send_request_with_option(request, PeerRequestOptions::no_options())
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    handle
+        .cancel(Some("the user changed their mind".to_owned()))
+        .await
+        .unwrap();
+
+    // `a` saw the cancellation of its own request; `b` saw nothing and still runs.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while call_text(&client, "a_test_cancelled_count", json!({})).await != "1" {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "a never saw the cancellation"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        call_text(&client, "b_test_cancelled_count", json!({})).await,
+        "0"
+    );
+    assert!(!at_b.is_finished(), "b's call must still be running");
+    at_b.abort();
+}
+
+/// Records resource updates.
+#[derive(Clone, Default)]
+struct Watcher {
+    updates: Arc<Mutex<Vec<String>>>,
+}
+
+impl rmcp::ClientHandler for Watcher {
+    async fn on_resource_updated(
+        &self,
+        params: ResourceUpdatedNotificationParam,
+        _: NotificationContext<RoleClient>,
+    ) {
+        self.updates.lock().unwrap().push(params.uri);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn resource_updates_reach_subscribers_of_that_backend_only() {
+    let backend = binary("conformance_backend").display().to_string();
+    let daemon = Daemon::start(&format!(
+        "{LISTEN}[[backends]]\nname = \"a\"\ncommand = \"{backend}\"\n[[backends]]\nname = \"b\"\ncommand = \"{backend}\"\n"
+    ));
+    daemon.wait_ready(Duration::from_secs(30)).await;
+    init();
+    let (subscriber, bystander) = (Watcher::default(), Watcher::default());
+    let sub = serve_client(
+        subscriber.clone(),
+        StreamableHttpClientTransport::from_uri(daemon.url()),
+    )
+    .await
+    .unwrap();
+    let by = serve_client(
+        bystander.clone(),
+        StreamableHttpClientTransport::from_uri(daemon.url()),
+    )
+    .await
+    .unwrap();
+
+    sub.peer()
+        .subscribe(SubscribeRequestParams::new("test://a/watched-resource"))
+        .await
+        .unwrap();
+    let call = |name: &str| CallToolRequestParams::new(name.to_owned());
+    // b has no subscriber: nothing is subscribed there, and nothing arrives from it.
+    assert_eq!(
+        ocimcp_tests::text(
+            &by.peer()
+                .call_tool(call("b_test_update_watched_resource"))
+                .await
+                .unwrap()
+        ),
+        "nobody is subscribed"
+    );
+    assert_eq!(
+        ocimcp_tests::text(
+            &by.peer()
+                .call_tool(call("a_test_update_watched_resource"))
+                .await
+                .unwrap()
+        ),
+        "update sent"
+    );
+    ocimcp_tests::eventually(
+        Duration::from_secs(5),
+        "the subscriber to get the update",
+        || subscriber.updates.lock().unwrap().len() == 1,
+    )
+    .await;
+    assert_eq!(
+        *subscriber.updates.lock().unwrap(),
+        ["test://a/watched-resource"]
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        bystander.updates.lock().unwrap().is_empty(),
+        "only subscribers get updates"
+    );
+
+    // The last subscriber leaving unsubscribes at the backend too.
+    sub.peer()
+        .unsubscribe(UnsubscribeRequestParams::new("test://a/watched-resource"))
+        .await
+        .unwrap();
+    assert_eq!(
+        ocimcp_tests::text(
+            &by.peer()
+                .call_tool(call("a_test_update_watched_resource"))
+                .await
+                .unwrap()
+        ),
+        "nobody is subscribed"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn python_client_sees_a_fastmcp_backends_progress() {
+    let daemon = Daemon::start(&format!(
+        "{LISTEN}[[backends]]\nname = \"fm\"\nvenv = \"{}\"\nargs = [\"{}\"]\n",
+        venv("fastmcp").display(),
+        fixture("python/fastmcp_server.py").display()
+    ));
+    daemon.wait_ready(Duration::from_secs(60)).await;
+    for mode in ["legacy", "auto"] {
+        let output = Command::new(venv("mcp").join("bin/python"))
+            .arg(fixture("python/progress_client.py"))
+            .args([&daemon.url(), mode, "fm_count", "5"])
+            .output()
+            .expect("run the Python client");
+        assert!(
+            output.status.success(),
+            "{mode}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let report: Value = serde_json::from_slice(&output.stdout).expect("JSON report");
+        assert_eq!(report["result"], "counted to 5", "{mode}: {report}");
+        let progress: Vec<f64> = report["progress"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p[0].as_f64().unwrap())
+            .collect();
+        assert_eq!(progress, [1.0, 2.0, 3.0, 4.0, 5.0], "{mode}: {report}");
+        assert_eq!(
+            report["progress"][4],
+            json!([5.0, 5.0, "step 5"]),
+            "{mode}: {report}"
+        );
+    }
+}
+
+/// The backend's raw `tools/list` result, read straight off its stdio.
+fn raw_tools_from_backend() -> Vec<Value> {
+    let mut child = Command::new(venv("fastmcp").join("bin/python"))
+        .arg(fixture("python/fastmcp_server.py"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the backend");
+    let mut stdin = child.stdin.take().unwrap();
+    for message in [
+        json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}),
+        json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+        json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}),
+    ] {
+        writeln!(stdin, "{message}").unwrap();
+    }
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let tools = loop {
+        let line = lines.next().expect("a response").unwrap();
+        let message: Value = serde_json::from_str(&line).unwrap();
+        if message["id"] == 1 {
+            break message["result"]["tools"].as_array().unwrap().clone();
+        }
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    tools
+}
+
+/// The gateway's raw `tools/list` result (JSON or SSE body).
+async fn raw_tools_from_gateway(url: &str) -> Vec<Value> {
+    let http = reqwest::Client::new();
+    let post = |body: Value, session: Option<String>| {
+        let mut request = http
+            .post(url)
+            .header("accept", "application/json, text/event-stream")
+            .json(&body);
+        if let Some(session) = session {
+            request = request
+                .header("mcp-session-id", session)
+                .header("mcp-protocol-version", "2025-11-25");
+        }
+        request.send()
+    };
+    let init = post(json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}), None)
+        .await
+        .unwrap();
+    let session = init
+        .headers()
+        .get("mcp-session-id")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let _ = init.text().await;
+    post(
+        json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+        session.clone(),
+    )
+    .await
+    .unwrap();
+    let body = post(
+        json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}),
+        session,
+    )
+    .await
+    .unwrap()
+    .text()
+    .await
+    .unwrap();
+    let message = body
+        .lines()
+        .filter_map(|line| line.strip_prefix("data:").map(str::trim).or(Some(line)))
+        .filter_map(|data| serde_json::from_str::<Value>(data).ok())
+        .find(|m| m["id"] == 1)
+        .unwrap_or_else(|| panic!("no tools/list answer in {body}"));
+    message["result"]["tools"].as_array().unwrap().clone()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tool_definitions_pass_through_unchanged_but_for_the_name() {
+    let daemon = Daemon::start(&format!(
+        "{LISTEN}[[backends]]\nname = \"fm\"\nvenv = \"{}\"\nargs = [\"{}\"]\n",
+        venv("fastmcp").display(),
+        fixture("python/fastmcp_server.py").display()
+    ));
+    daemon.wait_ready(Duration::from_secs(60)).await;
+    let direct = raw_tools_from_backend();
+    let through = raw_tools_from_gateway(&daemon.url()).await;
+    let forecast = direct
+        .iter()
+        .find(|t| t["name"] == "forecast")
+        .expect("the backend lists forecast");
+    assert!(
+        forecast["outputSchema"].is_object()
+            && forecast["annotations"].is_object()
+            && forecast["_meta"].is_object()
+    );
+    for original in &direct {
+        let name = original["name"].as_str().unwrap();
+        let exposed = through
+            .iter()
+            .find(|t| t["name"] == format!("fm_{name}"))
+            .unwrap_or_else(|| panic!("fm_{name} missing"));
+        let (mut original, mut exposed) = (original.clone(), exposed.clone());
+        original.as_object_mut().unwrap().remove("name");
+        exposed.as_object_mut().unwrap().remove("name");
+        assert_eq!(
+            exposed, original,
+            "definition of {name} changed on the way through"
+        );
+        // Inside schemas and _meta even the key order (what clients show models) is kept.
+        for field in ["inputSchema", "outputSchema", "_meta"] {
+            assert_eq!(
+                exposed[field].to_string(),
+                original[field].to_string(),
+                "{name}.{field} bytes"
+            );
+        }
+    }
+}
