@@ -533,3 +533,81 @@ async fn tool_definitions_pass_through_unchanged_but_for_the_name() {
         }
     }
 }
+
+/// Records log messages.
+#[derive(Clone, Default)]
+struct Listener {
+    messages: Arc<Mutex<Vec<String>>>,
+}
+
+impl rmcp::ClientHandler for Listener {
+    async fn on_logging_message(
+        &self,
+        params: rmcp::model::LoggingMessageNotificationParam,
+        _: NotificationContext<RoleClient>,
+    ) {
+        self.messages
+            .lock()
+            .unwrap()
+            .push(params.data.as_str().unwrap_or_default().to_owned());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn backend_log_messages_reach_only_clients_that_asked_for_them() {
+    let daemon = Daemon::start(&format!(
+        "{LISTEN}[[backends]]\nname = \"c\"\ncommand = \"{}\"\n",
+        binary("conformance_backend").display()
+    ));
+    daemon.wait_ready(Duration::from_secs(30)).await;
+    init();
+    let (asked, quiet) = (Listener::default(), Listener::default());
+    let with_level = serve_client(
+        asked.clone(),
+        StreamableHttpClientTransport::from_uri(daemon.url()),
+    )
+    .await
+    .unwrap();
+    let without = serve_client(
+        quiet.clone(),
+        StreamableHttpClientTransport::from_uri(daemon.url()),
+    )
+    .await
+    .unwrap();
+    with_level
+        .peer()
+        .set_level(rmcp::model::SetLevelRequestParams::new(
+            rmcp::model::LoggingLevel::Info,
+        ))
+        .await
+        .unwrap();
+
+    // The client that set a level gets the messages of its own call...
+    with_level
+        .peer()
+        .call_tool(CallToolRequestParams::new("c_test_tool_with_logging"))
+        .await
+        .unwrap();
+    ocimcp_tests::eventually(Duration::from_secs(5), "three log messages", || {
+        asked.messages.lock().unwrap().len() == 3
+    })
+    .await;
+    assert_eq!(asked.messages.lock().unwrap()[0], "Tool execution started");
+    // ...and the backend's messages while serving a client that did not ask; that client
+    // gets none.
+    without
+        .peer()
+        .call_tool(CallToolRequestParams::new("c_test_tool_with_logging"))
+        .await
+        .unwrap();
+    ocimcp_tests::eventually(Duration::from_secs(5), "three more log messages", || {
+        asked.messages.lock().unwrap().len() == 6
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        quiet.messages.lock().unwrap().is_empty(),
+        "{:?}",
+        quiet.messages.lock().unwrap()
+    );
+}

@@ -319,3 +319,45 @@ async fn a_backend_without_optional_lists_still_serves() {
             .is_empty()
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn foreign_hosts_and_origins_are_refused() {
+    let daemon = Daemon::start(&config("", ""));
+    daemon.wait_ready(Duration::from_secs(60)).await;
+    let initialize = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}});
+    let post = |host: Option<&'static str>, origin: Option<&'static str>| {
+        let mut request = reqwest::Client::new()
+            .post(daemon.url())
+            .header("accept", "application/json, text/event-stream")
+            .json(&initialize);
+        if let Some(host) = host {
+            request = request.header("host", host);
+        }
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        request.send()
+    };
+    // A page on another site reaching the loopback gateway (DNS rebinding).
+    assert_eq!(
+        post(Some("evil.example.com"), None).await.unwrap().status(),
+        403
+    );
+    assert_eq!(
+        post(None, Some("http://evil.example.com"))
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    // The gateway's own names and origins, and clients that send no Origin, are served.
+    assert_eq!(
+        post(None, Some("http://localhost:3000"))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(post(None, None).await.unwrap().status(), 200);
+}
