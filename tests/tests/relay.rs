@@ -126,6 +126,43 @@ async fn sampling_client(
     .expect("connect")
 }
 
+/// Client A with a call of `c_test_sampling` in flight whose sampling answer is held until
+/// `gate` opens, and a second sampling client B.
+struct HeldCall {
+    gate: Arc<Notify>,
+    a: Sampler,
+    b: Sampler,
+    call_a:
+        tokio::task::JoinHandle<Result<rmcp::model::CallToolResult, rmcp::service::ServiceError>>,
+    client_b: rmcp::service::RunningService<RoleClient, Sampler>,
+    _client_a: rmcp::service::RunningService<RoleClient, Sampler>,
+}
+
+async fn hold_a_call(url: &str, prompt_a: &'static str) -> HeldCall {
+    let gate = Arc::new(Notify::new());
+    let a = Sampler::new("A", Some(gate.clone()));
+    let b = Sampler::new("B", None);
+    let (client_a, client_b) = (
+        sampling_client(url, &a).await,
+        sampling_client(url, &b).await,
+    );
+    let call_a = tokio::spawn({
+        let peer = client_a.peer().clone();
+        async move { peer.call_tool(sample(prompt_a)).await }
+    });
+    tokio::time::timeout(Duration::from_secs(10), a.asked.notified())
+        .await
+        .expect("A is asked");
+    HeldCall {
+        gate,
+        a,
+        b,
+        call_a,
+        client_b,
+        _client_a: client_a,
+    }
+}
+
 fn sample(prompt: &str) -> CallToolRequestParams {
     CallToolRequestParams::new("c_test_sampling")
         .with_arguments(json!({ "prompt": prompt }).as_object().unwrap().clone())
@@ -142,20 +179,14 @@ async fn concurrent_sampling_reaches_only_the_client_that_asked() {
 
     // Both calls are in flight at the same backend at once: A's sampling answer waits until
     // B has been asked too.
-    let gate = Arc::new(Notify::new());
-    let a = Sampler::new("A", Some(gate.clone()));
-    let b = Sampler::new("B", None);
-    let (client_a, client_b) = (
-        sampling_client(&daemon.url(), &a).await,
-        sampling_client(&daemon.url(), &b).await,
-    );
-    let call_a = tokio::spawn({
-        let peer = client_a.peer().clone();
-        async move { peer.call_tool(sample("prompt from A")).await }
-    });
-    tokio::time::timeout(Duration::from_secs(10), a.asked.notified())
-        .await
-        .expect("A is asked");
+    let HeldCall {
+        gate,
+        a,
+        b,
+        call_a,
+        client_b,
+        _client_a: _keep_a_connected,
+    } = hold_a_call(&daemon.url(), "prompt from A").await;
     let call_b = tokio::spawn({
         let peer = client_b.peer().clone();
         async move { peer.call_tool(sample("prompt from B")).await }
@@ -194,20 +225,14 @@ async fn unroutable_server_requests_get_a_clear_error_not_a_hang() {
     );
 
     // Two clients in flight: the second sampling request cannot be placed.
-    let gate = Arc::new(Notify::new());
-    let a = Sampler::new("A", Some(gate.clone()));
-    let b = Sampler::new("B", None);
-    let (client_a, client_b) = (
-        sampling_client(&daemon.url(), &a).await,
-        sampling_client(&daemon.url(), &b).await,
-    );
-    let call_a = tokio::spawn({
-        let peer = client_a.peer().clone();
-        async move { peer.call_tool(sample("A")).await }
-    });
-    tokio::time::timeout(Duration::from_secs(10), a.asked.notified())
-        .await
-        .expect("A is asked");
+    let HeldCall {
+        gate,
+        b,
+        call_a,
+        client_b,
+        _client_a: _keep_a_connected,
+        ..
+    } = hold_a_call(&daemon.url(), "A").await;
     let error = tokio::time::timeout(Duration::from_secs(10), client_b.call_tool(sample("B")))
         .await
         .expect("B gets an answer, not a hang")
