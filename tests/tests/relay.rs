@@ -387,7 +387,7 @@ async fn resource_updates_reach_subscribers_of_that_backend_only() {
         "only subscribers get updates"
     );
 
-    // The last subscriber leaving unsubscribes at the backend too.
+    // The last subscriber leaving unsubscribes at the backend too: by unsubscribing...
     sub.peer()
         .unsubscribe(UnsubscribeRequestParams::new("test://a/watched-resource"))
         .await
@@ -401,6 +401,37 @@ async fn resource_updates_reach_subscribers_of_that_backend_only() {
         ),
         "nobody is subscribed"
     );
+    // ...or by going away with its subscription held.
+    let leaver = serve_client(
+        Watcher::default(),
+        StreamableHttpClientTransport::from_uri(daemon.url()),
+    )
+    .await
+    .unwrap();
+    leaver
+        .peer()
+        .subscribe(SubscribeRequestParams::new("test://a/watched-resource"))
+        .await
+        .unwrap();
+    leaver.cancel().await.unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        // Each update is also what makes the gateway notice the closed session.
+        let said = ocimcp_tests::text(
+            &by.peer()
+                .call_tool(call("a_test_update_watched_resource"))
+                .await
+                .unwrap(),
+        );
+        if said == "nobody is subscribed" {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the closed session's subscription was never released"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

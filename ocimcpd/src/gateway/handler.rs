@@ -332,7 +332,9 @@ impl ServerHandler for GatewaySession {
         context: RequestContext<RoleServer>,
     ) -> Result<(), McpError> {
         let route = self.gateway.resource_route(&request.uri)?;
-        if !self.session.subscribe(&request.uri) {
+        // Without sessions there is nowhere to deliver updates to (2026-07-28 clients use
+        // subscriptions/listen); the request is acknowledged and nothing is held upstream.
+        if self.gateway.settings.stateless || !self.session.subscribe(&request.uri) {
             return Ok(());
         }
         if self
@@ -366,6 +368,9 @@ impl ServerHandler for GatewaySession {
         context: RequestContext<RoleServer>,
     ) -> Result<(), McpError> {
         let route = self.gateway.resource_route(&request.uri)?;
+        if self.gateway.settings.stateless {
+            return Ok(());
+        }
         if self.session.unsubscribe(&request.uri)
             && self
                 .gateway

@@ -101,10 +101,10 @@ impl Sessions {
         (alive, closed)
     }
 
-    /// The most verbose level any open session asked for.
+    /// The most verbose level any listed session asked for. (Reads only: pruning closed
+    /// sessions is `open`'s job, which hands back their subscriptions to release.)
     pub fn most_verbose_level(&self) -> Option<LoggingLevel> {
-        self.open()
-            .0
+        lock(&self.open)
             .iter()
             .filter_map(|s| s.log_level())
             .min_by_key(|level| level_rank(*level))
