@@ -304,15 +304,24 @@ pub type Client = RunningService<RoleClient, TestClient>;
 
 /// Connects with the `initialize` handshake, asking for `version`.
 pub async fn connect(url: &str, version: ProtocolVersion) -> Client {
-    init();
     let info = ClientConfig::new(
         ClientCapabilities::default(),
         Implementation::new("ocimcp-tests", "1"),
     )
     .with_protocol_version(version);
+    connect_with(url, TestClient { info }).await
+}
+
+/// Connects a client with its own handler (to sample, watch notifications, ...), with the
+/// `initialize` handshake.
+pub async fn connect_with<H: rmcp::ClientHandler>(
+    url: &str,
+    handler: H,
+) -> RunningService<RoleClient, H> {
+    init();
     serve_client(
-        TestClient { info },
-        StreamableHttpClientTransport::from_uri(url),
+        handler,
+        StreamableHttpClientTransport::from_uri(url.to_owned()),
     )
     .await
     .expect("connect to the gateway")

@@ -12,21 +12,30 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use ocimcp_tests::{Daemon, binary, call, call_text, connect, fixture, init, venv};
+use ocimcp_tests::{Daemon, binary, call, call_text, connect, connect_with, fixture, venv};
 use rmcp::ErrorData as McpError;
 use rmcp::model::{
     CallToolRequestParams, ClientCapabilities, ClientConfig, ClientRequest,
     CreateMessageRequestParams, CreateMessageResult, Implementation, ProtocolVersion, Request,
     ResourceUpdatedNotificationParam, SubscribeRequestParams, UnsubscribeRequestParams,
 };
-use rmcp::service::{
-    NotificationContext, PeerRequestOptions, RequestContext, RoleClient, serve_client,
-};
-use rmcp::transport::StreamableHttpClientTransport;
+use rmcp::service::{NotificationContext, PeerRequestOptions, RequestContext, RoleClient};
 use serde_json::{Value, json};
 use tokio::sync::Notify;
 
 const LISTEN: &str = "[gateway]\nlisten = \"127.0.0.1:0\"\n";
+
+/// A gateway with one stdio conformance backend per name, ready.
+async fn gateway_with_backends(names: &[&str]) -> Daemon {
+    let command = binary("conformance_backend").display().to_string();
+    let backends: String = names
+        .iter()
+        .map(|name| format!("[[backends]]\nname = \"{name}\"\ncommand = \"{command}\"\n"))
+        .collect();
+    let daemon = Daemon::start(&format!("{LISTEN}{backends}"));
+    daemon.wait_ready(Duration::from_secs(30)).await;
+    daemon
+}
 
 /// The conformance backend served over Streamable HTTP; killed on drop.
 struct HttpBackend {
@@ -113,19 +122,6 @@ impl rmcp::ClientHandler for Sampler {
     }
 }
 
-async fn sampling_client(
-    url: &str,
-    sampler: &Sampler,
-) -> rmcp::service::RunningService<RoleClient, Sampler> {
-    init();
-    serve_client(
-        sampler.clone(),
-        StreamableHttpClientTransport::from_uri(url.to_owned()),
-    )
-    .await
-    .expect("connect")
-}
-
 /// Client A with a call of `c_test_sampling` in flight whose sampling answer is held until
 /// `gate` opens, and a second sampling client B.
 struct HeldCall {
@@ -143,8 +139,8 @@ async fn hold_a_call(url: &str, prompt_a: &'static str) -> HeldCall {
     let a = Sampler::new("A", Some(gate.clone()));
     let b = Sampler::new("B", None);
     let (client_a, client_b) = (
-        sampling_client(url, &a).await,
-        sampling_client(url, &b).await,
+        connect_with(url, a.clone()).await,
+        connect_with(url, b.clone()).await,
     );
     let call_a = tokio::spawn({
         let peer = client_a.peer().clone();
@@ -209,15 +205,11 @@ async fn concurrent_sampling_reaches_only_the_client_that_asked() {
 #[tokio::test(flavor = "multi_thread")]
 async fn unroutable_server_requests_get_a_clear_error_not_a_hang() {
     // A stdio backend cannot say which request its sampling serves.
-    let daemon = Daemon::start(&format!(
-        "{LISTEN}[[backends]]\nname = \"c\"\ncommand = \"{}\"\n",
-        binary("conformance_backend").display()
-    ));
-    daemon.wait_ready(Duration::from_secs(30)).await;
+    let daemon = gateway_with_backends(&["c"]).await;
 
     // One client in flight: it is the one.
     let solo = Sampler::new("solo", None);
-    let client = sampling_client(&daemon.url(), &solo).await;
+    let client = connect_with(&daemon.url(), solo.clone()).await;
     let result = client.call_tool(sample("only me")).await.unwrap();
     assert_eq!(
         ocimcp_tests::text(&result),
@@ -263,11 +255,7 @@ async fn unroutable_server_requests_get_a_clear_error_not_a_hang() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_cancelled_call_is_cancelled_at_its_own_backend_only() {
-    let backend = binary("conformance_backend").display().to_string();
-    let daemon = Daemon::start(&format!(
-        "{LISTEN}[[backends]]\nname = \"a\"\ncommand = \"{backend}\"\n[[backends]]\nname = \"b\"\ncommand = \"{backend}\"\n"
-    ));
-    daemon.wait_ready(Duration::from_secs(30)).await;
+    let daemon = gateway_with_backends(&["a", "b"]).await;
     let client = connect(&daemon.url(), ProtocolVersion::V_2025_11_25).await;
     let other = connect(&daemon.url(), ProtocolVersion::V_2025_11_25).await;
 
@@ -327,25 +315,10 @@ impl rmcp::ClientHandler for Watcher {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn resource_updates_reach_subscribers_of_that_backend_only() {
-    let backend = binary("conformance_backend").display().to_string();
-    let daemon = Daemon::start(&format!(
-        "{LISTEN}[[backends]]\nname = \"a\"\ncommand = \"{backend}\"\n[[backends]]\nname = \"b\"\ncommand = \"{backend}\"\n"
-    ));
-    daemon.wait_ready(Duration::from_secs(30)).await;
-    init();
+    let daemon = gateway_with_backends(&["a", "b"]).await;
     let (subscriber, bystander) = (Watcher::default(), Watcher::default());
-    let sub = serve_client(
-        subscriber.clone(),
-        StreamableHttpClientTransport::from_uri(daemon.url()),
-    )
-    .await
-    .unwrap();
-    let by = serve_client(
-        bystander.clone(),
-        StreamableHttpClientTransport::from_uri(daemon.url()),
-    )
-    .await
-    .unwrap();
+    let sub = connect_with(&daemon.url(), subscriber.clone()).await;
+    let by = connect_with(&daemon.url(), bystander.clone()).await;
 
     sub.peer()
         .subscribe(SubscribeRequestParams::new("test://a/watched-resource"))
@@ -402,12 +375,7 @@ async fn resource_updates_reach_subscribers_of_that_backend_only() {
         "nobody is subscribed"
     );
     // ...or by going away with its subscription held.
-    let leaver = serve_client(
-        Watcher::default(),
-        StreamableHttpClientTransport::from_uri(daemon.url()),
-    )
-    .await
-    .unwrap();
+    let leaver = connect_with(&daemon.url(), Watcher::default()).await;
     leaver
         .peer()
         .subscribe(SubscribeRequestParams::new("test://a/watched-resource"))
@@ -611,25 +579,10 @@ impl rmcp::ClientHandler for Listener {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn backend_log_messages_reach_only_clients_that_asked_for_them() {
-    let daemon = Daemon::start(&format!(
-        "{LISTEN}[[backends]]\nname = \"c\"\ncommand = \"{}\"\n",
-        binary("conformance_backend").display()
-    ));
-    daemon.wait_ready(Duration::from_secs(30)).await;
-    init();
+    let daemon = gateway_with_backends(&["c"]).await;
     let (asked, quiet) = (Listener::default(), Listener::default());
-    let with_level = serve_client(
-        asked.clone(),
-        StreamableHttpClientTransport::from_uri(daemon.url()),
-    )
-    .await
-    .unwrap();
-    let without = serve_client(
-        quiet.clone(),
-        StreamableHttpClientTransport::from_uri(daemon.url()),
-    )
-    .await
-    .unwrap();
+    let with_level = connect_with(&daemon.url(), asked.clone()).await;
+    let without = connect_with(&daemon.url(), quiet.clone()).await;
     with_level
         .peer()
         .set_level(rmcp::model::SetLevelRequestParams::new(

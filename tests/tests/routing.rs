@@ -8,8 +8,7 @@ use rmcp::model::{
     ArgumentInfo, ClientCapabilities, ClientConfig, CompleteRequestParams, GetPromptRequestParams,
     Implementation, ProtocolVersion, ReadResourceRequestParams, Reference, ResourceContents,
 };
-use rmcp::service::{NotificationContext, RoleClient, serve_client};
-use rmcp::transport::StreamableHttpClientTransport;
+use rmcp::service::{NotificationContext, RoleClient};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
@@ -163,14 +162,8 @@ impl rmcp::ClientHandler for Watcher {
 async fn a_backend_list_change_reaches_connected_clients() {
     let daemon = Daemon::start(&config("", ""));
     daemon.wait_ready(Duration::from_secs(60)).await;
-    ocimcp_tests::init();
     let (changes, mut changed) = mpsc::unbounded_channel();
-    let client = serve_client(
-        Watcher { changes },
-        StreamableHttpClientTransport::from_uri(daemon.url()),
-    )
-    .await
-    .unwrap();
+    let client = ocimcp_tests::connect_with(&daemon.url(), Watcher { changes }).await;
     let before = client.list_all_tools().await.unwrap();
     assert!(!before.iter().any(|t| t.name == "py_extra"));
 
