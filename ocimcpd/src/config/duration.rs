@@ -9,16 +9,6 @@ use serde::de::{self, Deserializer, Visitor};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ConfigDuration(pub Duration);
 
-impl ConfigDuration {
-    pub const fn secs(secs: u64) -> Self {
-        Self(Duration::from_secs(secs))
-    }
-
-    pub const fn millis(millis: u64) -> Self {
-        Self(Duration::from_millis(millis))
-    }
-}
-
 /// The longest duration a config may hold: longer ones are mistakes, and would overflow
 /// deadlines.
 pub const MAX: Duration = Duration::from_secs(365 * 24 * 3600);

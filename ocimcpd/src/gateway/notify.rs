@@ -16,7 +16,7 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
 
 use super::Gateway;
-use super::session::{ClientSession, Sessions};
+use super::session::ClientSession;
 use crate::registry::{ListChanged, exposed_uri};
 use crate::relay::{Notice, wants};
 
@@ -102,7 +102,7 @@ fn exposed_for(gateway: &Gateway, backend: &str, uri: &str) -> Option<String> {
 fn open_sessions(gateway: &Gateway) -> Vec<Arc<ClientSession>> {
     let (open, closed) = gateway.sessions.open();
     for session in closed {
-        for uri in Sessions::drain_subscriptions(&session) {
+        for uri in session.take_subscriptions() {
             release_upstream(gateway, &uri);
         }
     }

@@ -56,7 +56,8 @@ impl ClientSession {
         lock(&self.subscriptions).contains(uri)
     }
 
-    fn take_subscriptions(&self) -> Vec<String> {
+    /// Empties the subscriptions (of a closed session), for the caller to release.
+    pub fn take_subscriptions(&self) -> Vec<String> {
         lock(&self.subscriptions).drain().collect()
     }
 
@@ -135,10 +136,5 @@ impl Sessions {
             }
             None => false,
         }
-    }
-
-    /// The exposed URIs a closed session held, to release.
-    pub fn drain_subscriptions(session: &ClientSession) -> Vec<String> {
-        session.take_subscriptions()
     }
 }

@@ -16,7 +16,7 @@ use tokio::sync::broadcast;
 
 pub use catalog::{Catalog, Conflict, ListChanged, Route};
 pub use entry::{BackendEntry, Connection, Listing};
-pub use names::{MAX_NAME_LEN, exposed_name, exposed_uri, is_valid_name};
+pub use names::exposed_uri;
 pub use state::{BackendState, BackendStatus};
 
 use crate::config::BackendSpec;

@@ -38,7 +38,8 @@ pub fn exposed_name(namespace: &str, name: &str) -> Option<String> {
 }
 
 /// True when `name` is acceptable to clients as it is.
-pub fn is_valid_name(name: &str) -> bool {
+#[cfg(test)]
+fn is_valid_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= MAX_NAME_LEN
         && name
