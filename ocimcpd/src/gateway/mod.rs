@@ -1,6 +1,9 @@
-//! The MCP front: owns the rmcp server handler (routing by the registry's catalog), the
-//! gateway's own tools, list-changed fan-out to clients, and the HTTP listener with its
-//! health endpoints. It reads the registry and never writes it.
+//! The MCP front: owns the rmcp server handler (routing by the registry's catalog, and
+//! registering each forwarded request with its backend's relay), client sessions (log
+//! levels, resource subscriptions held upstream), the gateway's own tools, what clients are
+//! told unasked (list changes, backend log messages, resource updates), and the HTTP
+//! listener with its health endpoints. It reads the registry and never writes it; its one
+//! signal back is `BackendEntry::suspect`, a hint the backend's lifecycle task acts on.
 //!
 //! Protocol eras and their trade-offs are described in `README.md` beside this file.
 

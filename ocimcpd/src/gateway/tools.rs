@@ -111,7 +111,7 @@ pub fn health(registry: &Arc<Registry>) -> CallToolResult {
         "uptime_seconds": round(registry.uptime().as_secs_f64()),
         "started_at_unix": registry.started_at().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()),
         "settled": registry.settled(),
-        "tool_count": catalog.tools().len() + definitions().len(),
+        "tool_count": catalog.tools().len() + super::GATEWAY_TOOLS.len(),
         "backends_ready": ready,
         "backends_total": backends.len(),
         "backends": backends,

@@ -1,5 +1,7 @@
 //! The registry: owns every backend's entry (spec, state, connection, listing), the
-//! aggregated [`Catalog`] and its list-changed notifications. Backend lifecycle tasks write
+//! aggregated [`Catalog`] and its list-changed notifications, and the channel on which
+//! backend connections hand the gateway messages no single request claims (log messages,
+//! resource updates). Backend lifecycle tasks write
 //! here; the gateway only reads, and reads of the catalog take no lock: it is an `Arc`
 //! snapshot swapped whole when a listing changes.
 
