@@ -7,75 +7,165 @@
 //! - [`config`]: the config file, `backends.d/`, validation with file:line errors.
 //! - [`supervisor`]: child processes: spawn (venv, PYTHONPATH, clean env), process groups,
 //!   stderr ring, stop, restart backoff.
-//! - [`backends`]: one shared MCP client connection per backend and its lifecycle task.
+//! - [`backends`]: one shared MCP client connection per backend, its lifecycle task, and
+//!   the control that starts, stops, enables and disables backends.
 //! - [`registry`]: backend states and the aggregated, lock-free catalog.
 //! - [`relay`]: the return path from a backend to the client whose request it serves.
-//! - [`gateway`]: the MCP front (rmcp over hyper), routing, gateway tools, health endpoints.
-//! - [`logging`]: the tracing subscriber.
+//! - [`gateway`]: the MCP front (rmcp over hyper, and over `mcp.sock`), routing, gateway
+//!   tools, health endpoints.
+//! - [`admin`]: the admin socket and its protocol, which `ocimcpctl` speaks.
+//! - [`watch`]: the live configuration: file watching, reloads, per-file rejection.
+//! - [`discovery`]: finding MCP projects in the scan paths.
+//! - [`local_socket`]: binding Unix sockets and checking their peers' credentials.
+//! - [`paths`]: default runtime and state directories.
+//! - [`logging`]: the tracing subscriber, and the ring `ocimcpctl logs` reads.
 //!
-//! The binary parses flags, loads [`config::Settings`], binds the listener and calls
-//! [`run`]; tests do the same with a port-0 listener.
+//! The binary parses flags, loads [`config::Settings`], binds the listeners and calls
+//! [`run`].
 
+pub mod admin;
 pub mod backends;
 pub mod config;
+pub mod discovery;
 pub mod gateway;
+pub mod local_socket;
 pub mod logging;
+pub mod paths;
 pub mod registry;
 pub mod relay;
 pub mod supervisor;
+pub mod watch;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, UnixListener};
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use config::Settings;
+use admin::Admin;
+use backends::Backends;
+use config::{ConfigPath, Settings};
 use gateway::Gateway;
 use registry::Registry;
+use supervisor::StderrLog;
+use watch::LiveConfig;
 
 /// Sockets the daemon serves on, bound by the caller.
 #[derive(Debug)]
 pub struct Listeners {
     /// The Streamable HTTP endpoint and health checks.
     pub http: TcpListener,
+    /// `<runtime_dir>/mcp.sock`: the same MCP endpoint for local clients.
+    pub mcp: UnixListener,
+    /// `<runtime_dir>/admin.sock`: the control protocol.
+    pub admin: UnixListener,
+}
+
+impl Listeners {
+    /// Binds the two local sockets in the configured runtime dir; HTTP is the caller's.
+    pub async fn bind(
+        settings: &Settings,
+        http: TcpListener,
+    ) -> Result<Self, local_socket::BindError> {
+        let dir = &settings.daemon.runtime_dir;
+        let admin = local_socket::bind(&dir.join(paths::ADMIN_SOCKET)).await?;
+        let mcp = local_socket::bind(&dir.join(paths::MCP_SOCKET)).await?;
+        Ok(Self { http, mcp, admin })
+    }
+}
+
+/// How the outside world steers a running daemon.
+#[derive(Debug, Clone, Default)]
+pub struct Signals {
+    /// Stop gracefully.
+    pub shutdown: CancellationToken,
+    /// Stop now: kill every backend's process group (a second signal).
+    pub force: CancellationToken,
+    /// Re-read the configuration (SIGHUP).
+    pub reload: Arc<Notify>,
 }
 
 /// Extra time allowed, beyond the longest backend stop grace, for shutdown to finish.
 const SHUTDOWN_SLACK: Duration = Duration::from_secs(3);
 
-/// Runs the daemon until `shutdown` fires, then stops every backend gracefully and
-/// returns. If `force` fires meanwhile (a second signal), or the stop takes longer than
-/// the longest backend stop grace allows, every backend's process group is killed at once.
+/// Runs the daemon until `signals.shutdown` fires, then stops every backend gracefully and
+/// returns. If `signals.force` fires meanwhile, or the stop takes longer than the longest
+/// backend stop grace allows, every backend's process group is killed at once.
+/// `daemon_log` is where the daemon's own log lines are kept (see [`logging::init`]).
 pub async fn run(
+    config_path: ConfigPath,
     settings: Settings,
     listeners: Listeners,
-    shutdown: CancellationToken,
-    force: CancellationToken,
+    daemon_log: Arc<StderrLog>,
+    signals: Signals,
 ) {
     install_crypto_provider();
-    let longest_stop = settings
-        .backends
-        .iter()
-        .map(|b| b.timeouts.stop)
-        .max()
-        .unwrap_or_default();
-    let registry = Arc::new(Registry::new(
-        settings.backends,
-        gateway::GATEWAY_TOOLS.to_vec(),
-    ));
+    let Signals {
+        shutdown,
+        force,
+        reload,
+    } = signals;
+    let registry = Arc::new(Registry::new(gateway::GATEWAY_TOOLS.to_vec()));
     let tracker = TaskTracker::new();
+    let runtime_dir = settings.daemon.runtime_dir.clone();
+    let mcp_url = listeners.http.local_addr().map_or_else(
+        |_| {
+            format!(
+                "http://{}{}",
+                settings.gateway.listen, settings.gateway.path
+            )
+        },
+        |addr| format!("http://{addr}{}", settings.gateway.path),
+    );
 
-    backends::start_all(&registry, &tracker, &shutdown);
-    let gateway = Gateway::new(registry.clone(), settings.gateway);
+    let backends = Backends::new(
+        registry.clone(),
+        &settings.daemon.state_dir,
+        tracker.clone(),
+        shutdown.clone(),
+    );
+    let gateway = Gateway::new(registry.clone(), settings.gateway.clone());
     gateway.spawn(listeners.http, &tracker, &shutdown);
+    gateway.spawn_local(
+        listeners.mcp,
+        runtime_dir.join(paths::MCP_SOCKET),
+        &tracker,
+        &shutdown,
+    );
+    let admin = Admin {
+        registry: registry.clone(),
+        backends: backends.clone(),
+        live: LiveConfig::start(config_path, settings.clone(), backends.clone()).await,
+        daemon_log,
+        gateway_tools: gateway::tool_definitions(),
+        config: settings.source.to_string(),
+        backends_dir: settings.backends_dir.clone(),
+        scan_paths: settings.scan_paths.clone(),
+        runtime_dir: runtime_dir.clone(),
+        state_dir: settings.daemon.state_dir.clone(),
+        mcp_url,
+        mcp_socket: runtime_dir.join(paths::MCP_SOCKET),
+    };
+    let live = admin.live.clone();
+    tracker.spawn(watch::watch(live.clone(), shutdown.child_token()));
+    tracker.spawn(reload_on_signal(live, reload, shutdown.child_token()));
+    tracker.spawn(admin::serve(
+        listeners.admin,
+        runtime_dir.join(paths::ADMIN_SOCKET),
+        Arc::new(admin),
+        shutdown.child_token(),
+    ));
 
     shutdown.cancelled().await;
-    tracing::info!(
-        "shutting down: stopping {} backend(s)",
-        registry.entries().len()
-    );
+    let entries = registry.entries();
+    tracing::info!("shutting down: stopping {} backend(s)", entries.len());
+    let longest_stop = entries
+        .iter()
+        .map(|e| e.spec().timeouts.stop)
+        .max()
+        .unwrap_or_default();
     tracker.close();
     let limit = longest_stop + SHUTDOWN_SLACK;
     tokio::select! {
@@ -86,9 +176,26 @@ pub async fn run(
         }
         _ = force.cancelled() => tracing::warn!("stopping now: killing every backend process group"),
     }
-    for entry in registry.entries() {
+    for entry in registry.entries().iter() {
         if let Some(pid) = entry.status().pid {
             supervisor::kill_group(pid);
+        }
+    }
+    for socket in [paths::ADMIN_SOCKET, paths::MCP_SOCKET] {
+        let _ = std::fs::remove_file(runtime_dir.join(socket));
+    }
+}
+
+/// SIGHUP: re-read the configuration, as `ocimcpctl reload` does.
+async fn reload_on_signal(live: Arc<LiveConfig>, reload: Arc<Notify>, shutdown: CancellationToken) {
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = reload.notified() => {
+                tracing::info!("SIGHUP: reloading the configuration");
+                // The outcome is logged, and a rejection is kept for `ocimcpctl status`.
+                let _ = live.reload().await;
+            }
         }
     }
 }

@@ -1,14 +1,16 @@
-//! `ocimcpd`: parse flags, load the config, bind, run until SIGTERM/SIGINT.
+//! `ocimcpd`: parse flags, load the config, bind, run until SIGTERM/SIGINT (SIGHUP
+//! reloads).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Parser;
-use tokio::signal::unix::{SignalKind, signal};
-use tokio_util::sync::CancellationToken;
-
 use ocimcpd::config::{self, ConfigPath, ConfigSource, Settings};
+use ocimcpd::supervisor::StderrLog;
+use ocimcpd::{Listeners, Signals};
+use tokio::signal::unix::{SignalKind, signal};
 
 /// MCP gateway daemon for Oracle Cloud: supervises MCP servers and serves them behind one
 /// endpoint.
@@ -36,7 +38,8 @@ fn main() -> ExitCode {
         print!("{}", config::DEFAULT_CONFIG);
         return ExitCode::SUCCESS;
     }
-    let settings = match config::load(&ConfigPath::resolve(args.config)) {
+    let config_path = ConfigPath::resolve(args.config);
+    let settings = match config::load(&config_path) {
         Ok(settings) => settings,
         Err(error) => {
             eprintln!("ocimcpd: invalid configuration:\n{error}");
@@ -46,8 +49,8 @@ fn main() -> ExitCode {
     if args.check_config {
         return check_config(&settings);
     }
-    ocimcpd::logging::init(&settings.daemon);
-    match serve(settings) {
+    let daemon_log = ocimcpd::logging::init(&settings.daemon);
+    match serve(config_path, settings, daemon_log) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!("{error:#}");
@@ -73,7 +76,11 @@ fn check_config(settings: &Settings) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn serve(settings: Settings) -> anyhow::Result<()> {
+fn serve(
+    config_path: ConfigPath,
+    settings: Settings,
+    daemon_log: Arc<StderrLog>,
+) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -89,37 +96,42 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
         let http = tokio::net::TcpListener::bind(addr).await.with_context(|| {
             format!("cannot listen on {addr}: is another ocimcpd (or other program) using it? Change [gateway] listen")
         })?;
+        let listeners = Listeners::bind(&settings, http).await?;
         tracing::info!(
-            "ocimcpd {} serving MCP on http://{}{} ({} backend(s) configured, from {})",
+            "ocimcpd {} serving MCP on http://{}{} and {} ({} backend(s) configured, from {})",
             env!("CARGO_PKG_VERSION"),
-            http.local_addr().unwrap_or(addr),
+            listeners.http.local_addr().unwrap_or(addr),
             settings.gateway.path,
+            settings.daemon.runtime_dir.join(ocimcpd::paths::MCP_SOCKET).display(),
             settings.backends.len(),
             settings.source
         );
-        let shutdown = CancellationToken::new();
-        let force = CancellationToken::new();
-        watch_signals(shutdown.clone(), force.clone())?;
-        ocimcpd::run(settings, ocimcpd::Listeners { http }, shutdown, force).await;
+        let signals = Signals::default();
+        watch_signals(&signals)?;
+        ocimcpd::run(config_path, settings, listeners, daemon_log, signals).await;
         tracing::info!("ocimcpd stopped");
         Ok(())
     })
 }
 
 /// SIGTERM or SIGINT starts a graceful shutdown; a second one stops without waiting for
-/// backends (their process groups are killed). SIGHUP is logged: live reload is not in
-/// this version, and the default action would kill the daemon.
-fn watch_signals(shutdown: CancellationToken, force: CancellationToken) -> anyhow::Result<()> {
+/// backends (their process groups are killed). SIGHUP re-reads the configuration.
+fn watch_signals(signals: &Signals) -> anyhow::Result<()> {
     let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
     let mut int = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
     let mut hup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
+    let Signals {
+        shutdown,
+        force,
+        reload,
+    } = signals.clone();
     tokio::spawn(async move {
         loop {
             let name = tokio::select! {
                 _ = term.recv() => "SIGTERM",
                 _ = int.recv() => "SIGINT",
                 _ = hup.recv() => {
-                    tracing::warn!("SIGHUP received: this version cannot reload its configuration; restart ocimcpd to apply changes");
+                    reload.notify_one();
                     continue;
                 }
             };

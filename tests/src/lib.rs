@@ -115,6 +115,7 @@ pub struct Daemon {
     addr: String,
     path: String,
     log: Arc<Mutex<Vec<String>>>,
+    env: Vec<(String, String)>,
     pub dir: tempfile::TempDir,
 }
 
@@ -148,15 +149,27 @@ impl Daemon {
             )
             .expect("write backend file");
         }
+        let env = env
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Self::launch(dir, env)
+    }
+
+    /// Starts `ocimcpd` on `dir/ocimcpd.toml`, with its runtime dir (sockets) in `dir/run`
+    /// and its state dir in `dir/state`.
+    fn launch(dir: tempfile::TempDir, env: Vec<(String, String)>) -> Daemon {
         let mut command = Command::new(binary("ocimcpd"));
         command
             .arg("--config")
             .arg(dir.path().join("ocimcpd.toml"))
             .env_remove("RUST_LOG")
+            .env("OCIMCPD_RUNTIME_DIR", dir.path().join("run"))
+            .env("OCIMCPD_STATE_DIR", dir.path().join("state"))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
-        for (key, value) in env {
+        for (key, value) in &env {
             command.env(key, value);
         }
         let mut child = command.spawn().expect("spawn ocimcpd");
@@ -201,8 +214,38 @@ impl Daemon {
             addr,
             path,
             log,
+            env,
             dir,
         }
+    }
+
+    /// Stops the daemon gracefully and starts it again on the same folder (config, state,
+    /// runtime dir). The HTTP port may change if the config asks for port 0.
+    pub fn restart(mut self) -> Daemon {
+        self.stop();
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().expect("temp dir"));
+        let env = std::mem::take(&mut self.env);
+        drop(self);
+        Self::launch(dir, env)
+    }
+
+    /// SIGTERM, then SIGKILL if it is still running after 15 s.
+    pub fn stop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(self.pid()),
+                nix::sys::signal::Signal::SIGTERM,
+            );
+            if self.wait_exit(Duration::from_secs(15)).is_none() {
+                let _ = self.child.kill();
+            }
+        }
+        let _ = self.child.wait();
+    }
+
+    /// The daemon's runtime dir (`admin.sock`, `mcp.sock`).
+    pub fn runtime_dir(&self) -> PathBuf {
+        self.dir.path().join("run")
     }
 
     /// The MCP endpoint URL.
@@ -275,16 +318,7 @@ impl Drop for Daemon {
             );
         }
         // Gracefully, so backends' process groups (grandchildren too) are stopped.
-        if self.child.try_wait().ok().flatten().is_none() {
-            let _ = nix::sys::signal::kill(
-                nix::unistd::Pid::from_raw(self.pid()),
-                nix::sys::signal::Signal::SIGTERM,
-            );
-            if self.wait_exit(Duration::from_secs(15)).is_none() {
-                let _ = self.child.kill();
-            }
-        }
-        let _ = self.child.wait();
+        self.stop();
     }
 }
 

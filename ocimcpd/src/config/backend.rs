@@ -33,6 +33,18 @@ pub struct BackendSpec {
     pub namespace_origin: Location,
 }
 
+impl BackendSpec {
+    /// True when `other` runs the same backend the same way: everything but where it was
+    /// written and whether it is enabled. A spec that changes only those needs no restart.
+    pub fn runs_like(&self, other: &Self) -> bool {
+        let mut other = other.clone();
+        other.origin = self.origin.clone();
+        other.namespace_origin = self.namespace_origin.clone();
+        other.enabled = self.enabled;
+        *self == other
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Transport {
     Stdio(StdioSpec),

@@ -9,6 +9,7 @@ use toml::Spanned;
 
 use super::backend::{RawBackend, resolve};
 use super::error::{ConfigIssue, Location};
+use crate::paths;
 
 /// The whole config file as written.
 #[derive(Debug, Deserialize)]
@@ -25,6 +26,8 @@ pub(super) struct RawConfig {
 pub(super) struct RawDaemon {
     log_level: Option<Spanned<String>>,
     log_format: Option<LogFormat>,
+    runtime_dir: Option<String>,
+    state_dir: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -41,6 +44,7 @@ pub(super) struct RawGateway {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawDiscovery {
     backends_dir: Option<String>,
+    scan_paths: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -57,6 +61,10 @@ pub struct DaemonSettings {
     /// A tracing filter; `RUST_LOG` wins when set.
     pub log_level: String,
     pub log_format: LogFormat,
+    /// Sockets: `admin.sock` and `mcp.sock`.
+    pub runtime_dir: PathBuf,
+    /// What the daemon keeps across restarts (enable/disable overrides).
+    pub state_dir: PathBuf,
 }
 
 /// `[gateway]`: the MCP front.
@@ -92,11 +100,14 @@ impl RawDaemon {
         raw: Option<Self>,
         file: &Arc<Path>,
         text: &str,
+        config_dir: &Path,
         issues: &mut Vec<ConfigIssue>,
     ) -> DaemonSettings {
         let raw = raw.unwrap_or(RawDaemon {
             log_level: None,
             log_format: None,
+            runtime_dir: None,
+            state_dir: None,
         });
         let log_level = match raw.log_level {
             Some(level) => {
@@ -116,6 +127,12 @@ impl RawDaemon {
         DaemonSettings {
             log_level,
             log_format: raw.log_format.unwrap_or_default(),
+            runtime_dir: raw
+                .runtime_dir
+                .map_or_else(paths::default_runtime_dir, |dir| resolve(config_dir, &dir)),
+            state_dir: raw
+                .state_dir
+                .map_or_else(paths::default_state_dir, |dir| resolve(config_dir, &dir)),
         }
     }
 }
@@ -208,5 +225,12 @@ impl RawDiscovery {
             Some(dir) => (resolve(config_dir, dir), true),
             None => (config_dir.join("backends.d"), false),
         }
+    }
+
+    /// Folders scanned for MCP projects, relative ones taken from the config file's folder.
+    pub fn scan_paths(raw: Option<&Self>, config_dir: &Path) -> Vec<PathBuf> {
+        raw.and_then(|d| d.scan_paths.as_ref())
+            .map(|paths| paths.iter().map(|p| resolve(config_dir, p)).collect())
+            .unwrap_or_default()
     }
 }

@@ -8,6 +8,7 @@
 
 mod backend;
 mod daemon;
+mod discovered;
 mod duration;
 mod error;
 mod glob;
@@ -23,6 +24,7 @@ pub use backend::{
     ToolFilter, Transport,
 };
 pub use daemon::{DaemonSettings, GatewaySettings, LogFormat};
+pub use discovered::{DISCOVERED_TAG, DiscoveredBackend, DiscoveredLaunch};
 pub use duration::ConfigDuration;
 pub use error::{ConfigError, ConfigIssue, Location};
 pub use glob::Glob;
@@ -68,6 +70,8 @@ pub struct Settings {
     pub daemon: DaemonSettings,
     pub gateway: GatewaySettings,
     pub backends_dir: PathBuf,
+    /// Folders searched for MCP projects (`[discovery] scan_paths`).
+    pub scan_paths: Vec<PathBuf>,
     /// Inline `[[backends]]` first, in file order, then `backends.d/` files by file name.
     pub backends: Vec<BackendSpec>,
     /// Things accepted but worth telling the operator (unused seed keys, a missing folder).
@@ -99,6 +103,7 @@ impl ConfigPath {
 pub fn load(path: &ConfigPath) -> Result<Settings, ConfigError> {
     let (source, file, text) = match path {
         ConfigPath::Explicit(path) => {
+            let path = &absolute(path);
             let text = fs::read_to_string(path).map_err(|e| {
                 let mut error = ConfigError::io(path, &e);
                 if e.kind() == std::io::ErrorKind::NotFound {
@@ -142,10 +147,11 @@ pub fn parse(
     let mut issues = Vec::new();
     let mut warnings = Vec::new();
 
-    let daemon = RawDaemon::settle(raw.daemon, &file, text, &mut issues);
+    let daemon = RawDaemon::settle(raw.daemon, &file, text, config_dir, &mut issues);
     let gateway = RawGateway::settle(raw.gateway, &file, text, &mut issues);
     let (backends_dir, dir_explicit) =
         RawDiscovery::backends_dir(raw.discovery.as_ref(), config_dir);
+    let scan_paths = RawDiscovery::scan_paths(raw.discovery.as_ref(), config_dir);
 
     let mut drafts = Vec::new();
     for (index, entry) in raw.backends.unwrap_or_default().into_iter().enumerate() {
@@ -199,9 +205,30 @@ pub fn parse(
             daemon,
             gateway,
             backends_dir,
+            scan_paths,
             backends,
             warnings,
         })
+    } else {
+        Err(ConfigError { issues })
+    }
+}
+
+/// Reads and validates one `backends.d/` file on its own (for live changes): its specs,
+/// and warnings worth logging. Uniqueness against the other backends is the caller's check
+/// ([`check_unique`]).
+pub fn load_backend_file(path: &Path) -> Result<(Vec<BackendSpec>, Vec<ConfigIssue>), ConfigError> {
+    let (drafts, warnings) = draft_file(path)?;
+    let mut specs = Vec::new();
+    let mut issues = Vec::new();
+    for draft in drafts {
+        match draft.validate() {
+            Ok(spec) => specs.push(spec),
+            Err(mut found) => issues.append(&mut found),
+        }
+    }
+    if issues.is_empty() {
+        Ok((specs, warnings))
     } else {
         Err(ConfigError { issues })
     }
@@ -253,7 +280,7 @@ pub fn is_backend_file(path: &Path) -> bool {
 }
 
 /// Two backends may not share a name, nor a (non-empty) namespace.
-fn check_unique(backends: &[BackendSpec]) -> Vec<ConfigIssue> {
+pub fn check_unique(backends: &[BackendSpec]) -> Vec<ConfigIssue> {
     let mut issues = Vec::new();
     let mut names: HashMap<&str, &BackendSpec> = HashMap::new();
     let mut namespaces: HashMap<&str, &BackendSpec> = HashMap::new();
@@ -333,7 +360,13 @@ fn parse_toml<T: serde::de::DeserializeOwned>(
         .map_err(|e| ConfigError::single(error::from_toml(file, text, e, key_prefix)))
 }
 
+/// `path` made absolute against the current directory (which "" means).
 fn absolute(path: &Path) -> PathBuf {
+    let path = if path.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        path
+    };
     std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
 

@@ -458,7 +458,7 @@ impl ServerHandler for GatewaySession {
             return Ok(());
         };
         let mut sent = tokio::task::JoinSet::new();
-        for entry in self.gateway.registry.entries() {
+        for entry in self.gateway.registry.entries().iter() {
             let Some(connection) = entry.connection() else {
                 continue;
             };

@@ -125,22 +125,20 @@ async fn route(
 /// 200 once every enabled backend has become ready or failed at least once; 503 with the
 /// backends still pending otherwise.
 fn readiness(gateway: &Gateway) -> Response<Body> {
-    let registry = &gateway.registry;
-    let waiting: Vec<&str> = registry
-        .entries()
+    let entries = gateway.registry.entries();
+    let waiting: Vec<&str> = entries
         .iter()
         .filter(|e| !e.status().settled)
         .map(|e| e.name())
         .collect();
-    let ready = registry
-        .entries()
+    let ready = entries
         .iter()
         .filter(|e| e.status().state == BackendState::Ready)
         .count();
     if waiting.is_empty() {
         json_response(
             StatusCode::OK,
-            json!({ "ready": true, "backends_ready": ready, "backends_total": registry.entries().len() }),
+            json!({ "ready": true, "backends_ready": ready, "backends_total": entries.len() }),
         )
     } else {
         json_response(

@@ -1,8 +1,8 @@
 //! The MCP front: owns the rmcp server handler (routing by the registry's catalog, and
 //! registering each forwarded request with its backend's relay), client sessions (log
 //! levels, resource subscriptions held upstream), the gateway's own tools, what clients are
-//! told unasked (list changes, backend log messages, resource updates), and the HTTP
-//! listener with its health endpoints. It reads the registry and never writes it; its one
+//! told unasked (list changes, backend log messages, resource updates), the HTTP
+//! listener with its health endpoints, and the local MCP socket. It reads the registry and never writes it; its one
 //! signal back is `BackendEntry::suspect`, a hint the backend's lifecycle task acts on.
 //!
 //! Protocol eras and their trade-offs are described in `README.md` beside this file.
@@ -13,11 +13,14 @@ mod http;
 mod notify;
 mod session;
 mod tools;
+mod unix;
 
 use std::sync::Arc;
 
 use rmcp::model::Tool;
-use tokio::net::TcpListener;
+use std::path::PathBuf;
+
+use tokio::net::{TcpListener, UnixListener};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -34,6 +37,11 @@ impl Gateway {
             )
         })
     }
+}
+
+/// The gateway's own tools' definitions, as clients see them.
+pub fn tool_definitions() -> Vec<Tool> {
+    tools::definitions()
 }
 
 /// Tool names the gateway serves itself; backends may not expose these.
@@ -68,5 +76,21 @@ impl Gateway {
     ) {
         tracker.spawn(notify::fan_out(self.clone(), shutdown.child_token()));
         tracker.spawn(http::serve(listener, self.clone(), shutdown.child_token()));
+    }
+
+    /// Serves MCP on the local socket at `path` until `shutdown`.
+    pub fn spawn_local(
+        self: &Arc<Self>,
+        listener: UnixListener,
+        path: PathBuf,
+        tracker: &TaskTracker,
+        shutdown: &CancellationToken,
+    ) {
+        tracker.spawn(unix::serve(
+            listener,
+            path,
+            self.clone(),
+            shutdown.child_token(),
+        ));
     }
 }

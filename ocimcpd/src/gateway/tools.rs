@@ -1,14 +1,13 @@
 //! The gateway's own tools, never prefixed: `gateway_health` and `gateway_list_backends`.
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::UNIX_EPOCH;
 
 use rmcp::ErrorData as McpError;
 use rmcp::model::{CallToolResult, ContentBlock, Tool};
-use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::registry::{BackendState, Registry};
+use crate::registry::{BackendReport, BackendState, Registry, reports};
 
 pub const HEALTH: &str = "gateway_health";
 pub const LIST_BACKENDS: &str = "gateway_list_backends";
@@ -43,62 +42,6 @@ pub fn definitions() -> Vec<Tool> {
     .collect()
 }
 
-/// One backend as the gateway tools report it.
-#[derive(Debug, Serialize)]
-struct BackendReport {
-    name: String,
-    state: BackendState,
-    /// Seconds since the backend entered its state.
-    state_for_seconds: f64,
-    transport: &'static str,
-    enabled: bool,
-    namespace: String,
-    tools: usize,
-    restarts: u32,
-    last_exit: Option<String>,
-    last_error: Option<String>,
-    pid: Option<u32>,
-    next_attempt_in_seconds: Option<f64>,
-    server: Option<String>,
-    protocol_version: Option<String>,
-    conflicts: Vec<String>,
-}
-
-fn reports(registry: &Registry) -> Vec<BackendReport> {
-    let catalog = registry.catalog();
-    let now = SystemTime::now();
-    registry
-        .entries()
-        .iter()
-        .map(|entry| {
-            let status = entry.status();
-            let spec = entry.spec();
-            BackendReport {
-                name: spec.name.clone(),
-                state: status.state,
-                state_for_seconds: now
-                    .duration_since(status.since)
-                    .map_or(0.0, |d| round(d.as_secs_f64())),
-                transport: spec.transport.kind(),
-                enabled: spec.enabled,
-                namespace: spec.namespace.clone(),
-                tools: catalog.tool_count(entry.name()),
-                restarts: status.restarts,
-                last_exit: status.last_exit,
-                last_error: status.last_error,
-                pid: status.pid,
-                next_attempt_in_seconds: status.next_attempt.map(|at| {
-                    at.duration_since(now)
-                        .map_or(0.0, |d| round(d.as_secs_f64()))
-                }),
-                server: status.server,
-                protocol_version: status.protocol_version,
-                conflicts: status.conflicts,
-            }
-        })
-        .collect()
-}
-
 pub fn health(registry: &Arc<Registry>) -> CallToolResult {
     let catalog = registry.catalog();
     let backends = reports(registry);
@@ -108,7 +51,7 @@ pub fn health(registry: &Arc<Registry>) -> CallToolResult {
         .count();
     let value = json!({
         "version": env!("CARGO_PKG_VERSION"),
-        "uptime_seconds": round(registry.uptime().as_secs_f64()),
+        "uptime_seconds": crate::registry::round_seconds(registry.uptime()),
         "started_at_unix": registry.started_at().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()),
         "settled": registry.settled(),
         "tool_count": catalog.tools().len() + super::GATEWAY_TOOLS.len(),
@@ -164,8 +107,4 @@ fn markdown(backends: &[BackendReport]) -> String {
         ));
     }
     out
-}
-
-fn round(seconds: f64) -> f64 {
-    (seconds * 1000.0).round() / 1000.0
 }

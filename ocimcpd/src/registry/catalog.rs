@@ -243,6 +243,14 @@ impl Catalog {
         self.tools.routes.get(exposed)
     }
 
+    /// The exposed tools that route to `backend`, in catalog order.
+    pub fn tools_of<'a>(&'a self, backend: &'a str) -> impl Iterator<Item = &'a Tool> + 'a {
+        self.tools.items.iter().filter(move |tool| {
+            self.tool(&tool.name)
+                .is_some_and(|route| route.backend.name() == backend)
+        })
+    }
+
     /// How many exposed tools route to `backend`.
     pub fn tool_count(&self, backend: &str) -> usize {
         self.tools

@@ -10,7 +10,7 @@ use rmcp::model::{Prompt, Resource, ResourceTemplate, Tool};
 use rmcp::service::{Peer, RoleClient};
 use tokio::sync::Notify;
 
-use super::state::{BackendState, BackendStatus};
+use super::state::{BackendState, BackendStatus, Enabled};
 use crate::config::BackendSpec;
 use crate::relay::Relay;
 use crate::supervisor::{RING_LINES, StderrLog};
@@ -44,16 +44,11 @@ pub struct BackendEntry {
 }
 
 impl BackendEntry {
-    pub fn new(spec: BackendSpec) -> Self {
-        let state = if spec.enabled {
-            BackendState::Starting
-        } else {
-            BackendState::Disabled
-        };
+    pub fn new(spec: BackendSpec, enabled: Enabled) -> Self {
         let stderr = Arc::new(StderrLog::new(&spec.name, RING_LINES));
         Self {
             spec: Arc::new(spec),
-            status: Mutex::new(BackendStatus::new(state)),
+            status: Mutex::new(BackendStatus::new(enabled)),
             connection: ArcSwapOption::empty(),
             listing: ArcSwapOption::empty(),
             stderr,
@@ -178,6 +173,17 @@ impl BackendEntry {
         let mut status = self.lock();
         status.pid = None;
         Self::enter(&mut status, state);
+    }
+
+    /// Enabled or disabled (by `ocimcpctl`). The caller stops a backend before disabling
+    /// it, and starts it after enabling it.
+    pub(crate) fn set_enabled(&self, enabled: Enabled) {
+        let mut status = self.lock();
+        status.enabled = enabled;
+        if !enabled.enabled {
+            Self::enter(&mut status, BackendState::Disabled);
+            status.settled = true;
+        }
     }
 
     pub(crate) fn set_conflicts(&self, conflicts: Vec<String>) {

@@ -8,9 +8,10 @@
 mod catalog;
 mod entry;
 mod names;
+mod report;
 mod state;
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Instant, SystemTime};
 
 use arc_swap::ArcSwap;
@@ -19,15 +20,17 @@ use tokio::sync::broadcast;
 pub use catalog::{Catalog, Conflict, ListChanged, Route};
 pub use entry::{BackendEntry, Connection, Listing};
 pub use names::exposed_uri;
-pub use state::{BackendState, BackendStatus};
+pub use report::{BackendReport, report, reports, round_seconds};
+pub use state::{BackendState, BackendStatus, Enabled, EnabledBy};
 
-use crate::config::BackendSpec;
 use crate::relay::Notice;
 
 pub struct Registry {
-    entries: Vec<Arc<BackendEntry>>,
+    /// Swapped whole when a backend is added, replaced or removed; reads take no lock.
+    entries: ArcSwap<Vec<Arc<BackendEntry>>>,
     catalog: ArcSwap<Catalog>,
-    /// Serializes rebuilds so two backends becoming ready together cannot lose an update.
+    /// Serializes rebuilds (and changes to `entries`) so two backends becoming ready
+    /// together cannot lose an update.
     rebuild: Mutex<()>,
     changes: broadcast::Sender<ListChanged>,
     /// Backend messages for clients that no single request claims (see `relay`).
@@ -40,22 +43,19 @@ pub struct Registry {
 impl std::fmt::Debug for Registry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Registry")
-            .field("backends", &self.entries.len())
+            .field("backends", &self.entries.load().len())
             .finish_non_exhaustive()
     }
 }
 
 impl Registry {
-    /// One entry per spec, in config order. `reserved` are tool names the gateway serves
-    /// itself, which no backend may take.
-    pub fn new(specs: Vec<BackendSpec>, reserved: Vec<&'static str>) -> Self {
+    /// An empty registry; backends are added with [`put`](Self::put). `reserved` are tool
+    /// names the gateway serves itself, which no backend may take.
+    pub fn new(reserved: Vec<&'static str>) -> Self {
         let (changes, _) = broadcast::channel(64);
         let (notices, _) = broadcast::channel(256);
         Self {
-            entries: specs
-                .into_iter()
-                .map(|spec| Arc::new(BackendEntry::new(spec)))
-                .collect(),
+            entries: ArcSwap::from_pointee(Vec::new()),
             catalog: ArcSwap::from_pointee(Catalog::default()),
             rebuild: Mutex::new(()),
             changes,
@@ -66,12 +66,39 @@ impl Registry {
         }
     }
 
-    pub fn entries(&self) -> &[Arc<BackendEntry>] {
-        &self.entries
+    /// Every backend, in the order they were first added. A snapshot: lock-free.
+    pub fn entries(&self) -> Arc<Vec<Arc<BackendEntry>>> {
+        self.entries.load_full()
     }
 
-    pub fn entry(&self, name: &str) -> Option<&Arc<BackendEntry>> {
-        self.entries.iter().find(|e| e.name() == name)
+    pub fn entry(&self, name: &str) -> Option<Arc<BackendEntry>> {
+        self.entries
+            .load()
+            .iter()
+            .find(|e| e.name() == name)
+            .cloned()
+    }
+
+    /// Adds `entry`, or replaces the entry of the same name in its place, and rebuilds the
+    /// catalog.
+    pub fn put(&self, entry: Arc<BackendEntry>) -> ListChanged {
+        let guard = self.lock_rebuild();
+        let mut entries = Vec::clone(&self.entries.load());
+        match entries.iter_mut().find(|e| e.name() == entry.name()) {
+            Some(slot) => *slot = entry,
+            None => entries.push(entry),
+        }
+        self.entries.store(Arc::new(entries));
+        self.rebuild_locked(guard)
+    }
+
+    /// Removes the named entry (if any) and rebuilds the catalog.
+    pub fn remove(&self, name: &str) -> ListChanged {
+        let guard = self.lock_rebuild();
+        let mut entries = Vec::clone(&self.entries.load());
+        entries.retain(|e| e.name() != name);
+        self.entries.store(Arc::new(entries));
+        self.rebuild_locked(guard)
     }
 
     /// The current catalog. Lock-free; the snapshot stays valid while held.
@@ -96,9 +123,18 @@ impl Registry {
 
     /// Rebuilds the catalog from the current listings and tells subscribers what changed.
     pub fn rebuild(&self) -> ListChanged {
-        let _guard = self.rebuild.lock().unwrap_or_else(|e| e.into_inner());
-        let (catalog, conflicts) = Catalog::build(&self.entries, &self.reserved);
-        for entry in &self.entries {
+        let guard = self.lock_rebuild();
+        self.rebuild_locked(guard)
+    }
+
+    fn lock_rebuild(&self) -> MutexGuard<'_, ()> {
+        self.rebuild.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn rebuild_locked(&self, _guard: MutexGuard<'_, ()>) -> ListChanged {
+        let entries = self.entries.load();
+        let (catalog, conflicts) = Catalog::build(&entries, &self.reserved);
+        for entry in entries.iter() {
             let mine = conflicts
                 .iter()
                 .filter(|c| c.backend == entry.name())
@@ -117,7 +153,7 @@ impl Registry {
 
     /// True once every enabled backend has become ready or failed at least once.
     pub fn settled(&self) -> bool {
-        self.entries.iter().all(|e| e.status().settled)
+        self.entries.load().iter().all(|e| e.status().settled)
     }
 
     pub fn uptime(&self) -> std::time::Duration {

@@ -1,23 +1,23 @@
 //! Backend states and what the daemon knows about each backend's history.
 //!
 //! ```text
-//!   disabled                      (not enabled in config; never started)
+//!   disabled                      (not enabled, by its spec or `ocimcpctl disable`)
 //!   starting ──ok──▶ ready ──exit/crash──▶ restarting ──backoff──▶ starting
 //!      │                                      ▲
 //!      └──────────── failed to start ─────────┘
 //!   restarting ──restart policy says no──▶ failed
-//!   any ──daemon shutdown──▶ stopped
+//!   any ──daemon shutdown, `ocimcpctl stop`──▶ stopped ──`ocimcpctl start`──▶ starting
 //! ```
 
 use std::fmt;
 use std::time::SystemTime;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BackendState {
-    /// Not enabled in its spec; never started.
+    /// Not enabled (by its spec, or by `ocimcpctl disable`); not running.
     Disabled,
     /// Spawning or connecting, then `initialize` and the first listing.
     Starting,
@@ -28,7 +28,7 @@ pub enum BackendState {
     Restarting,
     /// Exited or failed and its restart policy says not to try again.
     Failed,
-    /// Stopped by the daemon (shutdown).
+    /// Stopped by the daemon (shutdown) or by `ocimcpctl stop`.
     Stopped,
 }
 
@@ -51,10 +51,36 @@ impl fmt::Display for BackendState {
     }
 }
 
+/// Whether a backend should run, and who said so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Enabled {
+    pub enabled: bool,
+    /// `spec`: the backend's own `enabled` key (or discovery's default); `state`: an
+    /// `ocimcpctl enable/disable` kept in the state directory, which wins over the spec.
+    pub by: EnabledBy,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EnabledBy {
+    Spec,
+    State,
+}
+
+impl Enabled {
+    pub fn by_spec(spec: &crate::config::BackendSpec) -> Self {
+        Self {
+            enabled: spec.enabled,
+            by: EnabledBy::Spec,
+        }
+    }
+}
+
 /// A backend's state and history, as shown by `gateway_health`.
 #[derive(Debug, Clone)]
 pub struct BackendStatus {
     pub state: BackendState,
+    pub enabled: Enabled,
     /// When the backend entered `state`.
     pub since: SystemTime,
     /// Times the backend has been restarted after an exit or a failed start.
@@ -75,9 +101,15 @@ pub struct BackendStatus {
 }
 
 impl BackendStatus {
-    pub fn new(state: BackendState) -> Self {
+    pub fn new(enabled: Enabled) -> Self {
+        let state = if enabled.enabled {
+            BackendState::Starting
+        } else {
+            BackendState::Disabled
+        };
         Self {
             state,
+            enabled,
             since: SystemTime::now(),
             restarts: 0,
             last_exit: None,

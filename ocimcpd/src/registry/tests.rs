@@ -4,7 +4,7 @@ use rmcp::model::{Resource, ResourceTemplate, Tool};
 use serde_json::json;
 
 use super::*;
-use crate::config::{self, ConfigSource};
+use crate::config::{self, BackendSpec, ConfigSource};
 
 fn specs(toml: &str) -> Vec<BackendSpec> {
     let dir = tempfile::tempdir().unwrap();
@@ -16,6 +16,15 @@ fn specs(toml: &str) -> Vec<BackendSpec> {
     )
     .unwrap()
     .backends
+}
+
+fn with_backends(specs: Vec<BackendSpec>, reserved: Vec<&'static str>) -> Registry {
+    let registry = Registry::new(reserved);
+    for spec in specs {
+        let enabled = Enabled::by_spec(&spec);
+        registry.put(Arc::new(BackendEntry::new(spec, enabled)));
+    }
+    registry
 }
 
 fn tool(name: &str) -> Tool {
@@ -39,7 +48,7 @@ const TWO: &str =
 
 #[test]
 fn prefixes_and_routes() {
-    let registry = Registry::new(specs(TWO), vec!["gateway_health"]);
+    let registry = with_backends(specs(TWO), vec!["gateway_health"]);
     registry.entries()[0].relisted(listing(&["echo", "add"]));
     registry.entries()[1].relisted(listing(&["echo"]));
     let changed = registry.rebuild();
@@ -56,7 +65,7 @@ fn prefixes_and_routes() {
 
 #[test]
 fn unprefixed_clash_keeps_the_first_backend_and_reports_the_second() {
-    let registry = Registry::new(
+    let registry = with_backends(
         specs(
             "[[backends]]\nname = \"a\"\ncommand = \"x\"\nnamespace = \"\"\n[[backends]]\nname = \"b\"\ncommand = \"x\"\nnamespace = \"\"\n",
         ),
@@ -88,7 +97,7 @@ fn unprefixed_clash_keeps_the_first_backend_and_reports_the_second() {
 
 #[test]
 fn tool_filters_apply() {
-    let registry = Registry::new(
+    let registry = with_backends(
         specs(
             "[[backends]]\nname = \"a\"\ncommand = \"x\"\ntools = { allow = [\"get_*\", \"list_*\"], deny = [\"*_secret\"] }\n",
         ),
@@ -101,7 +110,7 @@ fn tool_filters_apply() {
 
 #[test]
 fn resources_are_namespaced_and_routed_back() {
-    let registry = Registry::new(
+    let registry = with_backends(
         specs(
             "[[backends]]\nname = \"fs\"\ncommand = \"x\"\n[[backends]]\nname = \"conf\"\ncommand = \"x\"\nnamespace = \"\"\n",
         ),
@@ -145,7 +154,7 @@ fn resources_are_namespaced_and_routed_back() {
 
 #[test]
 fn changes_are_broadcast_only_when_something_changed() {
-    let registry = Registry::new(specs(TWO), vec![]);
+    let registry = with_backends(specs(TWO), vec![]);
     let mut rx = registry.subscribe();
     registry.entries()[0].relisted(listing(&["echo"]));
     registry.rebuild();
@@ -167,7 +176,7 @@ fn changes_are_broadcast_only_when_something_changed() {
 
 #[test]
 fn uri_routing_prefers_a_backend_that_lists_the_scheme() {
-    let registry = Registry::new(
+    let registry = with_backends(
         specs(
             "[[backends]]\nname = \"db\"\ncommand = \"x\"\nnamespace = \"\"\n[[backends]]\nname = \"users\"\ncommand = \"x\"\n[[backends]]\nname = \"fs\"\ncommand = \"x\"\n",
         ),

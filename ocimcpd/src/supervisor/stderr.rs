@@ -1,8 +1,11 @@
 //! A backend's stderr: read line by line (each line capped), kept in a bounded ring for
-//! `gateway_health` and error messages, and written to the daemon log.
+//! `gateway_health`, error messages and `ocimcpctl logs`, and written to the daemon log.
+//! The daemon keeps its own log lines in a ring of the same kind.
 
 use std::collections::VecDeque;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::broadcast;
 
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 
@@ -15,13 +18,19 @@ pub const RING_LINES: usize = 500;
 /// Bytes kept per backend, whatever the line count: a hundred chatty backends stay small.
 pub const RING_BYTES: usize = 128 * 1024;
 
-/// The last lines a backend wrote to stderr.
+/// The last lines a backend (or the daemon) wrote to stderr, and a feed of new ones.
 #[derive(Debug)]
 pub struct StderrLog {
     backend: String,
     lines: Mutex<Ring>,
     capacity: usize,
+    /// New lines for followers (`ocimcpctl logs -f`); a follower that falls behind is told
+    /// how many it missed.
+    feed: broadcast::Sender<Arc<str>>,
 }
+
+/// Lines a slow follower may lag behind before it misses some.
+const FEED_LINES: usize = 1024;
 
 #[derive(Debug, Default)]
 struct Ring {
@@ -35,6 +44,7 @@ impl StderrLog {
             backend: backend.to_owned(),
             lines: Mutex::new(Ring::default()),
             capacity,
+            feed: broadcast::channel(FEED_LINES).0,
         }
     }
 
@@ -43,6 +53,10 @@ impl StderrLog {
     }
 
     pub fn push(&self, line: String) {
+        if self.feed.receiver_count() > 0 {
+            // No follower left between the check and the send is fine.
+            let _ = self.feed.send(Arc::from(line.as_str()));
+        }
         let mut ring = self.lines.lock().unwrap_or_else(|e| e.into_inner());
         ring.bytes += line.len();
         ring.lines.push_back(line);
@@ -52,6 +66,11 @@ impl StderrLog {
                 ring.bytes -= old.len();
             }
         }
+    }
+
+    /// New lines from now on.
+    pub fn follow(&self) -> broadcast::Receiver<Arc<str>> {
+        self.feed.subscribe()
     }
 
     /// The last `n` lines, oldest first.

@@ -1,0 +1,165 @@
+//! The admin socket client: finds the daemon's sockets, sends JSON-RPC requests one line
+//! at a time and reads the answers (and, for streaming methods, the notifications after).
+
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::UnixStream;
+use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
+
+use ocimcpd::admin::protocol::{self, JSONRPC, Notification, Request, Response};
+use ocimcpd::paths;
+
+use crate::Failure;
+
+/// Where the daemon's two sockets are.
+#[derive(Debug, Clone)]
+pub struct Sockets {
+    pub admin: PathBuf,
+    pub mcp: PathBuf,
+}
+
+impl Sockets {
+    /// `--socket`, else `--runtime-dir`, else `$OCIMCPD_RUNTIME_DIR`, else the daemon's
+    /// own default runtime dir.
+    pub fn locate(socket: Option<PathBuf>, runtime_dir: Option<PathBuf>) -> Self {
+        match socket {
+            Some(admin) => {
+                let dir = admin.parent().unwrap_or(Path::new(".")).to_path_buf();
+                Self {
+                    mcp: dir.join(paths::MCP_SOCKET),
+                    admin,
+                }
+            }
+            None => {
+                let dir = runtime_dir.unwrap_or_else(paths::default_runtime_dir);
+                Self {
+                    admin: dir.join(paths::ADMIN_SOCKET),
+                    mcp: dir.join(paths::MCP_SOCKET),
+                }
+            }
+        }
+    }
+}
+
+/// Connecting to one of the daemon's sockets failed: not running, or not allowed.
+pub fn connect_failure(path: &Path, error: &std::io::Error) -> Failure {
+    match error.kind() {
+        ErrorKind::PermissionDenied => Failure::Failed(format!(
+            "permission denied on {}: only root, the daemon's user and members of the `{}` group may use it (add yourself with `usermod -aG {} $USER` and log in again, or use sudo)",
+            path.display(),
+            ocimcpd::local_socket::SOCKET_GROUP,
+            ocimcpd::local_socket::SOCKET_GROUP,
+        )),
+        _ => Failure::Unreachable(format!(
+            "cannot reach ocimcpd at {} ({error}). Is it running? Start it with `systemctl start ocimcpd` (or run `ocimcpd`); if it uses another runtime dir, pass --runtime-dir DIR or set {}",
+            path.display(),
+            paths::RUNTIME_DIR_ENV
+        )),
+    }
+}
+
+/// One connection to the admin socket.
+pub struct AdminClient {
+    reader: BufReader<OwnedReadHalf>,
+    writer: OwnedWriteHalf,
+    next_id: u64,
+}
+
+impl AdminClient {
+    pub async fn connect(path: &Path) -> Result<Self, Failure> {
+        let stream = UnixStream::connect(path)
+            .await
+            .map_err(|e| connect_failure(path, &e))?;
+        let (read, writer) = stream.into_split();
+        Ok(Self {
+            reader: BufReader::new(read),
+            writer,
+            next_id: 1,
+        })
+    }
+
+    /// Sends a request and decodes its result.
+    pub async fn call<T: DeserializeOwned>(
+        &mut self,
+        method: &str,
+        params: impl Serialize,
+    ) -> Result<T, Failure> {
+        let value = self.call_value(method, params).await?;
+        serde_json::from_value(value).map_err(|e| {
+            Failure::Failed(format!(
+                "the daemon's answer to `{method}` was not understood ({e}); is ocimcpctl the same version as ocimcpd?"
+            ))
+        })
+    }
+
+    pub async fn call_value(
+        &mut self,
+        method: &str,
+        params: impl Serialize,
+    ) -> Result<Value, Failure> {
+        let id = self.next_id;
+        self.next_id += 1;
+        let request = Request {
+            jsonrpc: JSONRPC.to_owned(),
+            id: Value::from(id),
+            method: method.to_owned(),
+            params: serde_json::to_value(params).unwrap_or(Value::Null),
+        };
+        let mut line = serde_json::to_vec(&request).map_err(|e| Failure::Failed(e.to_string()))?;
+        line.push(b'\n');
+        self.writer
+            .write_all(&line)
+            .await
+            .map_err(|e| Failure::Failed(format!("sending to the daemon failed: {e}")))?;
+        let response: Response = self.read_message().await?;
+        match (response.result, response.error) {
+            // A refusal (PERMISSION_DENIED) says itself what to do.
+            (_, Some(error)) => Err(Failure::Failed(error.message)),
+            (Some(result), None) => Ok(result),
+            (None, None) => Err(Failure::Failed(format!(
+                "the daemon answered `{method}` with neither a result nor an error"
+            ))),
+        }
+    }
+
+    /// The next notification of a streaming method; `None` when the daemon closed.
+    pub async fn notification(&mut self) -> Result<Option<Notification>, Failure> {
+        match self.read_line().await? {
+            Some(line) => serde_json::from_str(&line)
+                .map(Some)
+                .map_err(|e| Failure::Failed(format!("unexpected message from the daemon: {e}"))),
+            None => Ok(None),
+        }
+    }
+
+    async fn read_message<T: DeserializeOwned>(&mut self) -> Result<T, Failure> {
+        let line = self.read_line().await?.ok_or_else(|| {
+            Failure::Failed("the daemon closed the connection without answering".to_owned())
+        })?;
+        serde_json::from_str(&line)
+            .map_err(|e| Failure::Failed(format!("unexpected message from the daemon: {e}")))
+    }
+
+    async fn read_line(&mut self) -> Result<Option<String>, Failure> {
+        let mut line = String::new();
+        match self.reader.read_line(&mut line).await {
+            Ok(0) => Ok(None),
+            Ok(_) => Ok(Some(line)),
+            Err(e) => Err(Failure::Failed(format!(
+                "reading from the daemon failed: {e}"
+            ))),
+        }
+    }
+}
+
+/// `{"name": NAME}`, the params of the per-backend methods.
+pub fn name(name: &str) -> protocol::NameParams {
+    protocol::NameParams {
+        name: name.to_owned(),
+    }
+}

@@ -1,0 +1,228 @@
+//! The bridge to the daemon's MCP socket. When the connection drops (the daemon
+//! restarted), requests in flight are answered with an error, the bridge reconnects with
+//! backoff, replays the client's `initialize` and `notifications/initialized` (swallowing
+//! the answer: the client already has one), and carries on. Messages the client sends
+//! meanwhile wait in order. The client's pipe stays open throughout.
+
+use std::collections::{HashSet, VecDeque};
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
+use tokio::net::UnixStream;
+use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use super::{Kind, Session, error_line, kind};
+use crate::Failure;
+
+const BACKOFF_MIN: Duration = Duration::from_millis(100);
+const BACKOFF_MAX: Duration = Duration::from_secs(2);
+/// How long client requests wait for a daemon that is down before they are answered with
+/// an error (the bridge keeps trying to reconnect).
+const GIVE_UP_WAITING: Duration = Duration::from_secs(30);
+
+struct Connection {
+    lines: Lines<BufReader<OwnedReadHalf>>,
+    writer: OwnedWriteHalf,
+}
+
+impl Connection {
+    async fn send(&mut self, line: &str) -> std::io::Result<()> {
+        self.writer.write_all(line.as_bytes()).await?;
+        self.writer.write_all(b"\n").await
+    }
+}
+
+pub async fn run(
+    socket: &Path,
+    mut stdin: mpsc::Receiver<String>,
+    stdout: mpsc::UnboundedSender<String>,
+) -> Result<(), Failure> {
+    let mut session = Session::default();
+    // Client messages not yet sent, while the daemon is unreachable.
+    let mut queue: VecDeque<String> = VecDeque::new();
+    // Ids of replayed `initialize` requests, whose answers the client must not see.
+    let mut replays: HashSet<String> = HashSet::new();
+    let mut connection: Option<Connection> = None;
+    let mut delay = BACKOFF_MIN;
+    let mut down_since: Option<Instant> = None;
+    let mut told_down = false;
+    loop {
+        if connection.is_none() {
+            match UnixStream::connect(socket).await {
+                Ok(stream) => {
+                    let (read, writer) = stream.into_split();
+                    let mut conn = Connection {
+                        lines: BufReader::new(read).lines(),
+                        writer,
+                    };
+                    if told_down {
+                        eprintln!("ocimcpctl bridge: connected to {}", socket.display());
+                    }
+                    let sent = replay(&mut conn, &mut session, &mut replays, &mut queue).await;
+                    if sent.is_ok() {
+                        connection = Some(conn);
+                        delay = BACKOFF_MIN;
+                        down_since = None;
+                        told_down = false;
+                    }
+                }
+                Err(e) => {
+                    let since = *down_since.get_or_insert_with(Instant::now);
+                    if !told_down {
+                        eprintln!(
+                            "ocimcpctl bridge: {}; retrying",
+                            crate::admin::connect_failure(socket, &e)
+                        );
+                        told_down = true;
+                    }
+                    if since.elapsed() >= GIVE_UP_WAITING {
+                        give_up_on_queued(&mut queue, &stdout, socket);
+                    }
+                }
+            }
+        }
+        tokio::select! {
+            line = stdin.recv() => match line {
+                // The client closed its end: the session is over.
+                None => return Ok(()),
+                Some(line) => match connection.as_mut() {
+                    Some(conn) => {
+                        session.client_sent(&line);
+                        if conn.send(&line).await.is_err() {
+                            connection = None;
+                            dropped(&mut session, &stdout);
+                        }
+                    }
+                    None => queue.push_back(line),
+                },
+            },
+            read = next_line(&mut connection) => match read {
+                Some(line) => from_daemon(line, &mut session, &mut replays, &stdout),
+                None => {
+                    connection = None;
+                    dropped(&mut session, &stdout);
+                }
+            },
+            _ = tokio::time::sleep(delay), if connection.is_none() => {
+                delay = (delay * 2).min(BACKOFF_MAX);
+            }
+        }
+    }
+}
+
+/// On a fresh connection: the client's handshake again, then whatever waited.
+async fn replay(
+    conn: &mut Connection,
+    session: &mut Session,
+    replays: &mut HashSet<String>,
+    queue: &mut VecDeque<String>,
+) -> std::io::Result<()> {
+    if let Some(initialize) = session.initialize.clone() {
+        if session.initialize_answered {
+            let id = Value::String(format!("ocimcpctl-bridge-replay-{}", replays.len() + 1));
+            let mut again = initialize;
+            again["id"] = id.clone();
+            replays.insert(id.to_string());
+            conn.send(&again.to_string()).await?;
+            if let Some(initialized) = &session.initialized {
+                conn.send(initialized).await?;
+            }
+        } else {
+            // The first handshake never got its answer: send it as the client wrote it.
+            let line = initialize.to_string();
+            session.client_sent(&line);
+            conn.send(&line).await?;
+        }
+    }
+    while let Some(line) = queue.pop_front() {
+        session.client_sent(&line);
+        if let Err(e) = conn.send(&line).await {
+            queue.push_front(line);
+            return Err(e);
+        }
+    }
+    Ok(())
+}
+
+fn from_daemon(
+    line: String,
+    session: &mut Session,
+    replays: &mut HashSet<String>,
+    stdout: &mpsc::UnboundedSender<String>,
+) {
+    let Ok(message) = serde_json::from_str::<Value>(&line) else {
+        // Not ours to judge: pass it on.
+        let _ = stdout.send(line);
+        return;
+    };
+    match kind(&message) {
+        Kind::Response { id } if replays.remove(&id.to_string()) => {
+            if let Some(error) = message.get("error") {
+                eprintln!("ocimcpctl bridge: the daemon refused the replayed initialize: {error}");
+            }
+            return;
+        }
+        Kind::Other if message.get("error").is_some() => {
+            // An error for no request: the daemon refusing the connection.
+            eprintln!("ocimcpctl bridge: {}", message["error"]["message"]);
+            return;
+        }
+        _ => {}
+    }
+    session.server_sent(&message);
+    let _ = stdout.send(line);
+}
+
+/// The daemon went away: requests in flight will never be answered by it.
+fn dropped(session: &mut Session, stdout: &mpsc::UnboundedSender<String>) {
+    eprintln!("ocimcpctl bridge: the daemon closed the connection; reconnecting");
+    if !session.initialize_answered
+        && let Some(id) = session.initialize.as_ref().and_then(|i| i.get("id"))
+    {
+        // Replayed as is on reconnect, not failed.
+        session.pending.remove(&id.to_string());
+    }
+    for error in session.fail_pending(
+        "ocimcpd went away (restarted?) while this request was in flight; the bridge has reconnected or is reconnecting: retry the request",
+    ) {
+        let _ = stdout.send(error);
+    }
+}
+
+/// The daemon has been down too long: answer waiting requests rather than hang the client.
+fn give_up_on_queued(
+    queue: &mut VecDeque<String>,
+    stdout: &mpsc::UnboundedSender<String>,
+    socket: &Path,
+) {
+    let message = format!(
+        "ocimcpd is not reachable at {} (is it running?); the bridge keeps trying",
+        socket.display()
+    );
+    queue.retain(|line| {
+        let Ok(parsed) = serde_json::from_str::<Value>(line) else {
+            return false;
+        };
+        match kind(&parsed) {
+            // The handshake waits: without it nothing works anyway.
+            Kind::Request { method, .. } if method == "initialize" => true,
+            Kind::Request { id, .. } => {
+                let _ = stdout.send(error_line(&id, &message));
+                false
+            }
+            Kind::Notification { method } => method == "notifications/initialized",
+            _ => false,
+        }
+    });
+}
+
+async fn next_line(connection: &mut Option<Connection>) -> Option<String> {
+    match connection {
+        Some(conn) => conn.lines.next_line().await.ok().flatten(),
+        None => std::future::pending().await,
+    }
+}

@@ -1,0 +1,62 @@
+//! `ocimcpctl`: control a running ocimcpd over its admin socket, and bridge desktop MCP
+//! clients (stdio) to its MCP socket or to a remote gateway.
+//!
+//! - [`cli`]: the command line (also the source of completions and the man page).
+//! - [`admin`]: the admin socket client.
+//! - [`commands`]: one function per command, printing for people or as JSON.
+//! - [`mcp`]: a minimal MCP client over the MCP socket, for `call`.
+//! - [`bridge`]: stdio ↔ the daemon's MCP socket (reconnecting), or ↔ a remote gateway.
+//! - [`output`]: tables and colours.
+
+mod admin;
+mod bridge;
+mod cli;
+mod commands;
+mod mcp;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// How a command failed, and the exit status that says so.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    /// Exit 1: the command ran and did not succeed.
+    #[error("{0}")]
+    Failed(String),
+    /// Exit 3: no daemon answered on the socket.
+    #[error("{0}")]
+    Unreachable(String),
+}
+
+impl Failure {
+    fn exit_code(&self) -> u8 {
+        match self {
+            Failure::Failed(_) => 1,
+            Failure::Unreachable(_) => 3,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    // clap exits 2 on usage errors, 0 for --help and --version.
+    let cli = cli::Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("ocimcpctl: cannot start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(commands::run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("ocimcpctl: {failure}");
+            ExitCode::from(failure.exit_code())
+        }
+    }
+}

@@ -1,0 +1,259 @@
+//! The one place backends are started and stopped: at start-up, by `ocimcpctl`
+//! (enable, disable, start, stop, restart) and when the configuration changes (a new,
+//! changed or removed spec). Operations are serialized, so two commands for the same
+//! backend cannot interleave. Every change lands in the registry, whose rebuild tells
+//! connected clients (`list_changed`).
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::Mutex;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use super::lifecycle;
+use super::overrides::{Overrides, SaveError};
+use crate::config::BackendSpec;
+use crate::registry::{BackendEntry, Enabled, EnabledBy, Registry};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ControlError {
+    #[error("no backend is named `{0}`; `ocimcpctl list` shows the backends there are")]
+    Unknown(String),
+    #[error(
+        "backend `{0}` is disabled; enable it first (`ocimcpctl enable {0}`), which also starts it"
+    )]
+    Disabled(String),
+    #[error(transparent)]
+    Save(#[from] SaveError),
+}
+
+/// What applying a new set of specs did, by backend name.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Applied {
+    pub added: Vec<String>,
+    pub changed: Vec<String>,
+    pub removed: Vec<String>,
+    pub unchanged: usize,
+}
+
+impl Applied {
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty() && self.changed.is_empty() && self.removed.is_empty()
+    }
+}
+
+/// A backend's lifecycle task, while it has one.
+struct Task {
+    stop: CancellationToken,
+    handle: JoinHandle<()>,
+}
+
+struct Inner {
+    overrides: Overrides,
+    tasks: HashMap<String, Task>,
+}
+
+pub struct Backends {
+    registry: Arc<Registry>,
+    tracker: TaskTracker,
+    shutdown: CancellationToken,
+    inner: Mutex<Inner>,
+}
+
+impl std::fmt::Debug for Backends {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Backends").finish_non_exhaustive()
+    }
+}
+
+impl Backends {
+    /// Lifecycle tasks are spawned on `tracker` and stop when `shutdown` fires.
+    pub fn new(
+        registry: Arc<Registry>,
+        state_dir: &Path,
+        tracker: TaskTracker,
+        shutdown: CancellationToken,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            registry,
+            tracker,
+            shutdown,
+            inner: Mutex::new(Inner {
+                overrides: Overrides::load(state_dir),
+                tasks: HashMap::new(),
+            }),
+        })
+    }
+
+    pub fn registry(&self) -> &Arc<Registry> {
+        &self.registry
+    }
+
+    /// Makes the running set match `specs`: new backends are added (and started when
+    /// enabled), changed ones restarted on their new spec, removed ones stopped and
+    /// dropped. Backends whose spec did not change keep running untouched.
+    pub async fn apply(&self, specs: Vec<BackendSpec>) -> Applied {
+        let mut inner = self.inner.lock().await;
+        let mut applied = Applied::default();
+        let wanted: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
+        for entry in self.registry.entries().iter() {
+            if !wanted.contains(&entry.name()) {
+                let name = entry.name().to_owned();
+                self.stop_task(&mut inner, &name).await;
+                self.registry.remove(&name);
+                tracing::info!(backend = %name, "backend removed from the configuration; stopped");
+                applied.removed.push(name);
+            }
+        }
+        for spec in specs {
+            let enabled = effective(&inner.overrides, &spec);
+            let name = spec.name.clone();
+            match self.registry.entry(&name) {
+                Some(old) if old.spec().runs_like(&spec) => {
+                    applied.unchanged += 1;
+                    let was = old.status().enabled;
+                    if was.enabled != enabled.enabled {
+                        // Only `enabled` changed in the spec (no override in the way).
+                        if enabled.enabled {
+                            old.set_enabled(enabled);
+                            self.start_task(&mut inner, &old);
+                        } else {
+                            self.stop_task(&mut inner, &name).await;
+                            old.set_enabled(enabled);
+                        }
+                        self.registry.rebuild();
+                    }
+                }
+                old => {
+                    if old.is_some() {
+                        self.stop_task(&mut inner, &name).await;
+                        tracing::info!(backend = %name, "backend spec changed; restarting it on the new spec");
+                        applied.changed.push(name.clone());
+                    } else {
+                        applied.added.push(name.clone());
+                    }
+                    let entry = Arc::new(BackendEntry::new(spec, enabled));
+                    self.registry.put(entry.clone());
+                    if enabled.enabled {
+                        self.start_task(&mut inner, &entry);
+                    } else if old.is_none() {
+                        tracing::info!(backend = %name, "backend added, disabled (`ocimcpctl enable {name}` starts it)");
+                    }
+                }
+            }
+        }
+        applied
+    }
+
+    /// Enables a backend persistently and starts it if it is not running.
+    pub async fn enable(&self, name: &str) -> Result<(), ControlError> {
+        let entry = self.find(name)?;
+        let mut inner = self.inner.lock().await;
+        inner.overrides.set(name, true)?;
+        entry.set_enabled(Enabled {
+            enabled: true,
+            by: EnabledBy::State,
+        });
+        self.start_task(&mut inner, &entry);
+        Ok(())
+    }
+
+    /// Disables a backend persistently and stops it.
+    pub async fn disable(&self, name: &str) -> Result<(), ControlError> {
+        let entry = self.find(name)?;
+        let mut inner = self.inner.lock().await;
+        inner.overrides.set(name, false)?;
+        self.stop_task(&mut inner, name).await;
+        entry.set_enabled(Enabled {
+            enabled: false,
+            by: EnabledBy::State,
+        });
+        self.registry.rebuild();
+        Ok(())
+    }
+
+    /// Starts a stopped or failed backend now (until the daemon restarts).
+    pub async fn start(&self, name: &str) -> Result<(), ControlError> {
+        let entry = self.find(name)?;
+        let mut inner = self.inner.lock().await;
+        if !entry.status().enabled.enabled {
+            return Err(ControlError::Disabled(name.to_owned()));
+        }
+        self.start_task(&mut inner, &entry);
+        Ok(())
+    }
+
+    /// Stops a backend now; it starts again with the daemon, or with `start`.
+    pub async fn stop(&self, name: &str) -> Result<(), ControlError> {
+        self.find(name)?;
+        let mut inner = self.inner.lock().await;
+        self.stop_task(&mut inner, name).await;
+        Ok(())
+    }
+
+    /// Stops (if running) and starts a backend: a fresh process, a fresh connection.
+    pub async fn restart(&self, name: &str) -> Result<(), ControlError> {
+        let entry = self.find(name)?;
+        let mut inner = self.inner.lock().await;
+        if !entry.status().enabled.enabled {
+            return Err(ControlError::Disabled(name.to_owned()));
+        }
+        self.stop_task(&mut inner, name).await;
+        self.start_task(&mut inner, &entry);
+        Ok(())
+    }
+
+    fn find(&self, name: &str) -> Result<Arc<BackendEntry>, ControlError> {
+        self.registry
+            .entry(name)
+            .ok_or_else(|| ControlError::Unknown(name.to_owned()))
+    }
+
+    /// Spawns the backend's lifecycle task unless one is running.
+    fn start_task(&self, inner: &mut Inner, entry: &Arc<BackendEntry>) {
+        let name = entry.name().to_owned();
+        if inner
+            .tasks
+            .get(&name)
+            .is_some_and(|task| !task.handle.is_finished())
+        {
+            return;
+        }
+        if self.shutdown.is_cancelled() {
+            return;
+        }
+        let stop = self.shutdown.child_token();
+        entry.starting();
+        let handle = self.tracker.spawn(lifecycle::run(
+            entry.clone(),
+            self.registry.clone(),
+            stop.clone(),
+        ));
+        inner.tasks.insert(name, Task { stop, handle });
+    }
+
+    /// Stops the backend's lifecycle task, if any, and waits until its process is gone.
+    async fn stop_task(&self, inner: &mut Inner, name: &str) {
+        if let Some(task) = inner.tasks.remove(name) {
+            task.stop.cancel();
+            if let Err(e) = task.handle.await {
+                tracing::error!(backend = %name, "the backend's lifecycle task failed: {e}");
+            }
+        }
+    }
+}
+
+/// The spec's `enabled`, unless `ocimcpctl enable/disable` said otherwise.
+fn effective(overrides: &Overrides, spec: &BackendSpec) -> Enabled {
+    match overrides.get(&spec.name) {
+        Some(enabled) => Enabled {
+            enabled,
+            by: EnabledBy::State,
+        },
+        None => Enabled::by_spec(spec),
+    }
+}

@@ -1,0 +1,408 @@
+//! Project discovery: owns finding MCP servers in the folders of `[discovery] scan_paths`
+//! (each root and its direct subfolders) and describing how to run them. It reads files
+//! and never starts anything: what it finds becomes disabled, `discovered`-tagged specs
+//! that an operator turns on with `ocimcpctl enable`.
+//!
+//! What counts as a project, in order (the first that matches a folder wins):
+//! 1. `.mcp.json` or `mcp.json` with `mcpServers` (`command`/`args`/`env`, or `url`/`headers`);
+//! 2. `pyproject.toml` `[project.scripts]` entries whose name or target mentions `mcp`;
+//! 3. `server.py`, `main.py` or `app.py` in the folder, or `src/<pkg>/server.py`, that
+//!    creates a FastMCP or MCPServer server.
+//!
+//! A venv in `.venv/` or `venv/` runs Python servers; `src/` goes on PYTHONPATH.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::config::{DiscoveredBackend, DiscoveredLaunch};
+
+/// Folder names never entered: dependencies, build output, caches.
+const SKIPPED_DIRS: [&str; 6] = [
+    "node_modules",
+    "target",
+    "__pycache__",
+    "dist",
+    "build",
+    "site-packages",
+];
+
+/// Python entry files looked at, in this order.
+const ENTRY_FILES: [&str; 3] = ["server.py", "main.py", "app.py"];
+
+/// Largest Python file read to look for a server (bigger ones are not entry scripts).
+const MAX_SCRIPT_BYTES: u64 = 1024 * 1024;
+
+/// What a scan found.
+#[derive(Debug, Default)]
+pub struct Scan {
+    pub found: Vec<DiscoveredBackend>,
+    /// Things skipped and why (an unreadable `.mcp.json`, a missing scan path).
+    pub notes: Vec<String>,
+}
+
+/// Scans every root and its direct subfolders. Names are unique within the scan and
+/// avoid `taken` (the names configured backends use).
+pub fn scan(roots: &[PathBuf], taken: &HashSet<String>) -> Scan {
+    let mut scan = Scan::default();
+    let mut names = NameSet {
+        used: taken.clone(),
+    };
+    for root in roots {
+        let entries = match std::fs::read_dir(root) {
+            Ok(entries) => entries,
+            Err(e) => {
+                scan.notes
+                    .push(format!("scan path {} cannot be read: {e}", root.display()));
+                continue;
+            }
+        };
+        let mut folders = vec![root.clone()];
+        let mut subfolders: Vec<PathBuf> = entries
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+            .map(|e| e.path())
+            .filter(|p| !skipped(p))
+            .collect();
+        subfolders.sort();
+        folders.extend(subfolders);
+        for folder in folders {
+            project(&folder, &mut names, &mut scan);
+        }
+    }
+    scan
+}
+
+/// The folders a scan looks into under `root` (for watching): the root and its direct,
+/// not skipped subfolders.
+pub fn scanned_folders(root: &Path) -> Vec<PathBuf> {
+    let mut folders = vec![root.to_path_buf()];
+    if let Ok(entries) = std::fs::read_dir(root) {
+        folders.extend(
+            entries
+                .filter_map(Result::ok)
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+                .map(|e| e.path())
+                .filter(|p| !skipped(p)),
+        );
+    }
+    folders
+}
+
+/// Hidden folders, dependency and build folders, and virtual environments.
+fn skipped(dir: &Path) -> bool {
+    let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    name.starts_with('.')
+        || SKIPPED_DIRS.contains(&name)
+        || name == "venv"
+        || dir.join("pyvenv.cfg").is_file()
+}
+
+fn project(dir: &Path, names: &mut NameSet, scan: &mut Scan) {
+    for file in [".mcp.json", "mcp.json"] {
+        let path = dir.join(file);
+        if path.is_file() {
+            mcp_json(dir, &path, names, scan);
+            return;
+        }
+    }
+    let python = PythonEnv::of(dir);
+    let pyproject = dir.join("pyproject.toml");
+    if pyproject.is_file() && pyproject_scripts(dir, &pyproject, &python, names, scan) {
+        return;
+    }
+    python_entry(dir, &python, names, scan);
+}
+
+/// `.mcp.json` / `mcp.json`, the format desktop clients use.
+fn mcp_json(dir: &Path, path: &Path, names: &mut NameSet, scan: &mut Scan) {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct File {
+        #[serde(default)]
+        mcp_servers: BTreeMap<String, Server>,
+    }
+    #[derive(Deserialize)]
+    struct Server {
+        command: Option<String>,
+        #[serde(default)]
+        args: Vec<String>,
+        #[serde(default)]
+        env: BTreeMap<String, String>,
+        url: Option<String>,
+        #[serde(default)]
+        headers: BTreeMap<String, String>,
+    }
+    let parsed = std::fs::read_to_string(path)
+        .map_err(|e| e.to_string())
+        .and_then(|text| serde_json::from_str::<File>(&text).map_err(|e| e.to_string()));
+    let file = match parsed {
+        Ok(file) => file,
+        Err(e) => {
+            scan.notes.push(format!(
+                "{} skipped: not a valid MCP server list ({e})",
+                path.display()
+            ));
+            return;
+        }
+    };
+    let python = PythonEnv::of(dir);
+    for (key, server) in file.mcp_servers {
+        let launch = match (server.command, server.url) {
+            (Some(command), _) => DiscoveredLaunch::Stdio {
+                command: Some(command),
+                args: server.args,
+                env: server.env,
+                cwd: dir.to_path_buf(),
+                venv: python.venv.clone(),
+                pythonpath: python.pythonpath.clone(),
+            },
+            (None, Some(url)) => DiscoveredLaunch::Http {
+                url,
+                headers: server.headers,
+            },
+            (None, None) => {
+                scan.notes.push(format!(
+                    "{}: server `{key}` skipped: it has neither `command` nor `url`",
+                    path.display()
+                ));
+                continue;
+            }
+        };
+        scan.found.push(DiscoveredBackend {
+            name: names.claim(&key),
+            description: format!("`{key}` from {}", path.display()),
+            evidence: path.to_path_buf(),
+            launch,
+        });
+    }
+}
+
+/// `[project.scripts]` entries that look like MCP servers; true if any was found.
+fn pyproject_scripts(
+    dir: &Path,
+    path: &Path,
+    python: &PythonEnv,
+    names: &mut NameSet,
+    scan: &mut Scan,
+) -> bool {
+    let table = match std::fs::read_to_string(path)
+        .map_err(|e| e.to_string())
+        .and_then(|text| text.parse::<toml::Table>().map_err(|e| e.to_string()))
+    {
+        Ok(table) => table,
+        Err(e) => {
+            scan.notes.push(format!("{} skipped: {e}", path.display()));
+            return false;
+        }
+    };
+    let scripts = table
+        .get("project")
+        .and_then(|p| p.get("scripts"))
+        .and_then(|s| s.as_table());
+    let Some(scripts) = scripts else {
+        return false;
+    };
+    let mut any = false;
+    for (script, target) in scripts {
+        let Some(target) = target.as_str() else {
+            continue;
+        };
+        let looks_like_mcp = script.to_ascii_lowercase().contains("mcp")
+            || target.to_ascii_lowercase().contains("mcp");
+        let Some((module, function)) = target.split_once(':') else {
+            continue;
+        };
+        if !looks_like_mcp {
+            continue;
+        }
+        // The installed console script if the venv has it; else the entry point itself.
+        let installed = python
+            .venv
+            .as_ref()
+            .map(|v| v.join("bin").join(script))
+            .filter(|p| p.is_file());
+        let (command, args) = match installed {
+            Some(bin) => (Some(bin.to_string_lossy().into_owned()), Vec::new()),
+            None => (
+                python.interpreter(),
+                vec![
+                    "-c".to_owned(),
+                    format!(
+                        "import sys; from {} import {}; sys.exit({}())",
+                        module.trim(),
+                        function.trim(),
+                        function.trim()
+                    ),
+                ],
+            ),
+        };
+        scan.found.push(DiscoveredBackend {
+            name: names.claim(script),
+            description: format!("script `{script}` ({target}) from {}", path.display()),
+            evidence: path.to_path_buf(),
+            launch: DiscoveredLaunch::Stdio {
+                command,
+                args,
+                env: BTreeMap::new(),
+                cwd: dir.to_path_buf(),
+                venv: python.venv.clone(),
+                pythonpath: python.pythonpath.clone(),
+            },
+        });
+        any = true;
+    }
+    any
+}
+
+/// A Python entry file that creates an MCP server.
+fn python_entry(dir: &Path, python: &PythonEnv, names: &mut NameSet, scan: &mut Scan) {
+    let folder_name = dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("project");
+    for file in ENTRY_FILES {
+        let path = dir.join(file);
+        if creates_server(&path) {
+            scan.found.push(DiscoveredBackend {
+                name: names.claim(folder_name),
+                description: format!("Python server {}", path.display()),
+                evidence: path,
+                launch: DiscoveredLaunch::Stdio {
+                    command: python.interpreter(),
+                    args: vec![file.to_owned()],
+                    env: BTreeMap::new(),
+                    cwd: dir.to_path_buf(),
+                    venv: python.venv.clone(),
+                    pythonpath: python.pythonpath.clone(),
+                },
+            });
+            return;
+        }
+    }
+    // src/<pkg>/server.py, run as a module.
+    let Ok(packages) = std::fs::read_dir(dir.join("src")) else {
+        return;
+    };
+    let mut packages: Vec<PathBuf> = packages
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_dir() && !skipped(p))
+        .collect();
+    packages.sort();
+    for package in packages {
+        let path = package.join("server.py");
+        let Some(module) = package.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        if creates_server(&path) {
+            scan.found.push(DiscoveredBackend {
+                name: names.claim(folder_name),
+                description: format!("Python server {}", path.display()),
+                evidence: path,
+                launch: DiscoveredLaunch::Stdio {
+                    command: python.interpreter(),
+                    args: vec!["-m".to_owned(), format!("{module}.server")],
+                    env: BTreeMap::new(),
+                    cwd: dir.to_path_buf(),
+                    venv: python.venv.clone(),
+                    pythonpath: python.pythonpath.clone(),
+                },
+            });
+            return;
+        }
+    }
+}
+
+/// True for a small Python file that builds a FastMCP or MCPServer server.
+fn creates_server(path: &Path) -> bool {
+    let small = std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() <= MAX_SCRIPT_BYTES);
+    if !small {
+        return false;
+    }
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return false;
+    };
+    ["FastMCP(", "MCPServer(", "Server(\""]
+        .iter()
+        .any(|pattern| text.contains(pattern))
+        && (text.contains("mcp") || text.contains("fastmcp"))
+}
+
+/// How a project's Python code runs: its venv (if any) and PYTHONPATH.
+struct PythonEnv {
+    venv: Option<PathBuf>,
+    pythonpath: Vec<String>,
+}
+
+impl PythonEnv {
+    fn of(dir: &Path) -> Self {
+        let venv = [".venv", "venv"]
+            .iter()
+            .map(|name| dir.join(name))
+            .find(|v| v.join("bin/python").exists());
+        let pythonpath = if dir.join("src").is_dir() {
+            vec!["src".to_owned()]
+        } else {
+            Vec::new()
+        };
+        Self { venv, pythonpath }
+    }
+
+    /// `None` (the venv's python) with a venv, else the system's `python3`.
+    fn interpreter(&self) -> Option<String> {
+        match self.venv {
+            Some(_) => None,
+            None => Some("python3".to_owned()),
+        }
+    }
+}
+
+/// Backend names handed out so far.
+struct NameSet {
+    used: HashSet<String>,
+}
+
+impl NameSet {
+    /// A valid backend name made of `wanted`, made unique with `-2`, `-3`, ...
+    fn claim(&mut self, wanted: &str) -> String {
+        let base = sanitize(wanted);
+        let mut name = base.clone();
+        let mut n = 2;
+        while self.used.contains(&name) {
+            let suffix = format!("-{n}");
+            let keep = base.len().min(64 - suffix.len());
+            name = format!("{}{suffix}", &base[..keep]);
+            n += 1;
+        }
+        self.used.insert(name.clone());
+        name
+    }
+}
+
+/// Lower-case letters, digits, `_` and `-`; other characters become `-`; starts and ends
+/// with a letter or digit; at most 64 characters.
+fn sanitize(wanted: &str) -> String {
+    let mapped: String = wanted
+        .chars()
+        .map(|c| {
+            let c = c.to_ascii_lowercase();
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let trimmed = mapped.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+    let name: String = trimmed.chars().take(64).collect();
+    if name.is_empty() {
+        "project".to_owned()
+    } else {
+        name
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,135 @@
+//! Local Unix sockets (`admin.sock`, `mcp.sock`): owns binding them safely (a live daemon's
+//! socket is never taken over, a stale one is replaced), their mode and group, and deciding
+//! from the peer's credentials (SO_PEERCRED) who may use them: root, the daemon's own
+//! user, and members of the socket's group.
+
+use std::fs::Permissions;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use nix::sys::socket::{getsockopt, sockopt::PeerCredentials};
+use nix::unistd::{Gid, Group, Uid, User};
+use tokio::net::{UnixListener, UnixStream};
+
+/// The group given access to the sockets when it exists (the packages create it).
+pub const SOCKET_GROUP: &str = "ocimcp";
+
+#[derive(Debug, thiserror::Error)]
+pub enum BindError {
+    #[error(
+        "cannot create the runtime directory {dir}: {source}; set [daemon] runtime_dir to a writable folder"
+    )]
+    RuntimeDir {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "another ocimcpd is already serving {path}; stop it first (`ocimcpctl status` shows it), or give this one another [daemon] runtime_dir"
+    )]
+    InUse { path: PathBuf },
+    #[error("cannot listen on {path}: {source}")]
+    Bind {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// Binds `path` with mode 0660 and, where the group `ocimcp` exists, that group. A socket
+/// file nobody answers on (left by a daemon that died) is replaced.
+pub async fn bind(path: &Path) -> Result<UnixListener, BindError> {
+    let dir = path.parent().unwrap_or(Path::new("/"));
+    if !dir.exists() {
+        std::fs::create_dir_all(dir).map_err(|source| BindError::RuntimeDir {
+            dir: dir.to_path_buf(),
+            source,
+        })?;
+        // Group members must be able to reach the sockets inside.
+        let _ = std::fs::set_permissions(dir, Permissions::from_mode(0o750));
+        if let Some(gid) = socket_group() {
+            let _ = nix::unistd::chown(dir, None, Some(gid));
+        }
+    }
+    if path.exists() {
+        if UnixStream::connect(path).await.is_ok() {
+            return Err(BindError::InUse {
+                path: path.to_path_buf(),
+            });
+        }
+        let _ = std::fs::remove_file(path);
+    }
+    let bind_error = |source| BindError::Bind {
+        path: path.to_path_buf(),
+        source,
+    };
+    let listener = UnixListener::bind(path).map_err(bind_error)?;
+    std::fs::set_permissions(path, Permissions::from_mode(0o660)).map_err(bind_error)?;
+    if let Some(gid) = socket_group() {
+        // Not fatal: without the group only root and the daemon's user get in.
+        if let Err(e) = nix::unistd::chown(path, None, Some(gid)) {
+            tracing::warn!(
+                "cannot give {} to group {SOCKET_GROUP}: {e}",
+                path.display()
+            );
+        }
+    }
+    Ok(listener)
+}
+
+fn socket_group() -> Option<Gid> {
+    Group::from_name(SOCKET_GROUP).ok().flatten().map(|g| g.gid)
+}
+
+/// Who is on the other end of a local socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Peer {
+    pub uid: u32,
+    pub gid: u32,
+    pub pid: i32,
+}
+
+/// The peer's credentials, as the kernel recorded them at connect.
+pub fn peer(stream: &UnixStream) -> std::io::Result<Peer> {
+    let creds = getsockopt(stream, PeerCredentials).map_err(std::io::Error::from)?;
+    Ok(Peer {
+        uid: creds.uid(),
+        gid: creds.gid(),
+        pid: creds.pid(),
+    })
+}
+
+/// `Ok` if `peer` may use the socket at `path`; else a refusal saying why and what to do.
+pub fn authorize(peer: &Peer, path: &Path) -> Result<(), String> {
+    let me = Uid::effective();
+    if peer.uid == 0 || peer.uid == me.as_raw() {
+        return Ok(());
+    }
+    let socket_gid = std::fs::metadata(path).map(|m| m.gid()).ok();
+    if let Some(gid) = socket_gid
+        && (peer.gid == gid || in_group(peer.uid, gid))
+    {
+        return Ok(());
+    }
+    let group = socket_gid
+        .and_then(|gid| Group::from_gid(Gid::from_raw(gid)).ok().flatten())
+        .map_or_else(|| "its group".to_owned(), |g| format!("group `{}`", g.name));
+    let daemon_user = User::from_uid(me)
+        .ok()
+        .flatten()
+        .map_or_else(|| format!("uid {me}"), |u| format!("`{}`", u.name));
+    Err(format!(
+        "permission denied: uid {} may not use {}: only root, the daemon's user ({daemon_user}) and members of {group} may; add the user to that group (e.g. `usermod -aG {SOCKET_GROUP} USER`, then log in again) or use sudo",
+        peer.uid,
+        path.display()
+    ))
+}
+
+/// True if the user `uid` lists `gid` among its supplementary groups.
+fn in_group(uid: u32, gid: u32) -> bool {
+    let Some(user) = User::from_uid(Uid::from_raw(uid)).ok().flatten() else {
+        return false;
+    };
+    Group::from_gid(Gid::from_raw(gid))
+        .ok()
+        .flatten()
+        .is_some_and(|group| group.mem.contains(&user.name))
+}

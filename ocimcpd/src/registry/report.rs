@@ -1,0 +1,74 @@
+//! A backend's state as reported to people and tools (`gateway_health`,
+//! `gateway_list_backends`, `ocimcpctl status/list/show`): one serializable shape, built
+//! from the registry in one place.
+
+use std::time::{Duration, SystemTime};
+
+use serde::{Deserialize, Serialize};
+
+use super::{BackendEntry, BackendState, EnabledBy, Registry};
+
+/// One backend, as reported.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BackendReport {
+    pub name: String,
+    pub state: BackendState,
+    /// Seconds since the backend entered its state.
+    pub state_for_seconds: f64,
+    pub transport: String,
+    pub enabled: bool,
+    /// `spec` (its own `enabled`) or `state` (`ocimcpctl enable/disable`).
+    pub enabled_by: EnabledBy,
+    pub namespace: String,
+    pub tags: Vec<String>,
+    pub tools: usize,
+    pub restarts: u32,
+    pub last_exit: Option<String>,
+    pub last_error: Option<String>,
+    pub pid: Option<u32>,
+    pub next_attempt_in_seconds: Option<f64>,
+    pub server: Option<String>,
+    pub protocol_version: Option<String>,
+    pub conflicts: Vec<String>,
+}
+
+/// Every backend, in registry order.
+pub fn reports(registry: &Registry) -> Vec<BackendReport> {
+    registry
+        .entries()
+        .iter()
+        .map(|entry| report(registry, entry))
+        .collect()
+}
+
+pub fn report(registry: &Registry, entry: &BackendEntry) -> BackendReport {
+    let now = SystemTime::now();
+    let status = entry.status();
+    let spec = entry.spec();
+    BackendReport {
+        name: spec.name.clone(),
+        state: status.state,
+        state_for_seconds: now.duration_since(status.since).map_or(0.0, round_seconds),
+        transport: spec.transport.kind().to_owned(),
+        enabled: status.enabled.enabled,
+        enabled_by: status.enabled.by,
+        namespace: spec.namespace.clone(),
+        tags: spec.tags.clone(),
+        tools: registry.catalog().tool_count(entry.name()),
+        restarts: status.restarts,
+        last_exit: status.last_exit,
+        last_error: status.last_error,
+        pid: status.pid,
+        next_attempt_in_seconds: status
+            .next_attempt
+            .map(|at| at.duration_since(now).map_or(0.0, round_seconds)),
+        server: status.server,
+        protocol_version: status.protocol_version,
+        conflicts: status.conflicts,
+    }
+}
+
+/// Seconds, to the millisecond.
+pub fn round_seconds(duration: Duration) -> f64 {
+    (duration.as_secs_f64() * 1000.0).round() / 1000.0
+}
