@@ -112,10 +112,18 @@ impl AdminClient {
         };
         let mut line = serde_json::to_vec(&request).map_err(|e| Failure::Failed(e.to_string()))?;
         line.push(b'\n');
-        self.writer
-            .write_all(&line)
-            .await
-            .map_err(|e| Failure::Failed(format!("sending to the daemon failed: {e}")))?;
+        if let Err(e) = self.writer.write_all(&line).await {
+            // The daemon may have refused the connection before reading: its refusal is
+            // waiting to be read.
+            return match self.read_message::<Response>().await {
+                Ok(Response {
+                    error: Some(error), ..
+                }) => Err(Failure::Failed(error.message)),
+                _ => Err(Failure::Failed(format!(
+                    "sending to the daemon failed: {e}"
+                ))),
+            };
+        }
         let response: Response = self.read_message().await?;
         match (response.result, response.error) {
             // A refusal (PERMISSION_DENIED) says itself what to do.

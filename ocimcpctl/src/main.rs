@@ -42,6 +42,8 @@ impl Failure {
 fn main() -> ExitCode {
     // clap exits 2 on usage errors, 0 for --help and --version.
     let cli = cli::Cli::parse();
+    // rustls+ring, the one TLS stack (for `bridge --url https://...`).
+    ocimcpd::install_crypto_provider();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

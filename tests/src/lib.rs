@@ -591,3 +591,59 @@ where
         });
     }
 }
+
+/// What one `ocimcpctl` run did.
+#[derive(Debug)]
+pub struct CtlOutput {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl CtlOutput {
+    /// stdout as JSON (for `--json` runs).
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("ocimcpctl printed no JSON ({e}): {self:?}"))
+    }
+}
+
+/// Runs `ocimcpctl --runtime-dir DIR ARGS...` and waits for it.
+pub fn ctl_in(runtime_dir: &Path, args: &[&str]) -> CtlOutput {
+    let output = Command::new(binary("ocimcpctl"))
+        .arg("--runtime-dir")
+        .arg(runtime_dir)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run ocimcpctl");
+    CtlOutput {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+impl Daemon {
+    /// `ocimcpctl` against this daemon.
+    pub fn ctl(&self, args: &[&str]) -> CtlOutput {
+        ctl_in(&self.runtime_dir(), args)
+    }
+
+    /// `ocimcpctl --json ARGS` against this daemon; must succeed.
+    pub fn ctl_json(&self, args: &[&str]) -> Value {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        let out = self.ctl(&all);
+        assert_eq!(out.code, 0, "ocimcpctl {args:?} failed: {out:?}");
+        out.json()
+    }
+
+    /// A backend's entry in `ocimcpctl list --json`.
+    pub fn listed(&self, name: &str) -> Option<Value> {
+        self.ctl_json(&["list"])["backends"]
+            .as_array()
+            .and_then(|all| all.iter().find(|b| b["name"] == name).cloned())
+    }
+}

@@ -178,6 +178,11 @@ impl LiveConfig {
             return;
         }
         current.rejected.remove(path);
+        // A whole-config rejection may have been about this file: drop it once the whole
+        // configuration reads cleanly again.
+        if config::load(&self.path).is_ok() {
+            current.rejected.clear();
+        }
         current.settings.backends = next;
         let applied = self.backends.apply(all_specs(&current)).await;
         if !applied.is_empty() {
