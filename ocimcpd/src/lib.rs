@@ -126,7 +126,7 @@ pub async fn run(
         tracker.clone(),
         shutdown.clone(),
     );
-    let gateway = Gateway::new(registry.clone(), settings.gateway.clone());
+    let gateway = Gateway::new(registry.clone(), settings.gateway.clone(), shutdown.clone());
     gateway.spawn(listeners.http, &tracker, &shutdown);
     gateway.spawn_local(
         listeners.mcp,

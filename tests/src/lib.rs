@@ -647,3 +647,22 @@ impl Daemon {
             .and_then(|all| all.iter().find(|b| b["name"] == name).cloned())
     }
 }
+
+/// A client handler that reports each `notifications/tools/list_changed` on a channel.
+#[derive(Clone)]
+pub struct ToolListWatcher {
+    pub changes: tokio::sync::mpsc::UnboundedSender<()>,
+}
+
+impl rmcp::ClientHandler for ToolListWatcher {
+    fn get_info(&self) -> ClientConfig {
+        ClientConfig::new(
+            ClientCapabilities::default(),
+            Implementation::new("watcher", "1"),
+        )
+    }
+
+    async fn on_tool_list_changed(&self, _context: rmcp::service::NotificationContext<RoleClient>) {
+        let _ = self.changes.send(());
+    }
+}

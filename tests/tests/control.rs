@@ -8,7 +8,9 @@ use std::path::Path;
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::Duration;
 
-use ocimcp_tests::{Daemon, binary, call_text, connect, ctl_in, eventually, fixture, venv};
+use ocimcp_tests::{
+    Daemon, ToolListWatcher, binary, call_text, connect, ctl_in, eventually, fixture, venv,
+};
 use rmcp::model::ProtocolVersion;
 use serde_json::{Value, json};
 
@@ -129,15 +131,29 @@ async fn every_command_in_both_output_modes_with_exit_codes() {
     assert_eq!(restarted["backend"]["state"], "ready");
     assert_ne!(restarted["backend"]["pid"].as_i64().unwrap(), before);
 
+    let (changes, mut changed) = tokio::sync::mpsc::unbounded_channel();
+    let watcher = ocimcp_tests::connect_with(&daemon.url(), ToolListWatcher { changes }).await;
     let disabled = daemon.ctl(&["disable", "alpha"]);
     assert_eq!(disabled.code, 0, "{disabled:?}");
     assert_eq!(state_of(&daemon, "alpha"), "disabled");
+    tokio::time::timeout(Duration::from_secs(10), changed.recv())
+        .await
+        .expect("tools/list_changed after disable")
+        .expect("watcher alive");
+    let tools = watcher.list_all_tools().await.unwrap();
+    assert!(!tools.iter().any(|t| t.name.starts_with("alpha_")));
     let refused = daemon.ctl(&["start", "alpha"]);
     assert_eq!(refused.code, 1);
     assert!(refused.stderr.contains("enable it first"), "{refused:?}");
     let enabled = daemon.ctl_json(&["enable", "alpha"]);
     assert_eq!(enabled["backend"]["state"], "ready");
     assert_eq!(enabled["backend"]["enabled_by"], "state");
+    tokio::time::timeout(Duration::from_secs(10), changed.recv())
+        .await
+        .expect("tools/list_changed after enable")
+        .expect("watcher alive");
+    let tools = watcher.list_all_tools().await.unwrap();
+    assert!(tools.iter().any(|t| t.name == "alpha_echo"));
     let state_file: Value = serde_json::from_str(
         &std::fs::read_to_string(daemon.dir.path().join("state/enabled.json")).unwrap(),
     )
@@ -572,4 +588,76 @@ async fn the_bridge_reaches_a_remote_gateway_and_survives_a_lost_session() {
     assert_eq!(second["text"], json!(["py-echo: remote"]), "{second}");
     drop(client.stdin.take());
     assert!(client.wait().unwrap().success());
+}
+
+/// The bridge at the wire level: a request in flight when the daemon goes away is answered
+/// with an error, and the next request, on the same pipe, succeeds.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_bridge_fails_requests_in_flight_and_carries_on() {
+    let daemon = Daemon::start_with(LISTEN, &[("echo.toml", &echo_file("wire"))], &[]);
+    daemon.wait_ready(Duration::from_secs(60)).await;
+    let mut bridge = Command::new(binary("ocimcpctl"))
+        .arg("--runtime-dir")
+        .arg(daemon.runtime_dir())
+        .arg("bridge")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("ocimcpctl bridge");
+    let mut stdin = bridge.stdin.take().expect("piped stdin");
+    let mut stdout = BufReader::new(bridge.stdout.take().expect("piped stdout")).lines();
+    let mut send = |message: Value| writeln!(stdin, "{message}").expect("write to the bridge");
+    let mut answer = |id: i64| loop {
+        let line = stdout.next().expect("bridge output").expect("a line");
+        let message: Value = serde_json::from_str(&line).expect("JSON from the bridge");
+        if message["id"] == id {
+            return message;
+        }
+    };
+
+    send(
+        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {},
+        "clientInfo": {"name": "wire-test", "version": "1"}}}),
+    );
+    assert!(answer(1)["result"]["serverInfo"].is_object());
+    send(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+    send(
+        json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {
+        "name": "echo_slow_echo", "arguments": {"message": "late", "delay_ms": 30000}}}),
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let daemon = daemon.restart();
+    // The daemon cancels it as it stops.
+    let failed = answer(2);
+    let message = failed["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("shutting down"), "{failed}");
+
+    // A daemon that dies cannot answer: the bridge does.
+    daemon.wait_ready(Duration::from_secs(60)).await;
+    send(
+        json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {
+        "name": "echo_slow_echo", "arguments": {"message": "lost", "delay_ms": 30000}}}),
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    daemon.signal(nix::sys::signal::Signal::SIGKILL);
+    let failed = answer(3);
+    let message = failed["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("went away"), "{failed}");
+
+    // Its socket file is left behind; the next daemon replaces it and the pipe carries on.
+    let daemon = daemon.restart();
+    daemon.wait_ready(Duration::from_secs(60)).await;
+    send(
+        json!({"jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": {
+        "name": "echo_echo", "arguments": {"message": "after"}}}),
+    );
+    let after = answer(4);
+    assert_eq!(
+        after["result"]["content"][0]["text"], "py-echo: after",
+        "{after}"
+    );
+    bridge.kill().expect("stop the bridge");
+    let _ = bridge.wait();
 }

@@ -3,12 +3,13 @@
 
 use std::time::Duration;
 
-use ocimcp_tests::{Daemon, call, call_text, connect, fixture, python_client, text, venv};
-use rmcp::model::{
-    ArgumentInfo, ClientCapabilities, ClientConfig, CompleteRequestParams, GetPromptRequestParams,
-    Implementation, ProtocolVersion, ReadResourceRequestParams, Reference, ResourceContents,
+use ocimcp_tests::{
+    Daemon, ToolListWatcher, call, call_text, connect, fixture, python_client, text, venv,
 };
-use rmcp::service::{NotificationContext, RoleClient};
+use rmcp::model::{
+    ArgumentInfo, CompleteRequestParams, GetPromptRequestParams, ProtocolVersion,
+    ReadResourceRequestParams, Reference, ResourceContents,
+};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
@@ -139,31 +140,12 @@ async fn prompts_resources_templates_and_completions_are_namespaced_and_routed()
     }
 }
 
-/// Records tool list_changed notifications.
-#[derive(Clone)]
-struct Watcher {
-    changes: mpsc::UnboundedSender<()>,
-}
-
-impl rmcp::ClientHandler for Watcher {
-    fn get_info(&self) -> ClientConfig {
-        ClientConfig::new(
-            ClientCapabilities::default(),
-            Implementation::new("watcher", "1"),
-        )
-    }
-
-    async fn on_tool_list_changed(&self, _context: NotificationContext<RoleClient>) {
-        let _ = self.changes.send(());
-    }
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_backend_list_change_reaches_connected_clients() {
     let daemon = Daemon::start(&config("", ""));
     daemon.wait_ready(Duration::from_secs(60)).await;
     let (changes, mut changed) = mpsc::unbounded_channel();
-    let client = ocimcp_tests::connect_with(&daemon.url(), Watcher { changes }).await;
+    let client = ocimcp_tests::connect_with(&daemon.url(), ToolListWatcher { changes }).await;
     let before = client.list_all_tools().await.unwrap();
     assert!(!before.iter().any(|t| t.name == "py_extra"));
 

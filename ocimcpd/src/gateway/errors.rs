@@ -74,6 +74,14 @@ pub fn unavailable(backend: &BackendEntry) -> McpError {
     )
 }
 
+/// The daemon is shutting down: the request was cancelled at the backend.
+pub fn shutting_down() -> McpError {
+    McpError::internal_error(
+        "ocimcpd is shutting down (or restarting): the request was cancelled at its backend; retry it once the gateway is back",
+        None,
+    )
+}
+
 /// The client cancelled the request; the backend was told.
 pub fn cancelled() -> McpError {
     McpError::invalid_request("request cancelled by the client", None)

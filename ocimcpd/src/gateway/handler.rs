@@ -108,8 +108,14 @@ impl GatewaySession {
         tokio::select! {
             answer = handle.await_response() => answer.map_err(|e| errors::from_service(backend, e)),
             _ = context.ct.cancelled() => {
-                cancel("cancelled by the client").await;
-                Err(errors::cancelled())
+                // The session's token also fires when the daemon stops serving it.
+                if self.gateway.stopping.is_cancelled() {
+                    cancel("the gateway is shutting down").await;
+                    Err(errors::shutting_down())
+                } else {
+                    cancel("cancelled by the client").await;
+                    Err(errors::cancelled())
+                }
             }
             _ = tokio::time::sleep(limit) => {
                 cancel("timed out at the gateway (timeouts.call)").await;

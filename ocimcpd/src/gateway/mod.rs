@@ -54,15 +54,23 @@ pub struct Gateway {
     sessions: session::Sessions,
     /// The gateway tools' definitions, built once.
     tools: Vec<Tool>,
+    /// Fires when the daemon starts shutting down.
+    stopping: CancellationToken,
 }
 
 impl Gateway {
-    pub fn new(registry: Arc<Registry>, settings: GatewaySettings) -> Arc<Self> {
+    /// `stopping` is the daemon's shutdown signal.
+    pub fn new(
+        registry: Arc<Registry>,
+        settings: GatewaySettings,
+        stopping: CancellationToken,
+    ) -> Arc<Self> {
         Arc::new(Self {
             registry,
             settings,
             sessions: session::Sessions::default(),
             tools: tools::definitions(),
+            stopping,
         })
     }
 
