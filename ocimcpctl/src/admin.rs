@@ -25,7 +25,8 @@ pub struct Sockets {
 
 impl Sockets {
     /// `--socket`, else `--runtime-dir`, else `$OCIMCPD_RUNTIME_DIR`, else the daemon's
-    /// own default runtime dir.
+    /// own default runtime dir for this user, else (when only it has a daemon) the system
+    /// service's `/run/ocimcpd`.
     pub fn locate(socket: Option<PathBuf>, runtime_dir: Option<PathBuf>) -> Self {
         match socket {
             Some(admin) => {
@@ -36,7 +37,18 @@ impl Sockets {
                 }
             }
             None => {
-                let dir = runtime_dir.unwrap_or_else(paths::default_runtime_dir);
+                let dir = runtime_dir.unwrap_or_else(|| {
+                    // A user in the `ocimcp` group talks to the system service.
+                    let own = paths::default_runtime_dir();
+                    let system = PathBuf::from(paths::SYSTEM_RUNTIME_DIR);
+                    if !own.join(paths::ADMIN_SOCKET).exists()
+                        && system.join(paths::ADMIN_SOCKET).exists()
+                    {
+                        system
+                    } else {
+                        own
+                    }
+                });
                 Self {
                     admin: dir.join(paths::ADMIN_SOCKET),
                     mcp: dir.join(paths::MCP_SOCKET),

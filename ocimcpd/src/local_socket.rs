@@ -1,7 +1,7 @@
 //! Local Unix sockets (`admin.sock`, `mcp.sock`): owns binding them safely (a live daemon's
 //! socket is never taken over, a stale one is replaced), their mode and group, and deciding
 //! from the peer's credentials (SO_PEERCRED) who may use them: root, the daemon's own
-//! user, and members of the socket's group.
+//! user, and members of the group `ocimcp` (when the socket has that group).
 
 use std::fs::Permissions;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -24,6 +24,10 @@ pub enum BindError {
         source: std::io::Error,
     },
     #[error(
+        "the runtime directory {dir} is not safe for the daemon's sockets: {why}; remove it, or set [daemon] runtime_dir to a folder of the daemon's own"
+    )]
+    UnsafeDir { dir: PathBuf, why: String },
+    #[error(
         "another ocimcpd is already serving {path}; stop it first (`ocimcpctl status` shows it), or give this one another [daemon] runtime_dir"
     )]
     InUse { path: PathBuf },
@@ -43,12 +47,17 @@ pub async fn bind(path: &Path) -> Result<UnixListener, BindError> {
             dir: dir.to_path_buf(),
             source,
         })?;
-        // Group members must be able to reach the sockets inside.
-        let _ = std::fs::set_permissions(dir, Permissions::from_mode(0o750));
-        if let Some(gid) = socket_group() {
-            let _ = nix::unistd::chown(dir, None, Some(gid));
-        }
+        // Members of `ocimcp` must be able to reach the sockets inside; nobody else.
+        let mode = match socket_group() {
+            Some(gid) => {
+                let _ = nix::unistd::chown(dir, None, Some(gid));
+                0o750
+            }
+            None => 0o700,
+        };
+        let _ = std::fs::set_permissions(dir, Permissions::from_mode(mode));
     }
+    check_dir(dir)?;
     if path.exists() {
         if UnixStream::connect(path).await.is_ok() {
             return Err(BindError::InUse {
@@ -73,6 +82,33 @@ pub async fn bind(path: &Path) -> Result<UnixListener, BindError> {
         }
     }
     Ok(listener)
+}
+
+/// A runtime dir someone else owns, or anyone may write to, could have its sockets
+/// swapped under us: refuse it.
+fn check_dir(dir: &Path) -> Result<(), BindError> {
+    let meta = std::fs::metadata(dir).map_err(|source| BindError::RuntimeDir {
+        dir: dir.to_path_buf(),
+        source,
+    })?;
+    let me = Uid::effective().as_raw();
+    let why = if meta.uid() != me && meta.uid() != 0 {
+        Some(format!(
+            "it belongs to uid {}, not to the daemon's user (uid {me})",
+            meta.uid()
+        ))
+    } else if meta.mode() & 0o002 != 0 && meta.mode() & 0o1000 == 0 {
+        Some("anyone may write to it".to_owned())
+    } else {
+        None
+    };
+    match why {
+        Some(why) => Err(BindError::UnsafeDir {
+            dir: dir.to_path_buf(),
+            why,
+        }),
+        None => Ok(()),
+    }
 }
 
 fn socket_group() -> Option<Gid> {
@@ -103,15 +139,17 @@ pub fn authorize(peer: &Peer, path: &Path) -> Result<(), String> {
     if peer.uid == 0 || peer.uid == me.as_raw() {
         return Ok(());
     }
+    // Group members are admitted only when the group is `ocimcp`: a socket that merely
+    // has the daemon user's primary group (which may be shared) admits no one by group.
+    let group = socket_group();
     let socket_gid = std::fs::metadata(path).map(|m| m.gid()).ok();
-    if let Some(gid) = socket_gid
+    if let Some(gid) = group.map(Gid::as_raw)
+        && socket_gid == Some(gid)
         && (peer.gid == gid || in_group(peer.uid, gid))
     {
         return Ok(());
     }
-    let group = socket_gid
-        .and_then(|gid| Group::from_gid(Gid::from_raw(gid)).ok().flatten())
-        .map_or_else(|| "its group".to_owned(), |g| format!("group `{}`", g.name));
+    let group = format!("group `{SOCKET_GROUP}`");
     let daemon_user = User::from_uid(me)
         .ok()
         .flatten()
@@ -132,4 +170,32 @@ fn in_group(uid: u32, gid: u32) -> bool {
         .ok()
         .flatten()
         .is_some_and(|group| group.mem.contains(&user.name))
+}
+
+/// JSON-RPC error code of a refusal (the same on both sockets).
+pub const REFUSED: i64 = -32001;
+
+/// Tells a refused peer why, in one JSON-RPC error line (`id: null`), then closes. What
+/// the peer sent meanwhile is read and dropped for a moment first, so its writes do not
+/// fail before it reads the reason. Runs on its own task: the accept loop never waits.
+pub fn refuse(stream: UnixStream, message: String) {
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut stream = stream;
+        let error = serde_json::json!({
+            "jsonrpc": "2.0", "id": null,
+            "error": { "code": REFUSED, "message": message },
+        });
+        if stream
+            .write_all(format!("{error}\n").as_bytes())
+            .await
+            .is_err()
+        {
+            return;
+        }
+        let _ = stream.shutdown().await;
+        let mut sink = [0u8; 4096];
+        let drain = async { while matches!(stream.read(&mut sink).await, Ok(n) if n > 0) {} };
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(2), drain).await;
+    });
 }

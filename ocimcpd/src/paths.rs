@@ -8,6 +8,9 @@ use std::path::PathBuf;
 pub const ADMIN_SOCKET: &str = "admin.sock";
 /// The MCP socket's file name inside the runtime dir.
 pub const MCP_SOCKET: &str = "mcp.sock";
+/// The system service's runtime dir.
+pub const SYSTEM_RUNTIME_DIR: &str = "/run/ocimcpd";
+
 /// Names the runtime dir when `[daemon] runtime_dir` does not (read by both binaries).
 pub const RUNTIME_DIR_ENV: &str = "OCIMCPD_RUNTIME_DIR";
 /// Names the state dir when `[daemon] state_dir` does not.
@@ -30,7 +33,7 @@ pub fn default_runtime_dir() -> PathBuf {
         return dir;
     }
     if is_root() {
-        return PathBuf::from("/run/ocimcpd");
+        return PathBuf::from(SYSTEM_RUNTIME_DIR);
     }
     match std::env::var_os("XDG_RUNTIME_DIR") {
         Some(dir) if !dir.is_empty() => PathBuf::from(dir).join("ocimcpd"),

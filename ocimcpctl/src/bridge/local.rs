@@ -48,10 +48,13 @@ pub async fn run(
     let mut replays: HashSet<String> = HashSet::new();
     let mut connection: Option<Connection> = None;
     let mut delay = BACKOFF_MIN;
+    // No reconnecting before this (a daemon that accepts and closes at once, while it
+    // shuts down, must not be hammered).
+    let mut next_attempt = Instant::now();
     let mut down_since: Option<Instant> = None;
     let mut told_down = false;
     loop {
-        if connection.is_none() {
+        if connection.is_none() && Instant::now() >= next_attempt {
             match UnixStream::connect(socket).await {
                 Ok(stream) => {
                     let (read, writer) = stream.into_split();
@@ -62,12 +65,19 @@ pub async fn run(
                     if told_down {
                         eprintln!("ocimcpctl bridge: connected to {}", socket.display());
                     }
-                    let sent = replay(&mut conn, &mut session, &mut replays, &mut queue).await;
-                    if sent.is_ok() {
-                        connection = Some(conn);
-                        delay = BACKOFF_MIN;
-                        down_since = None;
-                        told_down = false;
+                    match replay(&mut conn, &mut session, &mut replays, &mut queue).await {
+                        Ok(()) => {
+                            connection = Some(conn);
+                            down_since = None;
+                            told_down = false;
+                        }
+                        Err(_) => {
+                            // Closed at once: keep the connection to read why (a refusal),
+                            // and back off before the next attempt.
+                            connection = Some(conn);
+                            next_attempt = Instant::now() + delay;
+                            delay = (delay * 2).min(BACKOFF_MAX);
+                        }
                     }
                 }
                 Err(e) => {
@@ -101,14 +111,41 @@ pub async fn run(
                 },
             },
             read = next_line(&mut connection) => match read {
-                Some(line) => from_daemon(line, &mut session, &mut replays, &stdout),
+                Some(line) => match from_daemon(line, &mut session, &mut replays, &stdout) {
+                    // A working connection: the next outage starts from the shortest delay.
+                    Ok(()) => delay = BACKOFF_MIN,
+                    Err(refusal) => {
+                        let why = format!("ocimcpd refused this bridge: {refusal}");
+                        for error in session.fail_pending(&why) {
+                            let _ = stdout.send(error);
+                        }
+                        for line in queue.drain(..) {
+                            if let Ok(Kind::Request { id, .. }) = serde_json::from_str::<Value>(&line).map(|m| kind(&m)) {
+                                let _ = stdout.send(error_line(&id, &why));
+                            }
+                        }
+                        eprintln!("ocimcpctl bridge: {why}");
+                        // No retry fixes a refusal: answer every request with it until the
+                        // client gives up, so it shows the reason rather than hang.
+                        while let Some(line) = stdin.recv().await {
+                            if let Ok(Kind::Request { id, .. }) = serde_json::from_str::<Value>(&line).map(|m| kind(&m)) {
+                                let _ = stdout.send(error_line(&id, &why));
+                            }
+                        }
+                        return Err(Failure::Failed(why));
+                    }
+                },
                 None => {
                     connection = None;
                     dropped(&mut session, &stdout);
+                    next_attempt = Instant::now() + delay;
+                    delay = (delay * 2).min(BACKOFF_MAX);
                 }
             },
-            _ = tokio::time::sleep(delay), if connection.is_none() => {
-                delay = (delay * 2).min(BACKOFF_MAX);
+            _ = tokio::time::sleep_until(next_attempt.max(Instant::now() + delay)), if connection.is_none() => {
+                if Instant::now() >= next_attempt {
+                    delay = (delay * 2).min(BACKOFF_MAX);
+                }
             }
         }
     }
@@ -148,33 +185,38 @@ async fn replay(
     Ok(())
 }
 
+/// Passes a daemon message on to the client. `Err` carries the daemon's refusal of this
+/// connection (an error answering no request: the peer check failed), which no retry fixes.
 fn from_daemon(
     line: String,
     session: &mut Session,
     replays: &mut HashSet<String>,
     stdout: &mpsc::UnboundedSender<String>,
-) {
+) -> Result<(), String> {
     let Ok(message) = serde_json::from_str::<Value>(&line) else {
         // Not ours to judge: pass it on.
         let _ = stdout.send(line);
-        return;
+        return Ok(());
     };
     match kind(&message) {
         Kind::Response { id } if replays.remove(&id.to_string()) => {
             if let Some(error) = message.get("error") {
                 eprintln!("ocimcpctl bridge: the daemon refused the replayed initialize: {error}");
             }
-            return;
+            return Ok(());
         }
         Kind::Other if message.get("error").is_some() => {
-            // An error for no request: the daemon refusing the connection.
-            eprintln!("ocimcpctl bridge: {}", message["error"]["message"]);
-            return;
+            let refusal = message["error"]["message"]
+                .as_str()
+                .unwrap_or("connection refused")
+                .to_owned();
+            return Err(refusal);
         }
         _ => {}
     }
     session.server_sent(&message);
     let _ = stdout.send(line);
+    Ok(())
 }
 
 /// The daemon went away: requests in flight will never be answered by it.

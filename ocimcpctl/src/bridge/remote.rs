@@ -5,6 +5,7 @@
 //! with the client's `initialize` and sends the message again.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -61,6 +62,9 @@ struct Remote {
     protocol_version: Mutex<Option<String>>,
     client: Mutex<Session>,
     stdout: mpsc::UnboundedSender<String>,
+    /// Counts sessions made; requests that all find the session gone make one new one.
+    generation: AtomicU64,
+    reinitializing: tokio::sync::Mutex<()>,
 }
 
 pub async fn run(
@@ -81,6 +85,8 @@ pub async fn run(
         protocol_version: Mutex::new(None),
         client: Mutex::new(Session::default()),
         stdout,
+        generation: AtomicU64::new(0),
+        reinitializing: tokio::sync::Mutex::new(()),
     });
     let mut listening = false;
     while let Some(line) = stdin.recv().await {
@@ -134,18 +140,24 @@ impl Remote {
             _ => None,
         });
         for attempt in 0..2 {
+            let generation = self.generation.load(Ordering::Acquire);
             match self.send(&line).await {
                 Ok(response)
                     if response.status() == StatusCode::NOT_FOUND
                         && attempt == 0
                         && lock(&self.session_id).is_some() =>
                 {
-                    eprintln!(
-                        "ocimcpctl bridge: the gateway no longer knows the session; starting a new one"
-                    );
-                    if let Err(e) = self.reinitialize().await {
-                        self.fail(request_id.as_ref(), &e);
-                        return;
+                    let _one_at_a_time = self.reinitializing.lock().await;
+                    // Another request may have made the new session meanwhile.
+                    if self.generation.load(Ordering::Acquire) == generation {
+                        eprintln!(
+                            "ocimcpctl bridge: the gateway no longer knows the session; starting a new one"
+                        );
+                        if let Err(e) = self.reinitialize().await {
+                            self.fail(request_id.as_ref(), &e);
+                            return;
+                        }
+                        self.generation.fetch_add(1, Ordering::AcqRel);
                     }
                 }
                 Ok(response) => {

@@ -66,7 +66,7 @@ pub async fn serve(
 ) {
     let connections = TaskTracker::new();
     loop {
-        let mut stream = tokio::select! {
+        let stream = tokio::select! {
             _ = shutdown.cancelled() => break,
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => stream,
@@ -88,8 +88,7 @@ pub async fn serve(
         };
         if let Err(refusal) = local_socket::authorize(&peer, &path) {
             tracing::warn!(uid = peer.uid, pid = peer.pid, "admin socket: {refusal}");
-            let response = error_response(Value::Null, PERMISSION_DENIED, refusal);
-            let _ = write_line(&mut stream, &response).await;
+            local_socket::refuse(stream, refusal);
             continue;
         }
         let admin = admin.clone();

@@ -36,7 +36,7 @@ pub const INVALID_REQUEST: i64 = -32600;
 pub const METHOD_NOT_FOUND: i64 = -32601;
 pub const INVALID_PARAMS: i64 = -32602;
 /// The peer may not use the socket.
-pub const PERMISSION_DENIED: i64 = -32001;
+pub const PERMISSION_DENIED: i64 = crate::local_socket::REFUSED;
 /// No backend of that name.
 pub const NOT_FOUND: i64 = -32004;
 /// The operation was understood but did not succeed (a reload with errors, a save that

@@ -5,7 +5,7 @@
 //! connected clients (`list_changed`).
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -16,7 +16,7 @@ use tokio_util::task::TaskTracker;
 
 use super::lifecycle;
 use super::overrides::{Overrides, SaveError};
-use crate::config::BackendSpec;
+use crate::config::{BackendSpec, DISCOVERED_TAG};
 use crate::registry::{BackendEntry, Enabled, EnabledBy, Registry};
 
 #[derive(Debug, thiserror::Error)]
@@ -136,7 +136,11 @@ impl Backends {
                     } else {
                         applied.added.push(name.clone());
                     }
-                    let entry = Arc::new(BackendEntry::new(spec, enabled));
+                    let entry = Arc::new(match &old {
+                        // Its stderr history (and `logs -f` followers) carry over.
+                        Some(old) => BackendEntry::replacing(old, spec, enabled),
+                        None => BackendEntry::new(spec, enabled),
+                    });
                     self.registry.put(entry.clone());
                     if enabled.enabled {
                         self.start_task(&mut inner, &entry);
@@ -151,9 +155,9 @@ impl Backends {
 
     /// Enables a backend persistently and starts it if it is not running.
     pub async fn enable(&self, name: &str) -> Result<(), ControlError> {
-        let entry = self.find(name)?;
         let mut inner = self.inner.lock().await;
-        inner.overrides.set(name, true)?;
+        let entry = self.find(name)?;
+        inner.overrides.set(name, true, source(entry.spec()))?;
         entry.set_enabled(Enabled {
             enabled: true,
             by: EnabledBy::State,
@@ -164,9 +168,9 @@ impl Backends {
 
     /// Disables a backend persistently and stops it.
     pub async fn disable(&self, name: &str) -> Result<(), ControlError> {
-        let entry = self.find(name)?;
         let mut inner = self.inner.lock().await;
-        inner.overrides.set(name, false)?;
+        let entry = self.find(name)?;
+        inner.overrides.set(name, false, source(entry.spec()))?;
         self.stop_task(&mut inner, name).await;
         entry.set_enabled(Enabled {
             enabled: false,
@@ -178,8 +182,8 @@ impl Backends {
 
     /// Starts a stopped or failed backend now (until the daemon restarts).
     pub async fn start(&self, name: &str) -> Result<(), ControlError> {
-        let entry = self.find(name)?;
         let mut inner = self.inner.lock().await;
+        let entry = self.find(name)?;
         if !entry.status().enabled.enabled {
             return Err(ControlError::Disabled(name.to_owned()));
         }
@@ -189,16 +193,16 @@ impl Backends {
 
     /// Stops a backend now; it starts again with the daemon, or with `start`.
     pub async fn stop(&self, name: &str) -> Result<(), ControlError> {
-        self.find(name)?;
         let mut inner = self.inner.lock().await;
+        self.find(name)?;
         self.stop_task(&mut inner, name).await;
         Ok(())
     }
 
     /// Stops (if running) and starts a backend: a fresh process, a fresh connection.
     pub async fn restart(&self, name: &str) -> Result<(), ControlError> {
-        let entry = self.find(name)?;
         let mut inner = self.inner.lock().await;
+        let entry = self.find(name)?;
         if !entry.status().enabled.enabled {
             return Err(ControlError::Disabled(name.to_owned()));
         }
@@ -207,6 +211,7 @@ impl Backends {
         Ok(())
     }
 
+    /// The current entry. Called with `inner` held, so `apply` cannot swap it meanwhile.
     fn find(&self, name: &str) -> Result<Arc<BackendEntry>, ControlError> {
         self.registry
             .entry(name)
@@ -249,11 +254,21 @@ impl Backends {
 
 /// The spec's `enabled`, unless `ocimcpctl enable/disable` said otherwise.
 fn effective(overrides: &Overrides, spec: &BackendSpec) -> Enabled {
-    match overrides.get(&spec.name) {
+    match overrides.get(&spec.name, source(spec).as_deref()) {
         Some(enabled) => Enabled {
             enabled,
             by: EnabledBy::State,
         },
         None => Enabled::by_spec(spec),
     }
+}
+
+/// What an override of a discovered backend is bound to: the file it was found in, so a
+/// different project that later gets the same name does not inherit it. Overrides of
+/// configured backends follow the name.
+fn source(spec: &BackendSpec) -> Option<PathBuf> {
+    spec.tags
+        .iter()
+        .any(|t| t == DISCOVERED_TAG)
+        .then(|| spec.origin.file.to_path_buf())
 }

@@ -23,14 +23,23 @@ pub struct SaveError {
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct StateFile {
-    /// Backend name → enabled.
-    backends: BTreeMap<String, bool>,
+    backends: BTreeMap<String, Override>,
+}
+
+/// One backend's override: `true`/`false` for a configured backend; for a discovered one,
+/// also the file it was found in, so that another project that later gets the same name
+/// (an earlier-sorted folder, a removed one) does not inherit it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+enum Override {
+    ByName(bool),
+    BySource { enabled: bool, source: PathBuf },
 }
 
 #[derive(Debug)]
 pub struct Overrides {
     path: PathBuf,
-    backends: BTreeMap<String, bool>,
+    backends: BTreeMap<String, Override>,
 }
 
 impl Overrides {
@@ -67,20 +76,38 @@ impl Overrides {
         Self { path, backends }
     }
 
-    pub fn get(&self, backend: &str) -> Option<bool> {
-        self.backends.get(backend).copied()
+    /// The override for `backend`, if one was set for it (and, when it was bound to a
+    /// source file, for the backend from that same file).
+    pub fn get(&self, backend: &str, source: Option<&Path>) -> Option<bool> {
+        match self.backends.get(backend)? {
+            Override::ByName(enabled) => Some(*enabled),
+            Override::BySource {
+                enabled,
+                source: bound,
+            } => (Some(bound.as_path()) == source).then_some(*enabled),
+        }
     }
 
-    /// Records and saves an override. On error nothing changes, in memory or on disk.
-    pub fn set(&mut self, backend: &str, enabled: bool) -> Result<(), SaveError> {
+    /// Records and saves an override, bound to `source` when given. On error nothing
+    /// changes, in memory or on disk.
+    pub fn set(
+        &mut self,
+        backend: &str,
+        enabled: bool,
+        source: Option<PathBuf>,
+    ) -> Result<(), SaveError> {
         let mut next = self.backends.clone();
-        next.insert(backend.to_owned(), enabled);
+        let value = match source {
+            Some(source) => Override::BySource { enabled, source },
+            None => Override::ByName(enabled),
+        };
+        next.insert(backend.to_owned(), value);
         self.save(&next)?;
         self.backends = next;
         Ok(())
     }
 
-    fn save(&self, backends: &BTreeMap<String, bool>) -> Result<(), SaveError> {
+    fn save(&self, backends: &BTreeMap<String, Override>) -> Result<(), SaveError> {
         let fail = |source| SaveError {
             path: self.path.clone(),
             source,
@@ -112,15 +139,28 @@ mod tests {
     fn overrides_survive_a_reload_and_unreadable_files_are_kept_aside() {
         let dir = tempfile::tempdir().unwrap();
         let mut overrides = Overrides::load(dir.path());
-        assert_eq!(overrides.get("a"), None);
-        overrides.set("a", true).unwrap();
-        overrides.set("b", false).unwrap();
+        assert_eq!(overrides.get("a", None), None);
+        overrides.set("a", true, None).unwrap();
+        overrides.set("b", false, None).unwrap();
+        let found_in = Path::new("/srv/mcp/b/.mcp.json");
+        overrides
+            .set("c", true, Some(found_in.to_path_buf()))
+            .unwrap();
         let again = Overrides::load(dir.path());
-        assert_eq!((again.get("a"), again.get("b")), (Some(true), Some(false)));
+        assert_eq!(
+            (again.get("a", None), again.get("b", None)),
+            (Some(true), Some(false))
+        );
+        assert_eq!(again.get("c", Some(found_in)), Some(true));
+        // Another project that got the same name does not inherit it.
+        assert_eq!(
+            again.get("c", Some(Path::new("/srv/mcp/a/.mcp.json"))),
+            None
+        );
 
         std::fs::write(dir.path().join(FILE_NAME), "{ not json").unwrap();
         let fresh = Overrides::load(dir.path());
-        assert_eq!(fresh.get("a"), None);
+        assert_eq!(fresh.get("a", None), None);
         let aside = std::fs::read_to_string(dir.path().join("enabled.json.unreadable")).unwrap();
         assert_eq!(aside, "{ not json");
     }
@@ -132,8 +172,8 @@ mod tests {
         let blocker = dir.path().join("state");
         std::fs::write(&blocker, "").unwrap();
         let mut overrides = Overrides::load(&blocker);
-        let error = overrides.set("a", true).unwrap_err();
+        let error = overrides.set("a", true, None).unwrap_err();
         assert!(error.to_string().contains("state_dir"), "{error}");
-        assert_eq!(overrides.get("a"), None);
+        assert_eq!(overrides.get("a", None), None);
     }
 }

@@ -7,7 +7,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use rmcp::ServiceExt;
-use tokio::io::AsyncWriteExt;
 use tokio::net::UnixListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -25,7 +24,7 @@ pub async fn serve(
 ) {
     let sessions = TaskTracker::new();
     loop {
-        let mut stream = tokio::select! {
+        let stream = tokio::select! {
             _ = shutdown.cancelled() => break,
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => stream,
@@ -47,11 +46,7 @@ pub async fn serve(
         };
         if let Err(refusal) = local_socket::authorize(&peer, &path) {
             tracing::warn!(uid = peer.uid, pid = peer.pid, "MCP socket: {refusal}");
-            let error = serde_json::json!({
-                "jsonrpc": "2.0", "id": null,
-                "error": { "code": -32001, "message": refusal },
-            });
-            let _ = stream.write_all(format!("{error}\n").as_bytes()).await;
+            local_socket::refuse(stream, refusal);
             continue;
         }
         tracing::debug!(uid = peer.uid, pid = peer.pid, "MCP socket session opened");

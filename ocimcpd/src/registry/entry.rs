@@ -56,6 +56,14 @@ impl BackendEntry {
         }
     }
 
+    /// A new entry for a changed spec of `old`'s backend, keeping its stderr history.
+    pub fn replacing(old: &BackendEntry, spec: BackendSpec, enabled: Enabled) -> Self {
+        Self {
+            stderr: old.stderr.clone(),
+            ..Self::new(spec, enabled)
+        }
+    }
+
     pub fn name(&self) -> &str {
         &self.spec.name
     }

@@ -3,7 +3,7 @@
 //! [`LiveConfig`] by kind: config file, `backends.d/` file, or scan path.
 
 use std::collections::{BTreeSet, HashSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -46,7 +46,7 @@ pub async fn watch(live: Arc<LiveConfig>, shutdown: CancellationToken) {
         tokio::select! {
             _ = shutdown.cancelled() => return,
             event = rx.recv() => match event {
-                Some(event) => collect(event, &mut paths),
+                Some(event) => collect(event, &plan.config_file, &mut paths),
                 None => return,
             },
         }
@@ -56,7 +56,7 @@ pub async fn watch(live: Arc<LiveConfig>, shutdown: CancellationToken) {
                 _ = shutdown.cancelled() => return,
                 _ = tokio::time::sleep(QUIET) => break,
                 event = rx.recv() => match event {
-                    Some(event) => collect(event, &mut paths),
+                    Some(event) => collect(event, &plan.config_file, &mut paths),
                     None => return,
                 },
             }
@@ -67,8 +67,18 @@ pub async fn watch(live: Arc<LiveConfig>, shutdown: CancellationToken) {
     }
 }
 
-fn collect(event: notify::Result<notify::Event>, paths: &mut BTreeSet<PathBuf>) {
+/// Gathers the paths an event names. An event that lost track of what changed (the kernel
+/// queue overflowed) asks for everything to be re-read: it adds the config file.
+fn collect(
+    event: notify::Result<notify::Event>,
+    config_file: &Path,
+    paths: &mut BTreeSet<PathBuf>,
+) {
     match event {
+        Ok(event) if event.need_rescan() => {
+            tracing::warn!("file watcher lost events; re-reading the whole configuration");
+            paths.insert(config_file.to_path_buf());
+        }
         Ok(event) if matches!(event.kind, EventKind::Access(_)) => {}
         Ok(event) => paths.extend(event.paths),
         Err(e) => tracing::warn!("file watcher: {e}"),
@@ -121,10 +131,9 @@ fn update_watches(
         let _ = watcher.unwatch(&gone);
         watching.remove(&gone);
     }
+    // Every pass watches every wanted folder again (cheap, and idempotent for a folder
+    // still watched): a folder deleted and created again has lost its watch.
     for dir in wanted {
-        if watching.contains(&dir) {
-            continue;
-        }
         match watcher.watch(&dir, RecursiveMode::NonRecursive) {
             Ok(()) => {
                 watching.insert(dir);
