@@ -140,13 +140,19 @@ pub async fn run(
         live: LiveConfig::start(config_path, settings.clone(), backends.clone()).await,
         daemon_log,
         gateway_tools: gateway::tool_definitions(),
-        config: settings.source.to_string(),
-        backends_dir: settings.backends_dir.clone(),
-        scan_paths: settings.scan_paths.clone(),
-        runtime_dir: runtime_dir.clone(),
-        state_dir: settings.daemon.state_dir.clone(),
-        mcp_url,
-        mcp_socket: runtime_dir.join(paths::MCP_SOCKET),
+        daemon: admin::protocol::DaemonInfo {
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            pid: std::process::id(),
+            uptime_seconds: 0.0,
+            config: settings.source.to_string(),
+            backends_dir: settings.backends_dir.clone(),
+            scan_paths: settings.scan_paths.clone(),
+            runtime_dir: runtime_dir.clone(),
+            state_dir: settings.daemon.state_dir.clone(),
+            mcp_url,
+            mcp_socket: runtime_dir.join(paths::MCP_SOCKET),
+            settled: false,
+        },
     };
     let live = admin.live.clone();
     tracker.spawn(watch::watch(live.clone(), shutdown.child_token()));

@@ -115,6 +115,38 @@ fn socket_group() -> Option<Gid> {
     Group::from_name(SOCKET_GROUP).ok().flatten().map(|g| g.gid)
 }
 
+/// The next connection whose peer may use the socket at `path`. Refused peers are told
+/// why (see [`refuse`]) and logged under `socket` ("admin socket", "MCP socket"); accept
+/// errors (running out of file descriptors, say) are logged and retried.
+pub async fn accept(listener: &UnixListener, path: &Path, socket: &str) -> (UnixStream, Peer) {
+    loop {
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                tracing::warn!("{socket}: accepting a connection failed: {e}");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let peer = match peer(&stream) {
+            Ok(peer) => peer,
+            Err(e) => {
+                tracing::warn!(
+                    "{socket}: cannot read the peer's credentials ({e}); connection closed"
+                );
+                continue;
+            }
+        };
+        match authorize(&peer, path) {
+            Ok(()) => return (stream, peer),
+            Err(refusal) => {
+                tracing::warn!(uid = peer.uid, pid = peer.pid, "{socket}: {refusal}");
+                refuse(stream, refusal);
+            }
+        }
+    }
+}
+
 /// Who is on the other end of a local socket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Peer {

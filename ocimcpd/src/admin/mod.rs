@@ -41,14 +41,9 @@ pub struct Admin {
     pub daemon_log: Arc<StderrLog>,
     /// The gateway's own tools, as clients see them.
     pub gateway_tools: Vec<Tool>,
-    /// What `status` says about the daemon that does not change while it runs.
-    pub config: String,
-    pub backends_dir: PathBuf,
-    pub scan_paths: Vec<PathBuf>,
-    pub runtime_dir: PathBuf,
-    pub state_dir: PathBuf,
-    pub mcp_url: String,
-    pub mcp_socket: PathBuf,
+    /// What `status` says about the daemon; `uptime_seconds` and `settled` are filled in
+    /// when asked.
+    pub daemon: DaemonInfo,
 }
 
 impl std::fmt::Debug for Admin {
@@ -66,31 +61,10 @@ pub async fn serve(
 ) {
     let connections = TaskTracker::new();
     loop {
-        let stream = tokio::select! {
+        let (stream, _peer) = tokio::select! {
             _ = shutdown.cancelled() => break,
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
-                Err(e) => {
-                    tracing::warn!("accepting an admin connection failed: {e}");
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
+            next = local_socket::accept(&listener, &path, "admin socket") => next,
         };
-        let peer = match local_socket::peer(&stream) {
-            Ok(peer) => peer,
-            Err(e) => {
-                tracing::warn!(
-                    "admin socket: cannot read the peer's credentials ({e}); connection closed"
-                );
-                continue;
-            }
-        };
-        if let Err(refusal) = local_socket::authorize(&peer, &path) {
-            tracing::warn!(uid = peer.uid, pid = peer.pid, "admin socket: {refusal}");
-            local_socket::refuse(stream, refusal);
-            continue;
-        }
         let admin = admin.clone();
         let shutdown = shutdown.clone();
         connections.spawn(async move {
@@ -250,17 +224,9 @@ async fn dispatch(admin: &Admin, request: Request) -> Result<Value, RpcError> {
 async fn status(admin: &Admin) -> Status {
     Status {
         daemon: DaemonInfo {
-            version: env!("CARGO_PKG_VERSION").to_owned(),
-            pid: std::process::id(),
             uptime_seconds: round_seconds(admin.registry.uptime()),
-            config: admin.config.clone(),
-            backends_dir: admin.backends_dir.clone(),
-            scan_paths: admin.scan_paths.clone(),
-            runtime_dir: admin.runtime_dir.clone(),
-            state_dir: admin.state_dir.clone(),
-            mcp_url: admin.mcp_url.clone(),
-            mcp_socket: admin.mcp_socket.clone(),
             settled: admin.registry.settled(),
+            ..admin.daemon.clone()
         },
         backends: reports(&admin.registry),
         rejected: admin.live.rejected().await,

@@ -265,19 +265,9 @@ fn python_entry(dir: &Path, python: &PythonEnv, names: &mut NameSet, scan: &mut 
     for file in ENTRY_FILES {
         let path = dir.join(file);
         if creates_server(&path) {
-            scan.found.push(DiscoveredBackend {
-                name: names.claim(folder_name),
-                description: format!("Python server {}", path.display()),
-                evidence: path,
-                launch: DiscoveredLaunch::Stdio {
-                    command: python.interpreter(),
-                    args: vec![file.to_owned()],
-                    env: BTreeMap::new(),
-                    cwd: dir.to_path_buf(),
-                    venv: python.venv.clone(),
-                    pythonpath: python.pythonpath.clone(),
-                },
-            });
+            let name = names.claim(folder_name);
+            let args = vec![file.to_owned()];
+            scan.found.push(python.server(name, dir, path, args));
             return;
         }
     }
@@ -297,19 +287,9 @@ fn python_entry(dir: &Path, python: &PythonEnv, names: &mut NameSet, scan: &mut 
             continue;
         };
         if creates_server(&path) {
-            scan.found.push(DiscoveredBackend {
-                name: names.claim(folder_name),
-                description: format!("Python server {}", path.display()),
-                evidence: path,
-                launch: DiscoveredLaunch::Stdio {
-                    command: python.interpreter(),
-                    args: vec!["-m".to_owned(), format!("{module}.server")],
-                    env: BTreeMap::new(),
-                    cwd: dir.to_path_buf(),
-                    venv: python.venv.clone(),
-                    pythonpath: python.pythonpath.clone(),
-                },
-            });
+            let name = names.claim(folder_name);
+            let args = vec!["-m".to_owned(), format!("{module}.server")];
+            scan.found.push(python.server(name, dir, path, args));
             return;
         }
     }
@@ -348,6 +328,29 @@ impl PythonEnv {
             Vec::new()
         };
         Self { venv, pythonpath }
+    }
+
+    /// A Python server found in `file`, run in `dir` as `python ARGS`.
+    fn server(
+        &self,
+        name: String,
+        dir: &Path,
+        file: PathBuf,
+        args: Vec<String>,
+    ) -> DiscoveredBackend {
+        DiscoveredBackend {
+            name,
+            description: format!("Python server {}", file.display()),
+            evidence: file,
+            launch: DiscoveredLaunch::Stdio {
+                command: self.interpreter(),
+                args,
+                env: BTreeMap::new(),
+                cwd: dir.to_path_buf(),
+                venv: self.venv.clone(),
+                pythonpath: self.pythonpath.clone(),
+            },
+        }
     }
 
     /// `None` (the venv's python) with a venv, else the system's `python3`.

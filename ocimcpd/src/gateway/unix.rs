@@ -24,31 +24,10 @@ pub async fn serve(
 ) {
     let sessions = TaskTracker::new();
     loop {
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             _ = shutdown.cancelled() => break,
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
-                Err(e) => {
-                    tracing::warn!("accepting an MCP socket connection failed: {e}");
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
+            next = local_socket::accept(&listener, &path, "MCP socket") => next,
         };
-        let peer = match local_socket::peer(&stream) {
-            Ok(peer) => peer,
-            Err(e) => {
-                tracing::warn!(
-                    "MCP socket: cannot read the peer's credentials ({e}); connection closed"
-                );
-                continue;
-            }
-        };
-        if let Err(refusal) = local_socket::authorize(&peer, &path) {
-            tracing::warn!(uid = peer.uid, pid = peer.pid, "MCP socket: {refusal}");
-            local_socket::refuse(stream, refusal);
-            continue;
-        }
         tracing::debug!(uid = peer.uid, pid = peer.pid, "MCP socket session opened");
         let session = GatewaySession::new(gateway.clone());
         let ct = shutdown.child_token();
