@@ -409,3 +409,23 @@ fn seed_json_list_errors_point_into_their_entry() {
         "{err}"
     );
 }
+
+#[test]
+fn runtime_state_and_scan_paths_resolve_against_the_config_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = load_dir(
+        dir.path(),
+        "[daemon]\nruntime_dir = \"run\"\nstate_dir = \"/var/tmp/ocimcpd-state\"\n[discovery]\nscan_paths = [\"projects\", \"/srv/mcp\"]\n",
+    )
+    .unwrap();
+    let base = std::path::absolute(dir.path()).unwrap();
+    assert_eq!(settings.daemon.runtime_dir, base.join("run"));
+    assert_eq!(
+        settings.daemon.state_dir,
+        Path::new("/var/tmp/ocimcpd-state")
+    );
+    assert_eq!(
+        settings.scan_paths,
+        [base.join("projects"), PathBuf::from("/srv/mcp")]
+    );
+}
