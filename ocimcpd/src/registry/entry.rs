@@ -1,6 +1,6 @@
 //! One backend as the rest of the daemon sees it: its spec, its status, the live MCP
-//! connection (when ready) and its last listing. The lifecycle task in `backends/` is the
-//! only writer; the gateway reads.
+//! connection (when ready) and its last listing. The lifecycle task in `backends/` writes
+//! its state (the backend control sets whether it is enabled); the gateway reads.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::SystemTime;

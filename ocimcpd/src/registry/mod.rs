@@ -1,9 +1,10 @@
 //! The registry: owns every backend's entry (spec, state, connection, listing), the
 //! aggregated [`Catalog`] and its list-changed notifications, and the channel on which
 //! backend connections hand the gateway messages no single request claims (log messages,
-//! resource updates). Backend lifecycle tasks write
-//! here; the gateway only reads, and reads of the catalog take no lock: it is an `Arc`
-//! snapshot swapped whole when a listing changes.
+//! resource updates), and the report of a backend's state shown to people and tools.
+//! The backend control adds, replaces and removes entries, and lifecycle tasks update
+//! them; the gateway and the admin socket only read. Reads take no lock: the entry list
+//! and the catalog are `Arc` snapshots swapped whole when they change.
 
 mod catalog;
 mod entry;
