@@ -106,7 +106,14 @@ impl GatewaySession {
             }
         };
         tokio::select! {
-            answer = handle.await_response() => answer.map_err(|e| errors::from_service(backend, e)),
+            answer = handle.await_response() => answer.map_err(|e| {
+                // Stopping backends may break their connections before sessions end.
+                if self.gateway.stopping.is_cancelled() {
+                    errors::shutting_down()
+                } else {
+                    errors::from_service(backend, e)
+                }
+            }),
             _ = context.ct.cancelled() => {
                 // The session's token also fires when the daemon stops serving it.
                 if self.gateway.stopping.is_cancelled() {
