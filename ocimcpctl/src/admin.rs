@@ -7,14 +7,12 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::UnixStream;
-use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 
 use ocimcpd::admin::protocol::{self, JSONRPC, Notification, Request, Response};
 use ocimcpd::paths;
 
 use crate::Failure;
+use crate::line_socket::LineSocket;
 
 /// Where the daemon's two sockets are.
 #[derive(Debug, Clone)]
@@ -77,22 +75,16 @@ pub fn connect_failure(path: &Path, error: &std::io::Error) -> Failure {
 
 /// One connection to the admin socket.
 pub struct AdminClient {
-    reader: BufReader<OwnedReadHalf>,
-    writer: OwnedWriteHalf,
+    socket: LineSocket,
     next_id: u64,
 }
 
 impl AdminClient {
     pub async fn connect(path: &Path) -> Result<Self, Failure> {
-        let stream = UnixStream::connect(path)
+        let socket = LineSocket::connect(path)
             .await
             .map_err(|e| connect_failure(path, &e))?;
-        let (read, writer) = stream.into_split();
-        Ok(Self {
-            reader: BufReader::new(read),
-            writer,
-            next_id: 1,
-        })
+        Ok(Self { socket, next_id: 1 })
     }
 
     /// Sends a request and decodes its result.
@@ -122,9 +114,8 @@ impl AdminClient {
             method: method.to_owned(),
             params: serde_json::to_value(params).unwrap_or(Value::Null),
         };
-        let mut line = serde_json::to_vec(&request).map_err(|e| Failure::Failed(e.to_string()))?;
-        line.push(b'\n');
-        if let Err(e) = self.writer.write_all(&line).await {
+        let line = serde_json::to_string(&request).map_err(|e| Failure::Failed(e.to_string()))?;
+        if let Err(e) = self.socket.send(&line).await {
             // The daemon may have refused the connection before reading: its refusal is
             // waiting to be read.
             return match self.read_message::<Response>().await {
@@ -166,14 +157,10 @@ impl AdminClient {
     }
 
     async fn read_line(&mut self) -> Result<Option<String>, Failure> {
-        let mut line = String::new();
-        match self.reader.read_line(&mut line).await {
-            Ok(0) => Ok(None),
-            Ok(_) => Ok(Some(line)),
-            Err(e) => Err(Failure::Failed(format!(
-                "reading from the daemon failed: {e}"
-            ))),
-        }
+        self.socket
+            .next()
+            .await
+            .map_err(|e| Failure::Failed(format!("reading from the daemon failed: {e}")))
     }
 }
 

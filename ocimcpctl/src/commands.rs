@@ -15,7 +15,7 @@ use ocimcpd::admin::protocol::{
     LogsParams, Reloaded, Show, Status, Tools, ToolsParams,
 };
 use ocimcpd::config::{self, ConfigPath};
-use ocimcpd::registry::{BackendReport, BackendState};
+use ocimcpd::registry::{BackendReport, BackendState, EnabledBy};
 
 use crate::Failure;
 use crate::admin::{self, AdminClient, Sockets};
@@ -133,10 +133,10 @@ fn backend_table(backends: &[BackendReport]) -> String {
     ]);
     for b in backends {
         let enabled = match (b.enabled, b.enabled_by) {
-            (true, ocimcpd::registry::EnabledBy::Spec) => "yes",
-            (false, ocimcpd::registry::EnabledBy::Spec) => "no",
-            (true, ocimcpd::registry::EnabledBy::State) => "yes (ctl)",
-            (false, ocimcpd::registry::EnabledBy::State) => "no (ctl)",
+            (true, EnabledBy::Spec) => "yes",
+            (false, EnabledBy::Spec) => "no",
+            (true, EnabledBy::State) => "yes (ctl)",
+            (false, EnabledBy::State) => "no (ctl)",
         };
         let error = b
             .last_error
@@ -177,8 +177,8 @@ async fn show(sockets: &Sockets, name: &str, json: bool) -> Result<(), Failure> 
                 "{} (by {})",
                 if r.enabled { "yes" } else { "no" },
                 match r.enabled_by {
-                    ocimcpd::registry::EnabledBy::Spec => "its spec",
-                    ocimcpd::registry::EnabledBy::State => "ocimcpctl enable/disable",
+                    EnabledBy::Spec => "its spec",
+                    EnabledBy::State => "ocimcpctl enable/disable",
                 }
             ),
         ),
@@ -260,7 +260,9 @@ async fn change(
 ) -> Result<(), Failure> {
     let mut client = AdminClient::connect(&sockets.admin).await?;
     let mut changed: Changed = client.call(method, admin::name(name)).await?;
-    if let Some(wait) = wait.filter(|w| !w.no_wait) {
+    let wait = wait.filter(|w| !w.no_wait);
+    let waited = wait.is_some();
+    if let Some(wait) = wait {
         let deadline = Instant::now() + Duration::from_secs(wait.timeout);
         while changed.backend.state == BackendState::Starting && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -281,7 +283,6 @@ async fn change(
         };
         println!("{name}: {past}; now {} ({} tools)", b.state, b.tools);
     }
-    let waited = wait.is_some_and(|w| !w.no_wait);
     match b.state {
         BackendState::Starting if waited => Err(Failure::Failed(format!(
             "{name} is still starting; `ocimcpctl show {name}` tells how it goes"

@@ -4,6 +4,7 @@
 //! - [`cli`]: the command line (also the source of completions and the man page).
 //! - [`admin`]: the admin socket client.
 //! - [`commands`]: one function per command, printing for people or as JSON.
+//! - [`line_socket`]: newline-delimited JSON over the daemon's sockets.
 //! - [`mcp`]: a minimal MCP client over the MCP socket, for `call`.
 //! - [`bridge`]: stdio ↔ the daemon's MCP socket (reconnecting), or ↔ a remote gateway.
 //! - [`output`]: tables and colours.
@@ -12,6 +13,7 @@ mod admin;
 mod bridge;
 mod cli;
 mod commands;
+mod line_socket;
 mod mcp;
 mod output;
 

@@ -4,20 +4,13 @@
 use std::path::Path;
 
 use serde_json::{Map, Value, json};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::UnixStream;
-use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 
 use crate::Failure;
 use crate::admin::connect_failure;
+use crate::line_socket::LineSocket;
 
 /// The protocol version this client asks for.
 const PROTOCOL_VERSION: &str = "2025-06-18";
-
-struct Connection {
-    reader: BufReader<OwnedReadHalf>,
-    writer: OwnedWriteHalf,
-}
 
 /// Calls `tool` with `arguments`; the JSON-RPC result (a `CallToolResult`) on success.
 pub async fn call_tool(
@@ -25,14 +18,11 @@ pub async fn call_tool(
     tool: &str,
     arguments: Map<String, Value>,
 ) -> Result<Value, Failure> {
-    let stream = UnixStream::connect(socket)
-        .await
-        .map_err(|e| connect_failure(socket, &e))?;
-    let (read, writer) = stream.into_split();
-    let mut connection = Connection {
-        reader: BufReader::new(read),
-        writer,
-    };
+    let mut connection = Connection(
+        LineSocket::connect(socket)
+            .await
+            .map_err(|e| connect_failure(socket, &e))?,
+    );
     connection
         .request(
             1,
@@ -56,12 +46,12 @@ pub async fn call_tool(
         .await
 }
 
+struct Connection(LineSocket);
+
 impl Connection {
     async fn send(&mut self, message: &Value) -> Result<(), Failure> {
-        let mut line = message.to_string().into_bytes();
-        line.push(b'\n');
-        self.writer
-            .write_all(&line)
+        self.0
+            .send(&message.to_string())
             .await
             .map_err(|e| Failure::Failed(format!("sending to the daemon's MCP socket failed: {e}")))
     }
@@ -72,15 +62,14 @@ impl Connection {
         self.send(&json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params }))
             .await?;
         loop {
-            let mut line = String::new();
-            let read = self.reader.read_line(&mut line).await.map_err(|e| {
+            let read = self.0.next().await.map_err(|e| {
                 Failure::Failed(format!("reading from the daemon's MCP socket failed: {e}"))
             })?;
-            if read == 0 {
+            let Some(line) = read else {
                 return Err(Failure::Failed(format!(
                     "the daemon closed the MCP connection during `{method}`"
                 )));
-            }
+            };
             let Ok(message) = serde_json::from_str::<Value>(&line) else {
                 continue;
             };

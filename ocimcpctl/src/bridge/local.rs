@@ -9,32 +9,18 @@ use std::path::Path;
 use std::time::Duration;
 
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
-use tokio::net::UnixStream;
-use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::{Kind, Session, error_line, kind};
 use crate::Failure;
+use crate::line_socket::LineSocket;
 
 const BACKOFF_MIN: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(2);
 /// How long client requests wait for a daemon that is down before they are answered with
 /// an error (the bridge keeps trying to reconnect).
 const GIVE_UP_WAITING: Duration = Duration::from_secs(30);
-
-struct Connection {
-    lines: Lines<BufReader<OwnedReadHalf>>,
-    writer: OwnedWriteHalf,
-}
-
-impl Connection {
-    async fn send(&mut self, line: &str) -> std::io::Result<()> {
-        self.writer.write_all(line.as_bytes()).await?;
-        self.writer.write_all(b"\n").await
-    }
-}
 
 pub async fn run(
     socket: &Path,
@@ -46,7 +32,7 @@ pub async fn run(
     let mut queue: VecDeque<String> = VecDeque::new();
     // Ids of replayed `initialize` requests, whose answers the client must not see.
     let mut replays: HashSet<String> = HashSet::new();
-    let mut connection: Option<Connection> = None;
+    let mut connection: Option<LineSocket> = None;
     let mut delay = BACKOFF_MIN;
     // No reconnecting before this (a daemon that accepts and closes at once, while it
     // shuts down, must not be hammered).
@@ -55,13 +41,8 @@ pub async fn run(
     let mut told_down = false;
     loop {
         if connection.is_none() && Instant::now() >= next_attempt {
-            match UnixStream::connect(socket).await {
-                Ok(stream) => {
-                    let (read, writer) = stream.into_split();
-                    let mut conn = Connection {
-                        lines: BufReader::new(read).lines(),
-                        writer,
-                    };
+            match LineSocket::connect(socket).await {
+                Ok(mut conn) => {
                     if told_down {
                         eprintln!("ocimcpctl bridge: connected to {}", socket.display());
                     }
@@ -153,7 +134,7 @@ pub async fn run(
 
 /// On a fresh connection: the client's handshake again, then whatever waited.
 async fn replay(
-    conn: &mut Connection,
+    conn: &mut LineSocket,
     session: &mut Session,
     replays: &mut HashSet<String>,
     queue: &mut VecDeque<String>,
@@ -262,9 +243,9 @@ fn give_up_on_queued(
     });
 }
 
-async fn next_line(connection: &mut Option<Connection>) -> Option<String> {
+async fn next_line(connection: &mut Option<LineSocket>) -> Option<String> {
     match connection {
-        Some(conn) => conn.lines.next_line().await.ok().flatten(),
+        Some(conn) => conn.next().await.ok().flatten(),
         None => std::future::pending().await,
     }
 }

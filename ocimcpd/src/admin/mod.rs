@@ -91,10 +91,12 @@ async fn connection(stream: UnixStream, admin: Arc<Admin>) {
         match read {
             Ok(0) | Err(_) => return,
             Ok(_) if line.len() as u64 > MAX_LINE => {
-                let response = error_response(
+                let response = Response::new(
                     Value::Null,
-                    INVALID_REQUEST,
-                    format!("request longer than {MAX_LINE} bytes"),
+                    Err(rpc_error(
+                        INVALID_REQUEST,
+                        format!("request longer than {MAX_LINE} bytes"),
+                    )),
                 );
                 let _ = write_line(&mut write, &response).await;
                 return;
@@ -112,10 +114,9 @@ async fn connection(stream: UnixStream, admin: Arc<Admin>) {
                 } else {
                     PARSE_ERROR
                 };
-                let response = error_response(
+                let response = Response::new(
                     Value::Null,
-                    code,
-                    format!("not a JSON-RPC 2.0 request: {e}"),
+                    Err(rpc_error(code, format!("not a JSON-RPC 2.0 request: {e}"))),
                 );
                 if write_line(&mut write, &response).await.is_err() {
                     return;
@@ -133,20 +134,7 @@ async fn connection(stream: UnixStream, admin: Arc<Admin>) {
             }
         }
         let id = request.id.clone();
-        let response = match dispatch(&admin, request).await {
-            Ok(result) => Response {
-                jsonrpc: JSONRPC.to_owned(),
-                id,
-                result: Some(result),
-                error: None,
-            },
-            Err(error) => Response {
-                jsonrpc: JSONRPC.to_owned(),
-                id,
-                result: None,
-                error: Some(error),
-            },
-        };
+        let response = Response::new(id, dispatch(&admin, request).await);
         if write_line(&mut write, &response).await.is_err() {
             return;
         }
@@ -311,7 +299,7 @@ async fn discover(admin: &Admin, paths: Option<Vec<PathBuf>>) -> Discovered {
                     target,
                     cwd,
                     venv,
-                    evidence: entry.evidence,
+                    evidence: entry.spec.origin.file.to_path_buf(),
                     new: entry.new,
                 }
             })
@@ -344,12 +332,7 @@ async fn follow_logs(
     let (source, log) = match log_source(admin, params.backend.as_deref()) {
         Ok(found) => found,
         Err(error) => {
-            let response = Response {
-                jsonrpc: JSONRPC.to_owned(),
-                id,
-                result: None,
-                error: Some(error),
-            };
+            let response = Response::new(id, Err(error));
             let _ = write_line(write, &response).await;
             return;
         }
@@ -359,12 +342,7 @@ async fn follow_logs(
         source,
         lines: log.tail(params.lines),
     };
-    let response = Response {
-        jsonrpc: JSONRPC.to_owned(),
-        id,
-        result: serde_json::to_value(first).ok(),
-        error: None,
-    };
+    let response = Response::new(id, to_value(first));
     if write_line(write, &response).await.is_err() {
         return;
     }
@@ -419,15 +397,6 @@ fn rpc_error(code: i64, message: impl Into<String>) -> RpcError {
     RpcError {
         code,
         message: message.into(),
-    }
-}
-
-fn error_response(id: Value, code: i64, message: impl Into<String>) -> Response {
-    Response {
-        jsonrpc: JSONRPC.to_owned(),
-        id,
-        result: None,
-        error: Some(rpc_error(code, message)),
     }
 }
 

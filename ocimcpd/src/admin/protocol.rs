@@ -62,6 +62,22 @@ pub struct Response {
     pub error: Option<RpcError>,
 }
 
+impl Response {
+    /// The answer to request `id`: its result, or why there is none.
+    pub fn new(id: Value, outcome: Result<Value, RpcError>) -> Self {
+        let (result, error) = match outcome {
+            Ok(result) => (Some(result), None),
+            Err(error) => (None, Some(error)),
+        };
+        Self {
+            jsonrpc: JSONRPC.to_owned(),
+            id,
+            result,
+            error,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RpcError {
     pub code: i64,

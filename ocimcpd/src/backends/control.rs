@@ -89,10 +89,6 @@ impl Backends {
         })
     }
 
-    pub fn registry(&self) -> &Arc<Registry> {
-        &self.registry
-    }
-
     /// Makes the running set match `specs`: new backends are added (and started when
     /// enabled), changed ones restarted on their new spec, removed ones stopped and
     /// dropped. Backends whose spec did not change keep running untouched.

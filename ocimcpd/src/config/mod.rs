@@ -52,6 +52,15 @@ pub enum ConfigSource {
     },
 }
 
+impl ConfigSource {
+    /// The config file, or where it would be for the embedded default.
+    pub fn path(&self) -> &Path {
+        match self {
+            ConfigSource::File(path) | ConfigSource::Embedded { would_be: path } => path,
+        }
+    }
+}
+
 impl std::fmt::Display for ConfigSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -127,11 +136,7 @@ pub fn load(path: &ConfigPath) -> Result<Settings, ConfigError> {
             Err(e) => return Err(ConfigError::io(path, &e)),
         },
     };
-    let config_dir = match &source {
-        ConfigSource::File(path) | ConfigSource::Embedded { would_be: path } => {
-            absolute(path.parent().unwrap_or(Path::new(".")))
-        }
-    };
+    let config_dir = absolute(source.path().parent().unwrap_or(Path::new(".")));
     parse(source, &file, &text, &config_dir)
 }
 

@@ -50,44 +50,38 @@ pub fn scan(roots: &[PathBuf], taken: &HashSet<String>) -> Scan {
         used: taken.clone(),
     };
     for root in roots {
-        let entries = match std::fs::read_dir(root) {
-            Ok(entries) => entries,
-            Err(e) => {
-                scan.notes
-                    .push(format!("scan path {} cannot be read: {e}", root.display()));
-                continue;
+        match project_folders(root) {
+            Ok(folders) => {
+                for folder in folders {
+                    project(&folder, &mut names, &mut scan);
+                }
             }
-        };
-        let mut folders = vec![root.clone()];
-        let mut subfolders: Vec<PathBuf> = entries
-            .filter_map(Result::ok)
-            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-            .map(|e| e.path())
-            .filter(|p| !skipped(p))
-            .collect();
-        subfolders.sort();
-        folders.extend(subfolders);
-        for folder in folders {
-            project(&folder, &mut names, &mut scan);
+            Err(e) => scan
+                .notes
+                .push(format!("scan path {} cannot be read: {e}", root.display())),
         }
     }
     scan
 }
 
 /// The folders a scan looks into under `root` (for watching): the root and its direct,
-/// not skipped subfolders.
+/// not skipped subfolders. Only the root when it cannot be read.
 pub fn scanned_folders(root: &Path) -> Vec<PathBuf> {
+    project_folders(root).unwrap_or_else(|_| vec![root.to_path_buf()])
+}
+
+/// `root`, then its direct subfolders that are not skipped, by name.
+fn project_folders(root: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut subfolders: Vec<PathBuf> = std::fs::read_dir(root)?
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .map(|e| e.path())
+        .filter(|p| !skipped(p))
+        .collect();
+    subfolders.sort();
     let mut folders = vec![root.to_path_buf()];
-    if let Ok(entries) = std::fs::read_dir(root) {
-        folders.extend(
-            entries
-                .filter_map(Result::ok)
-                .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-                .map(|e| e.path())
-                .filter(|p| !skipped(p)),
-        );
-    }
-    folders
+    folders.append(&mut subfolders);
+    Ok(folders)
 }
 
 /// Hidden folders, dependency and build folders, and virtual environments.

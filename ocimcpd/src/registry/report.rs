@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
-use super::{BackendEntry, BackendState, EnabledBy, Registry};
+use super::{BackendEntry, BackendState, Catalog, EnabledBy, Registry};
 
 /// One backend, as reported.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -34,14 +34,19 @@ pub struct BackendReport {
 
 /// Every backend, in registry order.
 pub fn reports(registry: &Registry) -> Vec<BackendReport> {
+    let catalog = registry.catalog();
     registry
         .entries()
         .iter()
-        .map(|entry| report(registry, entry))
+        .map(|entry| build(&catalog, entry))
         .collect()
 }
 
 pub fn report(registry: &Registry, entry: &BackendEntry) -> BackendReport {
+    build(&registry.catalog(), entry)
+}
+
+fn build(catalog: &Catalog, entry: &BackendEntry) -> BackendReport {
     let now = SystemTime::now();
     let status = entry.status();
     let spec = entry.spec();
@@ -54,7 +59,7 @@ pub fn report(registry: &Registry, entry: &BackendEntry) -> BackendReport {
         enabled_by: status.enabled.by,
         namespace: spec.namespace.clone(),
         tags: spec.tags.clone(),
-        tools: registry.catalog().tool_count(entry.name()),
+        tools: catalog.tool_count(entry.name()),
         restarts: status.restarts,
         last_exit: status.last_exit,
         last_error: status.last_error,

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
 use crate::backends::{Applied, Backends};
-use crate::config::{self, BackendSpec, ConfigPath, ConfigSource, Settings};
+use crate::config::{self, BackendSpec, ConfigPath, Settings};
 use crate::discovery;
 
 pub use watcher::watch;
@@ -47,7 +47,6 @@ pub struct Reloaded {
 struct Current {
     settings: Settings,
     discovered: Vec<BackendSpec>,
-    discovery_notes: Vec<String>,
     rejected: BTreeMap<PathBuf, Rejected>,
 }
 
@@ -68,21 +67,17 @@ impl std::fmt::Debug for LiveConfig {
 impl LiveConfig {
     /// Runs discovery and starts the configured backends.
     pub async fn start(path: ConfigPath, settings: Settings, backends: Arc<Backends>) -> Arc<Self> {
-        let (discovered, discovery_notes) = discover(&settings);
+        let discovered = discover(&settings);
         let live = Arc::new(Self {
             path,
             backends,
             current: Mutex::new(Current {
                 settings,
                 discovered,
-                discovery_notes,
                 rejected: BTreeMap::new(),
             }),
         });
         let current = live.current.lock().await;
-        for note in &current.discovery_notes {
-            tracing::warn!("discovery: {note}");
-        }
         live.backends.apply(all_specs(&current)).await;
         drop(current);
         live
@@ -94,10 +89,7 @@ impl LiveConfig {
         let new = match config::load(&self.path) {
             Ok(new) => new,
             Err(e) => {
-                let file = match &current.settings.source {
-                    ConfigSource::File(path) => path.clone(),
-                    ConfigSource::Embedded { would_be } => would_be.clone(),
-                };
+                let file = current.settings.source.path().to_path_buf();
                 let error = format!(
                     "configuration not reloaded; the running configuration stays as it was:\n{e}"
                 );
@@ -120,10 +112,8 @@ impl LiveConfig {
         for warning in &new.warnings {
             notes.push(format!("warning: {warning}"));
         }
-        let (discovered, discovery_notes) = discover(&new);
+        current.discovered = discover(&new);
         current.settings = new;
-        current.discovered = discovered;
-        current.discovery_notes = discovery_notes;
         current.rejected.clear();
         let applied = self.backends.apply(all_specs(&current)).await;
         tracing::info!(
@@ -179,8 +169,8 @@ impl LiveConfig {
         }
         current.rejected.remove(path);
         // A whole-config rejection may have been about this file: drop it once the whole
-        // configuration reads cleanly again.
-        if config::load(&self.path).is_ok() {
+        // configuration reads cleanly again (read only when something is still rejected).
+        if !current.rejected.is_empty() && config::load(&self.path).is_ok() {
             current.rejected.clear();
         }
         current.settings.backends = next;
@@ -196,9 +186,7 @@ impl LiveConfig {
     /// Runs discovery again over the scan paths and applies what changed.
     pub async fn rescan(&self) {
         let mut current = self.current.lock().await;
-        let (discovered, notes) = discover(&current.settings);
-        current.discovered = discovered;
-        current.discovery_notes = notes;
+        current.discovered = discover(&current.settings);
         let applied = self.backends.apply(all_specs(&current)).await;
         if !applied.is_empty() {
             tracing::info!(added = ?applied.added, changed = ?applied.changed, removed = ?applied.removed, "scan paths changed");
@@ -217,31 +205,18 @@ impl LiveConfig {
     /// paths) finds, each marked new or already known.
     pub async fn dry_run(&self, paths: Option<Vec<PathBuf>>) -> DryRun {
         let current = self.current.lock().await;
-        let configured: HashSet<String> = current
-            .settings
-            .backends
-            .iter()
-            .map(|s| s.name.clone())
-            .collect();
         let roots = paths.unwrap_or_else(|| current.settings.scan_paths.clone());
-        let scan = discovery::scan(&roots, &configured);
-        let known: Vec<&BackendSpec> = current.discovered.iter().collect();
-        let mut found = Vec::new();
-        let mut notes = scan.notes;
-        for candidate in scan.found {
-            let evidence = candidate.evidence.clone();
-            match candidate.into_spec() {
-                Ok(spec) => {
-                    let already = known.iter().any(|k| k.runs_like(&spec));
-                    found.push(DryRunEntry {
-                        new: !already,
-                        spec,
-                        evidence,
-                    });
-                }
-                Err(e) => notes.push(format!("{} skipped: {e}", evidence.display())),
-            }
-        }
+        let (specs, notes) = scan_specs(&roots, &current.settings.backends);
+        let found = specs
+            .into_iter()
+            .map(|spec| DryRunEntry {
+                new: !current
+                    .discovered
+                    .iter()
+                    .any(|known| known.runs_like(&spec)),
+                spec,
+            })
+            .collect();
         DryRun {
             scan_paths: roots,
             found,
@@ -252,12 +227,8 @@ impl LiveConfig {
     /// Where the watcher looks: the config file's folder, `backends.d/`, the scan paths.
     async fn watched(&self) -> Watched {
         let current = self.current.lock().await;
-        let config_file = match &current.settings.source {
-            ConfigSource::File(path) => path.clone(),
-            ConfigSource::Embedded { would_be } => would_be.clone(),
-        };
         Watched {
-            config_file,
+            config_file: current.settings.source.path().to_path_buf(),
             backends_dir: current.settings.backends_dir.clone(),
             scan_paths: current.settings.scan_paths.clone(),
         }
@@ -274,8 +245,8 @@ pub struct DryRun {
 
 #[derive(Debug)]
 pub struct DryRunEntry {
+    /// Its `origin` is the file that identified the project.
     pub spec: BackendSpec,
-    pub evidence: PathBuf,
     /// False when the running daemon already has this backend.
     pub new: bool,
 }
@@ -310,13 +281,21 @@ fn all_specs(current: &Current) -> Vec<BackendSpec> {
     specs
 }
 
-/// Discovery over the configured scan paths, as validated specs; problems become notes.
-fn discover(settings: &Settings) -> (Vec<BackendSpec>, Vec<String>) {
-    if settings.scan_paths.is_empty() {
-        return (Vec::new(), Vec::new());
+/// Discovery over the configured scan paths, as validated specs; what it skipped is
+/// logged.
+fn discover(settings: &Settings) -> Vec<BackendSpec> {
+    let (specs, notes) = scan_specs(&settings.scan_paths, &settings.backends);
+    for note in notes {
+        tracing::warn!("discovery: {note}");
     }
-    let configured: HashSet<String> = settings.backends.iter().map(|s| s.name.clone()).collect();
-    let scan = discovery::scan(&settings.scan_paths, &configured);
+    specs
+}
+
+/// Discovery over `roots` as validated specs, named clear of the `configured` backends;
+/// what was skipped, and why, as notes.
+fn scan_specs(roots: &[PathBuf], configured: &[BackendSpec]) -> (Vec<BackendSpec>, Vec<String>) {
+    let taken: HashSet<String> = configured.iter().map(|s| s.name.clone()).collect();
+    let scan = discovery::scan(roots, &taken);
     let mut notes = scan.notes;
     let mut specs = Vec::new();
     for candidate in scan.found {
