@@ -127,7 +127,10 @@ fn backend_table(backends: &[BackendReport]) -> String {
         "ENABLED",
         "TRANSPORT",
         "TOOLS",
+        "IN FLIGHT",
+        "FAILS",
         "RESTARTS",
+        "PING",
         "SINCE",
         "LAST ERROR",
     ]);
@@ -149,12 +152,26 @@ fn backend_table(backends: &[BackendReport]) -> String {
             enabled.into(),
             b.transport.as_str().into(),
             b.tools.to_string().into(),
+            in_flight(b).into(),
+            b.consecutive_failures.to_string().into(),
             b.restarts.to_string().into(),
+            b.last_ping_ms
+                .map_or_else(String::new, |ms| format!("{ms:.1}ms"))
+                .into(),
             age(b.state_for_seconds).into(),
             error,
         ]);
     }
     table.render(output::colour())
+}
+
+/// "3", or "3 +2 queued".
+fn in_flight(b: &BackendReport) -> String {
+    if b.queued > 0 {
+        format!("{} +{} queued", b.in_flight, b.queued)
+    } else {
+        b.in_flight.to_string()
+    }
 }
 
 async fn show(sockets: &Sockets, name: &str, json: bool) -> Result<(), Failure> {
@@ -211,6 +228,11 @@ async fn show(sockets: &Sockets, name: &str, json: bool) -> Result<(), Failure> 
     if let Some(protocol) = &r.protocol_version {
         lines.push(("protocol", protocol.clone()));
     }
+    lines.push(("in flight", in_flight(r)));
+    lines.push(("consecutive failures", r.consecutive_failures.to_string()));
+    if let Some(ms) = r.last_ping_ms {
+        lines.push(("last ping", format!("{ms:.1}ms")));
+    }
     lines.push(("restarts", r.restarts.to_string()));
     if let Some(exit) = &r.last_exit {
         lines.push(("last exit", exit.clone()));
@@ -219,7 +241,12 @@ async fn show(sockets: &Sockets, name: &str, json: bool) -> Result<(), Failure> 
         lines.push(("last error", error.clone()));
     }
     if let Some(next) = r.next_attempt_in_seconds {
-        lines.push(("next attempt", format!("in {next:.1}s")));
+        let what = if r.state == BackendState::Quarantined {
+            "next probe"
+        } else {
+            "next attempt"
+        };
+        lines.push((what, format!("in {next:.1}s")));
     }
     lines.push((
         "tools",
@@ -287,10 +314,12 @@ async fn change(
         BackendState::Starting if waited => Err(Failure::Failed(format!(
             "{name} is still starting; `ocimcpctl show {name}` tells how it goes"
         ))),
-        BackendState::Restarting | BackendState::Failed if waited => Err(Failure::Failed(format!(
-            "{name} did not start: {}",
-            b.last_error.as_deref().unwrap_or("no error recorded")
-        ))),
+        BackendState::Restarting | BackendState::Failed | BackendState::Quarantined if waited => {
+            Err(Failure::Failed(format!(
+                "{name} did not start: {}",
+                b.last_error.as_deref().unwrap_or("no error recorded")
+            )))
+        }
         _ => Ok(()),
     }
 }

@@ -46,8 +46,8 @@ const DIM: &str = "2";
 pub fn state(state: BackendState) -> Cell {
     let style = match state {
         BackendState::Ready => GREEN,
-        BackendState::Starting | BackendState::Restarting => YELLOW,
-        BackendState::Failed => RED,
+        BackendState::Starting | BackendState::Restarting | BackendState::Degraded => YELLOW,
+        BackendState::Failed | BackendState::Quarantined => RED,
         BackendState::Disabled | BackendState::Stopped => DIM,
     };
     Cell {

@@ -13,6 +13,7 @@
 //! - [`relay`]: the return path from a backend to the client whose request it serves.
 //! - [`gateway`]: the MCP front (rmcp over hyper, and over `mcp.sock`), routing, gateway
 //!   tools, health endpoints.
+//! - [`jsonl`]: newline-delimited JSON-RPC with a size limit (stdio backends, `mcp.sock`).
 //! - [`admin`]: the admin socket and its protocol, which `ocimcpctl` speaks.
 //! - [`watch`]: the live configuration: file watching, reloads, per-file rejection.
 //! - [`discovery`]: finding MCP projects in the scan paths.
@@ -28,6 +29,7 @@ pub mod backends;
 pub mod config;
 pub mod discovery;
 pub mod gateway;
+pub mod jsonl;
 pub mod local_socket;
 pub mod logging;
 pub mod paths;
@@ -87,13 +89,26 @@ pub struct Signals {
     pub reload: Arc<Notify>,
 }
 
-/// Extra time allowed, beyond the longest backend stop grace, for shutdown to finish.
+/// Extra time allowed, beyond the longest backend stop grace, for backends to stop.
 const SHUTDOWN_SLACK: Duration = Duration::from_secs(3);
 
-/// Runs the daemon until `signals.shutdown` fires, then stops every backend gracefully and
-/// returns. If `signals.force` fires meanwhile, or the stop takes longer than the longest
-/// backend stop grace allows, every backend's process group is killed at once.
-/// `daemon_log` is where the daemon's own log lines are kept (see [`logging::init`]).
+/// After the last request in flight is answered, how long its answer gets to be written
+/// before sessions are closed.
+const ANSWER_FLUSH: Duration = Duration::from_millis(200);
+
+/// How long sessions get to close before backends are stopped regardless.
+const SESSIONS_CLOSE: Duration = Duration::from_secs(2);
+
+/// Runs the daemon until `signals.shutdown` fires, then drains and stops:
+///
+/// 1. new sessions and requests are refused (HTTP 503, a JSON-RPC error, `mcp.sock` stops
+///    listening) while requests in flight finish, for up to `[daemon] shutdown_grace`;
+/// 2. sessions close; requests still in flight are cancelled at their backends;
+/// 3. backends stop (SIGTERM to each process group, SIGKILL after `timeouts.stop`).
+///
+/// `signals.force` (a second signal) skips the waiting: backends' process groups are
+/// killed at once. `daemon_log` is where the daemon's own log lines are kept (see
+/// [`logging::init`]).
 pub async fn run(
     config_path: ConfigPath,
     settings: Settings,
@@ -108,7 +123,11 @@ pub async fn run(
         reload,
     } = signals;
     let registry = Arc::new(Registry::new(gateway::GATEWAY_TOOLS.to_vec()));
-    let tracker = TaskTracker::new();
+    // The front (listeners, admin, config watching) and the backends stop in turn.
+    let front = TaskTracker::new();
+    let serving = CancellationToken::new();
+    let backend_tasks = TaskTracker::new();
+    let backends_stop = CancellationToken::new();
     let runtime_dir = settings.daemon.runtime_dir.clone();
     let mcp_url = listeners.http.local_addr().map_or_else(
         |_| {
@@ -123,17 +142,17 @@ pub async fn run(
     let backends = Backends::new(
         registry.clone(),
         &settings.daemon.state_dir,
-        tracker.clone(),
+        backend_tasks.clone(),
+        backends_stop.clone(),
+    );
+    let gateway = Gateway::new(
+        registry.clone(),
+        settings.gateway.clone(),
         shutdown.clone(),
+        serving.clone(),
     );
-    let gateway = Gateway::new(registry.clone(), settings.gateway.clone(), shutdown.clone());
-    gateway.spawn(listeners.http, &tracker, &shutdown);
-    gateway.spawn_local(
-        listeners.mcp,
-        runtime_dir.join(paths::MCP_SOCKET),
-        &tracker,
-        &shutdown,
-    );
+    gateway.spawn(listeners.http, &front);
+    gateway.spawn_local(listeners.mcp, runtime_dir.join(paths::MCP_SOCKET), &front);
     let admin = Admin {
         registry: registry.clone(),
         backends: backends.clone(),
@@ -155,29 +174,39 @@ pub async fn run(
         },
     };
     let live = admin.live.clone();
-    tracker.spawn(watch::watch(live.clone(), shutdown.child_token()));
-    tracker.spawn(reload_on_signal(live, reload, shutdown.child_token()));
-    tracker.spawn(admin::serve(
+    // Config changes stop applying once the drain begins.
+    front.spawn(watch::watch(live.clone(), shutdown.child_token()));
+    front.spawn(reload_on_signal(live, reload, shutdown.child_token()));
+    front.spawn(admin::serve(
         listeners.admin,
         runtime_dir.join(paths::ADMIN_SOCKET),
         Arc::new(admin),
-        shutdown.child_token(),
+        serving.child_token(),
     ));
 
     shutdown.cancelled().await;
+    drain(&gateway, settings.daemon.shutdown_grace, &force).await;
+    serving.cancel();
+    front.close();
+    tokio::select! {
+        _ = tokio::time::timeout(SESSIONS_CLOSE, front.wait()) => {}
+        _ = force.cancelled() => {}
+    }
+
     let entries = registry.entries();
-    tracing::info!("shutting down: stopping {} backend(s)", entries.len());
+    tracing::info!("stopping {} backend(s)", entries.len());
     let longest_stop = entries
         .iter()
         .map(|e| e.spec().timeouts.stop)
         .max()
         .unwrap_or_default();
-    tracker.close();
+    backends_stop.cancel();
+    backend_tasks.close();
     let limit = longest_stop + SHUTDOWN_SLACK;
     tokio::select! {
-        finished = tokio::time::timeout(limit, tracker.wait()) => {
+        finished = tokio::time::timeout(limit, backend_tasks.wait()) => {
             if finished.is_err() {
-                tracing::warn!("shutdown did not finish within {limit:?}; killing what is left");
+                tracing::warn!("backends did not stop within {limit:?}; killing what is left");
             }
         }
         _ = force.cancelled() => tracing::warn!("stopping now: killing every backend process group"),
@@ -190,6 +219,44 @@ pub async fn run(
     for socket in [paths::ADMIN_SOCKET, paths::MCP_SOCKET] {
         let _ = std::fs::remove_file(runtime_dir.join(socket));
     }
+}
+
+/// Waits for requests in flight to finish, up to `grace` (or until `force`).
+async fn drain(gateway: &Gateway, grace: Duration, force: &CancellationToken) {
+    let in_flight = gateway.in_flight();
+    if in_flight == 0 {
+        tracing::info!("shutting down: no requests in flight");
+        return;
+    }
+    tracing::info!(
+        "shutting down: waiting up to {grace:?} (shutdown_grace) for {in_flight} request(s) in flight; new ones are refused"
+    );
+    let finished = async {
+        while gateway.in_flight() > 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        tokio::time::sleep(ANSWER_FLUSH).await;
+    };
+    tokio::select! {
+        _ = finished => {
+            tracing::info!("every request in flight finished");
+            return;
+        }
+        _ = tokio::time::sleep(grace) => tracing::warn!(
+            "{} request(s) still in flight after {grace:?} (shutdown_grace); cancelling them",
+            gateway.in_flight()
+        ),
+        _ = force.cancelled() => tracing::warn!("stopping now: cancelling the requests in flight"),
+    }
+    // Their clients are told while their sessions can still carry the answer.
+    gateway.cut_off();
+    let answered = async {
+        while gateway.in_flight() > 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        tokio::time::sleep(ANSWER_FLUSH).await;
+    };
+    let _ = tokio::time::timeout(SESSIONS_CLOSE, answered).await;
 }
 
 /// SIGHUP: re-read the configuration, as `ocimcpctl reload` does.

@@ -116,3 +116,61 @@ mod tests {
         assert_eq!(quiet_dependencies("info,rmcp=debug"), "info,rmcp=debug");
     }
 }
+
+/// Lets a noisy source log at most `burst` lines per `window` and counts the lines it
+/// held back, so a flood cannot fill the journal or slow the daemon down.
+#[derive(Debug)]
+pub struct Throttle {
+    burst: u32,
+    window: std::time::Duration,
+    window_start: std::time::Instant,
+    used: u32,
+    held_back: u64,
+}
+
+impl Throttle {
+    pub fn new(burst: u32, window: std::time::Duration) -> Self {
+        Self {
+            burst,
+            window,
+            window_start: std::time::Instant::now(),
+            used: 0,
+            held_back: 0,
+        }
+    }
+
+    /// `Some(n)` if the next line may be logged, `n` being how many were held back since
+    /// the last one that was; `None` if it must be held back.
+    pub fn admit(&mut self) -> Option<u64> {
+        if self.window_start.elapsed() >= self.window {
+            self.window_start = std::time::Instant::now();
+            self.used = 0;
+        }
+        if self.used < self.burst {
+            self.used += 1;
+            Some(std::mem::take(&mut self.held_back))
+        } else {
+            self.held_back += 1;
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod throttle_tests {
+    use std::time::Duration;
+
+    use super::Throttle;
+
+    #[test]
+    fn lets_a_burst_through_then_counts() {
+        let mut throttle = Throttle::new(2, Duration::from_secs(3600));
+        assert_eq!(throttle.admit(), Some(0));
+        assert_eq!(throttle.admit(), Some(0));
+        assert_eq!(throttle.admit(), None);
+        assert_eq!(throttle.admit(), None);
+        let mut throttle = Throttle::new(1, Duration::ZERO);
+        assert_eq!(throttle.admit(), Some(0));
+        assert_eq!(throttle.admit(), Some(0));
+    }
+}

@@ -52,6 +52,11 @@ impl BackendClient {
         self.relay.backend()
     }
 
+    /// The backend sent something: it is alive.
+    pub(super) fn heard(&self) {
+        self.relay.heard();
+    }
+
     /// Sends a backend's request to the client whose request it serves, and returns the
     /// client's answer.
     async fn relay_request(
@@ -134,6 +139,8 @@ impl BackendClient {
             tracing::debug!(backend = %self.backend(), "progress for no request in flight; dropped");
             return;
         };
+        // The request is moving: its idle timer starts over.
+        target.progressed.notify_one();
         // Only clients that asked for progress (gave a token) get it, under their token.
         let Some(token) = target.client_progress.clone() else {
             return;

@@ -16,6 +16,7 @@ use tokio::time::Instant;
 use super::client::{BackendClient, BackendEvent};
 use super::ordered::InOrder;
 use crate::config::{HttpSpec, StdioSpec, Transport};
+use crate::jsonl::{self, JsonLines};
 use crate::registry::{BackendEntry, Listing};
 use crate::relay::{Notice, Relay};
 use crate::supervisor::{self, ChildProcess, describe_exit};
@@ -100,7 +101,10 @@ async fn connect_stdio(
         deadline,
         serve_client(
             handler.clone(),
-            InOrder::new(stdio_transport(spawned.stdout, spawned.stdin), handler),
+            InOrder::new(
+                stdio_transport(entry, spawned.stdout, spawned.stdin),
+                handler,
+            ),
         ),
     )
     .await;
@@ -139,16 +143,21 @@ async fn connect_stdio(
     }
 }
 
-/// MCP over a child's stdout and stdin.
+/// MCP over a child's stdout and stdin, each message at most `limits.max_response_bytes`.
 fn stdio_transport(
+    entry: &BackendEntry,
     stdout: tokio::process::ChildStdout,
     stdin: tokio::process::ChildStdin,
-) -> impl rmcp::transport::Transport<RoleClient, Error = std::io::Error> + 'static {
-    rmcp::transport::IntoTransport::<
-        RoleClient,
-        std::io::Error,
-        rmcp::transport::async_rw::TransportAdapterAsyncRW,
-    >::into_transport((stdout, stdin))
+) -> JsonLines<RoleClient, tokio::process::ChildStdout, tokio::process::ChildStdin> {
+    JsonLines::new(
+        stdout,
+        stdin,
+        entry.spec().limits.max_response_bytes,
+        jsonl::Peer {
+            who: format!("backend `{}`", entry.name()),
+            setting: "limits.max_response_bytes",
+        },
+    )
 }
 
 /// Stops a child that failed to start and builds the failure, with its stderr tail.
@@ -200,9 +209,13 @@ async fn connect_http(
             ))
         })
         .collect();
+    let limits = &entry.spec().limits;
     let config = StreamableHttpClientTransportConfig::with_uri(http.url.as_str())
         .custom_headers(headers)
-        .reinit_on_expired_session(true);
+        .reinit_on_expired_session(true)
+        .max_sse_event_size(limits.max_response_bytes)
+        // Our own limit applies first; the room above it is for health pings.
+        .max_concurrent_requests(limits.max_concurrency + 2);
     let transport = StreamableHttpClientTransport::from_config(config);
     let failure = |error: String| StartFailure { error, exit: None };
     let transport = InOrder::new(transport, handler.clone());

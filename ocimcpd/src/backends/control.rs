@@ -228,7 +228,7 @@ impl Backends {
             return;
         }
         let stop = self.shutdown.child_token();
-        entry.starting();
+        entry.start_over();
         let handle = self.tracker.spawn(lifecycle::run(
             entry.clone(),
             self.registry.clone(),

@@ -1,7 +1,10 @@
-//! One task per enabled backend runs its whole life: start, serve, notice the end, back
-//! off, start again, until the restart policy or the daemon's shutdown says stop. It is
-//! the only writer of its backend's registry entry.
+//! One task per enabled backend runs its whole life: start, serve (pinging it every
+//! `health.interval`), notice the end, back off, start again; quarantine it when it keeps
+//! failing and probe it until it recovers; until the restart policy or the daemon's
+//! shutdown says stop. It is the only writer of its backend's registry entry. The states
+//! and transitions are drawn in `docs/backend-lifecycle.md`.
 
+use std::collections::VecDeque;
 use std::process::ExitStatus;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -9,28 +12,28 @@ use std::time::{Duration, SystemTime};
 use rmcp::model::{ClientRequest, PingRequest};
 use rmcp::service::{Peer, RoleClient};
 use tokio::task::JoinHandle;
-use tokio::time::Instant;
+use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 
 use super::client::BackendEvent;
 use super::connect::{self, Session, StartFailure};
-use crate::config::RestartPolicy;
-use crate::registry::{BackendEntry, BackendState, Connection, Listing, Registry};
+use crate::config::{BackendSpec, RestartPolicy};
+use crate::registry::{BackendEntry, BackendState, Connection, Listing, Registry, Suspicion};
+use crate::relay::Notice;
 use crate::supervisor::{Backoff, ChildProcess, describe_exit};
-
-/// How long a suspected backend has to answer a ping.
-const PING_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How a served session ended.
 enum Ended {
     /// The daemon is shutting down; the backend has been stopped.
     Shutdown,
-    /// The backend went away on its own or never came up.
+    /// The backend went away on its own, never came up, or hung and was stopped.
     Lost {
         error: String,
         exit: Option<String>,
         clean: bool,
     },
+    /// It failed `health.failures_to_quarantine` pings in a row and was stopped.
+    Quarantine { error: String, exit: Option<String> },
 }
 
 pub(super) async fn run(
@@ -40,8 +43,11 @@ pub(super) async fn run(
 ) {
     let spec = entry.spec().clone();
     let mut backoff = Backoff::new(spec.restart.backoff_min, spec.restart.backoff_max);
+    let mut probes = Backoff::new(spec.health.probe_min, spec.health.probe_max);
+    let mut crashes = CrashWindow::new(&spec);
     loop {
         entry.starting();
+        let probing = entry.status().state == BackendState::Quarantined;
         let attempt = tokio::select! {
             // Dropping the half-started session kills its process group.
             _ = shutdown.cancelled() => break,
@@ -49,6 +55,10 @@ pub(super) async fn run(
         };
         let (ended, served_for) = match attempt {
             Ok(session) => {
+                if probing {
+                    tracing::info!(backend = %spec.name, "recovery probe succeeded: the backend is back in service");
+                    probes.reset();
+                }
                 let serving = Instant::now();
                 let ended = serve(&entry, &registry, session, &shutdown).await;
                 (ended, serving.elapsed())
@@ -62,29 +72,51 @@ pub(super) async fn run(
                 Duration::ZERO,
             ),
         };
-        let Ended::Lost { error, exit, clean } = ended else {
-            break;
+        let delay = match ended {
+            Ended::Shutdown => break,
+            Ended::Quarantine { error, exit } => {
+                entry.lost(exit, error.clone());
+                quarantine(&entry, &registry, &mut probes, &error)
+            }
+            Ended::Lost { error, exit, clean } => {
+                entry.lost(exit, error.clone());
+                if probing {
+                    let failures = entry.check_failed(error.clone(), u32::MAX);
+                    let delay = probes.next_delay();
+                    tracing::warn!(backend = %spec.name, "recovery probe failed ({failures} failure(s) in a row): {error}; next probe in {:.1}s", delay.as_secs_f64());
+                    entry.quarantined(
+                        SystemTime::now() + delay,
+                        format!("recovery probe failed: {error}"),
+                    );
+                    delay
+                } else {
+                    let restart = match spec.restart.policy {
+                        RestartPolicy::Always => true,
+                        RestartPolicy::OnFailure => !clean,
+                        RestartPolicy::Never => false,
+                    };
+                    if !restart {
+                        tracing::error!(backend = %spec.name, "backend stopped: {error}; not restarting (restart.policy = {:?})", spec.restart.policy);
+                        entry.ended(BackendState::Failed);
+                        registry.rebuild();
+                        return;
+                    }
+                    if let Some(loop_error) = crashes.record(&error) {
+                        quarantine(&entry, &registry, &mut probes, &loop_error)
+                    } else {
+                        // A backend that served well for a while starts over from the
+                        // shortest delay.
+                        if served_for >= backoff.settle_time() {
+                            backoff.reset();
+                        }
+                        let delay = backoff.next_delay();
+                        tracing::warn!(backend = %spec.name, "backend unavailable: {error}; restarting in {:.1}s", delay.as_secs_f64());
+                        entry.restarting(SystemTime::now() + delay);
+                        delay
+                    }
+                }
+            }
         };
-
-        entry.lost(exit, error.clone());
-        let restart = match spec.restart.policy {
-            RestartPolicy::Always => true,
-            RestartPolicy::OnFailure => !clean,
-            RestartPolicy::Never => false,
-        };
-        if !restart {
-            tracing::error!(backend = %spec.name, "backend stopped: {error}; not restarting (restart.policy = {:?})", spec.restart.policy);
-            entry.ended(BackendState::Failed);
-            registry.rebuild();
-            return;
-        }
-        // A backend that served well for a while starts over from the shortest delay.
-        if served_for >= backoff.settle_time() {
-            backoff.reset();
-        }
-        let delay = backoff.next_delay();
-        tracing::warn!(backend = %spec.name, "backend unavailable: {error}; restarting in {:.1}s", delay.as_secs_f64());
-        entry.restarting(SystemTime::now() + delay);
         tokio::select! {
             _ = shutdown.cancelled() => break,
             _ = tokio::time::sleep(delay) => {}
@@ -94,8 +126,80 @@ pub(super) async fn run(
     registry.rebuild();
 }
 
+/// Takes the backend out of service until its next recovery probe; returns the delay.
+fn quarantine(
+    entry: &BackendEntry,
+    registry: &Registry,
+    probes: &mut Backoff,
+    why: &str,
+) -> Duration {
+    let delay = probes.next_delay();
+    entry.quarantined(SystemTime::now() + delay, why.to_owned());
+    registry.rebuild();
+    tracing::error!(backend = %entry.name(), "backend quarantined: {why}. Its tools, prompts and resources are out of the catalog; next recovery probe in {:.1}s (`ocimcpctl restart {}` retries now)", delay.as_secs_f64(), entry.name());
+    delay
+}
+
+/// Exits and failed starts within `restart.crash_loop_window`.
+struct CrashWindow {
+    limit: u32,
+    window: Duration,
+    exits: VecDeque<Instant>,
+}
+
+impl CrashWindow {
+    fn new(spec: &BackendSpec) -> Self {
+        Self {
+            limit: spec.restart.crash_loop_exits,
+            window: spec.restart.crash_loop_window,
+            exits: VecDeque::new(),
+        }
+    }
+
+    /// Records an exit; returns why the backend counts as crash-looping, if it does.
+    fn record(&mut self, error: &str) -> Option<String> {
+        if self.limit == 0 {
+            return None;
+        }
+        let now = Instant::now();
+        self.exits.push_back(now);
+        while self
+            .exits
+            .front()
+            .is_some_and(|t| now.duration_since(*t) > self.window)
+        {
+            self.exits.pop_front();
+        }
+        if self.exits.len() < self.limit as usize {
+            return None;
+        }
+        self.exits.clear();
+        Some(format!(
+            "crash loop: {} exits or failed starts within {:?} (restart.crash_loop_exits, restart.crash_loop_window); last: {error}",
+            self.limit, self.window
+        ))
+    }
+}
+
+/// Why a health check runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CheckReason {
+    /// Every `health.interval`.
+    Scheduled,
+    /// A request broke or timed out.
+    Suspected(Suspicion),
+}
+
+/// A health ping under way.
+struct Check {
+    reason: CheckReason,
+    started: Instant,
+    ping: JoinHandle<Result<Duration, String>>,
+}
+
 /// Serves a ready session until it ends: watches the process, the connection, shutdown,
-/// list changes (re-listed in a task of their own) and suspicion raised by failed requests.
+/// list changes (re-listed in a task of their own), health pings and suspicion raised by
+/// failed requests.
 async fn serve(
     entry: &BackendEntry,
     registry: &Registry,
@@ -130,7 +234,7 @@ async fn serve(
     entry.ready(
         Connection {
             peer: peer.clone(),
-            relay,
+            relay: relay.clone(),
         },
         listing,
         server,
@@ -138,12 +242,20 @@ async fn serve(
     );
     registry.rebuild();
     entry.mark_settled();
+    // Clients' resource subscriptions are held again on the new connection.
+    relay.notice(Notice::Connected {
+        backend: entry.name().to_owned(),
+    });
 
     let stop_service = running.cancellation_token();
     let mut service = std::pin::pin!(running.waiting());
     let spec = entry.spec();
     let mut relist: Option<JoinHandle<Result<Listing, String>>> = None;
     let mut relist_again = false;
+    let mut health =
+        tokio::time::interval_at(Instant::now() + spec.health.interval, spec.health.interval);
+    health.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut check: Option<Check> = None;
     let ended = loop {
         tokio::select! {
             _ = shutdown.cancelled() => {
@@ -196,19 +308,60 @@ async fn serve(
                     relist = Some(spawn_relist(&peer, spec.timeouts.connect));
                 }
             }
-            _ = entry.suspected() => {
-                if let Err(why) = ping(&peer).await {
-                    stop_service.cancel();
-                    let exit = match child.as_mut() {
-                        Some(child) => {
-                            let status = child.stop(spec.timeouts.stop).await;
-                            child.stderr_drained(connect::STDERR_DRAIN).await;
-                            Some(describe_exit(status))
+            _ = health.tick() => {
+                if check.is_none() {
+                    check = Some(start_check(&peer, spec.health.timeout, CheckReason::Scheduled));
+                }
+            }
+            why = entry.suspected() => {
+                let reason = CheckReason::Suspected(why);
+                match check.as_mut() {
+                    // A request's trouble outranks a routine ping already under way.
+                    Some(running) if running.reason != CheckReason::Suspected(Suspicion::Broken) => running.reason = reason,
+                    Some(_) => {}
+                    None => check = Some(start_check(&peer, spec.health.timeout, reason)),
+                }
+            }
+            (reason, started, outcome) = checked(&mut check) => {
+                check = None;
+                let why = match outcome {
+                    Ok(latency) => {
+                        if entry.ping_answered(latency) {
+                            tracing::info!(backend = %spec.name, "backend answers pings again: no longer degraded");
                         }
-                        None => None,
-                    };
-                    let error = connect::with_stderr_tail(entry, format!("a request to the backend broke and it then {why}"));
-                    break Ended::Lost { error, exit, clean: false };
+                        continue;
+                    }
+                    Err(why) => why,
+                };
+                if relay.heard_since(started) && reason != CheckReason::Suspected(Suspicion::Broken) {
+                    // It is sending progress or answers: busy, not hung.
+                    tracing::debug!(backend = %spec.name, "backend {why}, but it is sending messages: busy, not hung");
+                    continue;
+                }
+                match reason {
+                    CheckReason::Suspected(suspicion) => {
+                        stop_service.cancel();
+                        let exit = stop_child(&mut child, spec).await;
+                        let what = match suspicion {
+                            Suspicion::Broken => "a request to the backend broke",
+                            Suspicion::TimedOut => "a request to the backend timed out",
+                        };
+                        let error = connect::with_stderr_tail(entry, format!("{what} and it then {why}: it is hung or broken, so it was stopped"));
+                        break Ended::Lost { error, exit, clean: false };
+                    }
+                    CheckReason::Scheduled => {
+                        let error = format!("health check: the backend {why}");
+                        let failures = entry.check_failed(error.clone(), spec.health.failures_to_degrade);
+                        if failures >= spec.health.failures_to_quarantine {
+                            stop_service.cancel();
+                            let exit = stop_child(&mut child, spec).await;
+                            let error = format!("{failures} health checks failed in a row (health.failures_to_quarantine = {}); last: {error}", spec.health.failures_to_quarantine);
+                            break Ended::Quarantine { error, exit };
+                        }
+                        if failures >= spec.health.failures_to_degrade {
+                            tracing::warn!(backend = %spec.name, "backend degraded: {error} ({failures} in a row; quarantined at {})", spec.health.failures_to_quarantine);
+                        }
+                    }
                 }
             }
         }
@@ -216,7 +369,40 @@ async fn serve(
     if let Some(relist) = relist {
         relist.abort();
     }
+    if let Some(check) = check {
+        check.ping.abort();
+    }
     ended
+}
+
+fn start_check(peer: &Peer<RoleClient>, limit: Duration, reason: CheckReason) -> Check {
+    let peer = peer.clone();
+    Check {
+        reason,
+        started: Instant::now(),
+        ping: tokio::spawn(async move { ping(&peer, limit).await }),
+    }
+}
+
+/// Resolves with the running check's reason, start and outcome; never if none runs.
+async fn checked(check: &mut Option<Check>) -> (CheckReason, Instant, Result<Duration, String>) {
+    match check {
+        Some(check) => {
+            let outcome = (&mut check.ping)
+                .await
+                .unwrap_or_else(|e| Err(format!("the ping task failed: {e}")));
+            (check.reason, check.started, outcome)
+        }
+        None => std::future::pending().await,
+    }
+}
+
+/// Stops the child, if any, and describes how it ended.
+async fn stop_child(child: &mut Option<ChildProcess>, spec: &BackendSpec) -> Option<String> {
+    let child = child.as_mut()?;
+    let status = child.stop(spec.timeouts.stop).await;
+    child.stderr_drained(connect::STDERR_DRAIN).await;
+    Some(describe_exit(status))
 }
 
 fn spawn_relist(peer: &Peer<RoleClient>, limit: Duration) -> JoinHandle<Result<Listing, String>> {
@@ -241,17 +427,20 @@ async fn relisted(
     }
 }
 
-/// Whether the backend still answers a ping; `Err` says how it did not.
-async fn ping(peer: &Peer<RoleClient>) -> Result<(), String> {
+/// How long the backend took to answer a ping; `Err` says how it did not.
+async fn ping(peer: &Peer<RoleClient>, limit: Duration) -> Result<Duration, String> {
+    let started = Instant::now();
     match tokio::time::timeout(
-        PING_TIMEOUT,
+        limit,
         peer.send_request(ClientRequest::PingRequest(PingRequest::default())),
     )
     .await
     {
-        Ok(Ok(_)) => Ok(()),
+        Ok(Ok(_)) => Ok(started.elapsed()),
         Ok(Err(e)) => Err(format!("failed a ping ({e})")),
-        Err(_) => Err(format!("did not answer a ping within {PING_TIMEOUT:?}")),
+        Err(_) => Err(format!(
+            "did not answer a ping within {limit:?} (health.timeout)"
+        )),
     }
 }
 

@@ -13,6 +13,10 @@ use toml::Spanned;
 use super::duration::ConfigDuration;
 use super::error::{ConfigIssue, Location};
 use super::glob::Glob;
+use super::policy::{
+    CallLimits, HealthDraft, HealthSettings, Limits, LimitsDraft, RawHealth, RawLimits,
+    RawToolTimeouts, ToolTimeouts, ToolTimeoutsDraft,
+};
 
 /// A validated backend: one MCP server the daemon connects to.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,6 +30,8 @@ pub struct BackendSpec {
     pub transport: Transport,
     pub restart: RestartSettings,
     pub timeouts: Timeouts,
+    pub health: HealthSettings,
+    pub limits: Limits,
     pub tools: ToolFilter,
     /// Where the spec was written (its `name` key when it has one), for messages.
     pub origin: Location,
@@ -101,6 +107,10 @@ pub struct RestartSettings {
     pub policy: RestartPolicy,
     pub backoff_min: Duration,
     pub backoff_max: Duration,
+    /// This many exits (or failed starts) within `crash_loop_window` quarantine the
+    /// backend instead of restarting it again at once; 0 turns the rule off.
+    pub crash_loop_exits: u32,
+    pub crash_loop_window: Duration,
 }
 
 impl Default for RestartSettings {
@@ -109,18 +119,24 @@ impl Default for RestartSettings {
             policy: RestartPolicy::Always,
             backoff_min: Duration::from_secs(1),
             backoff_max: Duration::from_secs(60),
+            crash_loop_exits: 5,
+            crash_loop_window: Duration::from_secs(60),
         }
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Timeouts {
     /// From spawn (or first HTTP request) to a successful `initialize` and first listing.
     pub connect: Duration,
     /// Longest a single forwarded request may take.
     pub call: Duration,
+    /// Longest a forwarded request may go without progress from the backend.
+    pub idle: Duration,
     /// Grace between SIGTERM and SIGKILL when stopping a stdio backend.
     pub stop: Duration,
+    /// Per-tool `call` and `idle`, first match wins.
+    pub tools: Vec<ToolTimeouts>,
 }
 
 impl Default for Timeouts {
@@ -128,7 +144,25 @@ impl Default for Timeouts {
         Self {
             connect: Duration::from_secs(30),
             call: Duration::from_secs(300),
+            idle: Duration::from_secs(120),
             stop: Duration::from_secs(5),
+            tools: Vec::new(),
+        }
+    }
+}
+
+impl Timeouts {
+    /// The limits for a request: a tool's own (`[[timeouts.tools]]`, by its backend-side
+    /// name) where set, the backend's otherwise. `tool` is `None` for other requests.
+    pub fn for_request(&self, tool: Option<&str>) -> CallLimits {
+        let own = tool.and_then(|name| {
+            self.tools
+                .iter()
+                .find(|t| t.tools.iter().any(|g| g.matches(name)))
+        });
+        CallLimits {
+            call: own.and_then(|t| t.call).unwrap_or(self.call),
+            idle: own.and_then(|t| t.idle).unwrap_or(self.idle),
         }
     }
 }
@@ -234,6 +268,9 @@ pub(super) struct Draft {
     pub tags: Option<Vec<String>>,
     pub restart: RestartDraft,
     pub timeouts: TimeoutsDraft,
+    pub tool_timeouts: Vec<ToolTimeoutsDraft>,
+    pub health: HealthDraft,
+    pub limits: LimitsDraft,
     pub tools_allow: Option<At<Vec<String>>>,
     pub tools_deny: Option<At<Vec<String>>>,
 }
@@ -243,12 +280,15 @@ pub(super) struct RestartDraft {
     pub policy: Option<RestartPolicy>,
     pub backoff_min: Option<At<Duration>>,
     pub backoff_max: Option<At<Duration>>,
+    pub crash_loop_exits: Option<u32>,
+    pub crash_loop_window: Option<At<Duration>>,
 }
 
 #[derive(Debug, Clone, Default)]
 pub(super) struct TimeoutsDraft {
     pub connect: Option<At<Duration>>,
     pub call: Option<At<Duration>>,
+    pub idle: Option<At<Duration>>,
     pub stop: Option<At<Duration>>,
 }
 
@@ -275,6 +315,9 @@ impl Draft {
             tags: None,
             restart: RestartDraft::default(),
             timeouts: TimeoutsDraft::default(),
+            tool_timeouts: Vec::new(),
+            health: HealthDraft::default(),
+            limits: LimitsDraft::default(),
             tools_allow: None,
             tools_deny: None,
         }
@@ -287,7 +330,12 @@ impl Draft {
         }
     }
 
-    fn issue(&self, at: &Location, key: &str, message: impl Into<String>) -> ConfigIssue {
+    pub(super) fn issue(
+        &self,
+        at: &Location,
+        key: &str,
+        message: impl Into<String>,
+    ) -> ConfigIssue {
         ConfigIssue::new(at.clone(), Some(&self.key(key)), message)
     }
 
@@ -371,6 +419,8 @@ impl Draft {
 
         let restart = self.restart_settings(&mut issues);
         let timeouts = self.timeouts(&mut issues);
+        let health = self.health_settings(&mut issues);
+        let limits = self.limits(&mut issues);
         let tools = ToolFilter {
             allow: self.globs(self.tools_allow.as_ref(), "tools.allow", &mut issues),
             deny: self.globs(self.tools_deny.as_ref(), "tools.deny", &mut issues),
@@ -391,6 +441,8 @@ impl Draft {
                 transport,
                 restart,
                 timeouts,
+                health,
+                limits,
                 tools,
                 namespace_origin: self
                     .namespace
@@ -570,27 +622,41 @@ impl Draft {
                 format!("backoff_max ({max:?}) is smaller than backoff_min ({min:?})"),
             ));
         }
+        let crash_loop_window = self.positive(
+            &self.restart.crash_loop_window,
+            "restart.crash_loop_window",
+            default.crash_loop_window,
+            issues,
+        );
         RestartSettings {
             policy: self.restart.policy.unwrap_or(default.policy),
             backoff_min: min,
             backoff_max: max,
+            crash_loop_exits: self
+                .restart
+                .crash_loop_exits
+                .unwrap_or(default.crash_loop_exits),
+            crash_loop_window,
         }
     }
 
     fn timeouts(&self, issues: &mut Vec<ConfigIssue>) -> Timeouts {
         let default = Timeouts::default();
-        let mut pick = |value: &Option<At<Duration>>, key: &str, fallback: Duration| match value {
-            Some(d) if d.value.is_zero() => {
-                issues.push(self.issue(&d.at, key, "must be greater than zero"));
-                fallback
-            }
-            Some(d) => d.value,
-            None => fallback,
+        let t = &self.timeouts;
+        let connect = self.positive(&t.connect, "timeouts.connect", default.connect, issues);
+        let call = self.positive(&t.call, "timeouts.call", default.call, issues);
+        let stop = self.positive(&t.stop, "timeouts.stop", default.stop, issues);
+        // An idle limit above the call limit never fires; without one it follows `call`.
+        let idle = match &t.idle {
+            Some(_) => self.positive(&t.idle, "timeouts.idle", default.idle, issues),
+            None => default.idle.min(call),
         };
         Timeouts {
-            connect: pick(&self.timeouts.connect, "timeouts.connect", default.connect),
-            call: pick(&self.timeouts.call, "timeouts.call", default.call),
-            stop: pick(&self.timeouts.stop, "timeouts.stop", default.stop),
+            connect,
+            call,
+            idle,
+            stop,
+            tools: self.tool_timeouts(issues),
         }
     }
 
@@ -652,6 +718,8 @@ pub(super) struct RawBackend {
     tags: Option<Vec<String>>,
     restart: Option<RawRestart>,
     timeouts: Option<RawTimeouts>,
+    health: Option<RawHealth>,
+    limits: Option<RawLimits>,
     tools: Option<RawTools>,
 }
 
@@ -661,6 +729,8 @@ struct RawRestart {
     policy: Option<RestartPolicy>,
     backoff_min: Option<Spanned<ConfigDuration>>,
     backoff_max: Option<Spanned<ConfigDuration>>,
+    crash_loop_exits: Option<u32>,
+    crash_loop_window: Option<Spanned<ConfigDuration>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -668,7 +738,9 @@ struct RawRestart {
 struct RawTimeouts {
     connect: Option<Spanned<ConfigDuration>>,
     call: Option<Spanned<ConfigDuration>>,
+    idle: Option<Spanned<ConfigDuration>>,
     stop: Option<Spanned<ConfigDuration>>,
+    tools: Option<Vec<RawToolTimeouts>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -726,14 +798,29 @@ impl RawBackend {
                 policy: r.policy,
                 backoff_min: duration(r.backoff_min),
                 backoff_max: duration(r.backoff_max),
+                crash_loop_exits: r.crash_loop_exits,
+                crash_loop_window: duration(r.crash_loop_window),
             };
         }
         if let Some(t) = self.timeouts {
             draft.timeouts = TimeoutsDraft {
                 connect: duration(t.connect),
                 call: duration(t.call),
+                idle: duration(t.idle),
                 stop: duration(t.stop),
             };
+            draft.tool_timeouts = t
+                .tools
+                .unwrap_or_default()
+                .into_iter()
+                .map(|raw| raw.into_draft(&at))
+                .collect();
+        }
+        if let Some(h) = self.health {
+            draft.health = h.into_draft(&at);
+        }
+        if let Some(l) = self.limits {
+            draft.limits = l.into_draft(&at);
         }
         if let Some(t) = self.tools {
             draft.tools_allow = spanned(t.allow, &at);

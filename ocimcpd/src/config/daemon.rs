@@ -8,7 +8,10 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::backend::{RawBackend, resolve};
+use super::duration::ConfigDuration;
 use super::error::{ConfigIssue, Location};
+use super::policy::DEFAULT_MAX_MESSAGE_BYTES;
+use super::size::ConfigSize;
 use crate::paths;
 
 /// The whole config file as written.
@@ -28,6 +31,7 @@ pub(super) struct RawDaemon {
     log_format: Option<LogFormat>,
     runtime_dir: Option<String>,
     state_dir: Option<String>,
+    shutdown_grace: Option<ConfigDuration>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -38,6 +42,9 @@ pub(super) struct RawGateway {
     stateless: Option<bool>,
     allowed_hosts: Option<Vec<String>>,
     allowed_origins: Option<Vec<String>>,
+    max_request_bytes: Option<Spanned<ConfigSize>>,
+    max_sessions: Option<Spanned<usize>>,
+    max_sessions_per_client: Option<Spanned<usize>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -65,7 +72,12 @@ pub struct DaemonSettings {
     pub runtime_dir: PathBuf,
     /// What the daemon keeps across restarts (enable/disable overrides).
     pub state_dir: PathBuf,
+    /// On SIGTERM, how long requests in flight may take to finish before they are
+    /// cancelled and the backends stopped.
+    pub shutdown_grace: std::time::Duration,
 }
+
+pub const DEFAULT_SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// `[gateway]`: the MCP front.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,7 +87,15 @@ pub struct GatewaySettings {
     pub stateless: bool,
     pub allowed_hosts: Vec<String>,
     pub allowed_origins: Vec<String>,
+    /// Largest request body (HTTP) or message (`mcp.sock`) a client may send.
+    pub max_request_bytes: usize,
+    /// Open client sessions in all, and per client (remote address, or local user).
+    pub max_sessions: usize,
+    pub max_sessions_per_client: usize,
 }
+
+pub const DEFAULT_MAX_SESSIONS: usize = 1024;
+pub const DEFAULT_MAX_SESSIONS_PER_CLIENT: usize = 64;
 
 pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 9000);
 
@@ -108,6 +128,7 @@ impl RawDaemon {
             log_format: None,
             runtime_dir: None,
             state_dir: None,
+            shutdown_grace: None,
         });
         let log_level = match raw.log_level {
             Some(level) => {
@@ -133,6 +154,7 @@ impl RawDaemon {
             state_dir: raw
                 .state_dir
                 .map_or_else(paths::default_state_dir, |dir| resolve(config_dir, &dir)),
+            shutdown_grace: raw.shutdown_grace.map_or(DEFAULT_SHUTDOWN_GRACE, |d| d.0),
         }
     }
 }
@@ -150,6 +172,9 @@ impl RawGateway {
             stateless: None,
             allowed_hosts: None,
             allowed_origins: None,
+            max_request_bytes: None,
+            max_sessions: None,
+            max_sessions_per_client: None,
         });
         let listen_at = raw
             .listen
@@ -208,12 +233,47 @@ impl RawGateway {
                 .to_vec(),
             None => Vec::new(),
         };
+        let mut at_least =
+            |value: Option<Spanned<usize>>, key: &str, min: usize, default: usize| match value {
+                Some(v) if *v.get_ref() < min => {
+                    issues.push(ConfigIssue::new(
+                        Location::at(file, text, Some(v.span())),
+                        Some(key),
+                        format!("must be at least {min}"),
+                    ));
+                    default
+                }
+                Some(v) => v.into_inner(),
+                None => default,
+            };
+        let max_request_bytes = at_least(
+            raw.max_request_bytes
+                .map(|s| Spanned::new(s.span(), s.into_inner().0)),
+            "gateway.max_request_bytes",
+            4096,
+            DEFAULT_MAX_MESSAGE_BYTES,
+        );
+        let max_sessions = at_least(
+            raw.max_sessions,
+            "gateway.max_sessions",
+            1,
+            DEFAULT_MAX_SESSIONS,
+        );
+        let max_sessions_per_client = at_least(
+            raw.max_sessions_per_client,
+            "gateway.max_sessions_per_client",
+            1,
+            DEFAULT_MAX_SESSIONS_PER_CLIENT,
+        );
         GatewaySettings {
             listen,
             path,
             stateless: raw.stateless.unwrap_or(false),
             allowed_hosts,
             allowed_origins,
+            max_request_bytes,
+            max_sessions,
+            max_sessions_per_client,
         }
     }
 }

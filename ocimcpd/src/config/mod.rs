@@ -12,7 +12,9 @@ mod discovered;
 mod duration;
 mod error;
 mod glob;
+mod policy;
 mod seed;
+mod size;
 
 use std::collections::HashMap;
 use std::fs;
@@ -28,6 +30,8 @@ pub use discovered::{DISCOVERED_TAG, DiscoveredBackend, DiscoveredLaunch};
 pub use duration::ConfigDuration;
 pub use error::{ConfigError, ConfigIssue, Location};
 pub use glob::Glob;
+pub use policy::{CallLimits, DEFAULT_MAX_MESSAGE_BYTES, HealthSettings, Limits, ToolTimeouts};
+pub use size::{ConfigSize, describe as describe_size};
 
 use backend::RawBackend;
 use daemon::{RawConfig, RawDaemon, RawDiscovery, RawGateway};

@@ -290,12 +290,8 @@ impl SeedBackend {
         if let Some(v) = self.request_timeout {
             draft.timeouts.call = seconds(v, "request_timeout", &mut warnings);
         }
-        if self.health_check_interval.is_some() {
-            warnings.push(ConfigIssue::new(
-                at("health_check_interval"),
-                Some(&key("health_check_interval")),
-                "ignored: this version of ocimcpd does not run periodic health checks yet",
-            ));
+        if let Some(v) = self.health_check_interval {
+            draft.health.interval = seconds(v, "health_check_interval", &mut warnings);
         }
         (draft, warnings)
     }

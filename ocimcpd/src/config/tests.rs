@@ -310,12 +310,8 @@ fn seed_json_fragments_map_to_specs() {
         panic!()
     };
     assert_eq!(http.headers["Authorization"], "Bearer s3cret");
-    assert!(
-        settings
-            .warnings
-            .iter()
-            .any(|w| w.key.as_deref() == Some("[0].health_check_interval"))
-    );
+    assert_eq!(compute.health.interval, std::time::Duration::from_secs(30));
+    assert!(settings.warnings.is_empty(), "{:?}", settings.warnings);
 }
 
 #[test]
@@ -428,4 +424,98 @@ fn runtime_state_and_scan_paths_resolve_against_the_config_folder() {
         settings.scan_paths,
         [base.join("projects"), PathBuf::from("/srv/mcp")]
     );
+}
+
+#[test]
+fn resilience_sections_are_read_and_checked() {
+    use std::time::Duration;
+    let dir = tempfile::tempdir().unwrap();
+    let backends = dir.path().join("backends.d");
+    fs::create_dir(&backends).unwrap();
+    write(
+        &backends,
+        "slow.toml",
+        r#"command = "srv"
+[health]
+interval = "5s"
+timeout = "2s"
+failures_to_degrade = 2
+failures_to_quarantine = 4
+probe_min = "1s"
+probe_max = "1m"
+[restart]
+crash_loop_exits = 3
+crash_loop_window = "20s"
+[timeouts]
+call = "60s"
+idle = "10s"
+[[timeouts.tools]]
+tools = ["export_*", "report"]
+call = "30m"
+idle = "5m"
+[[timeouts.tools]]
+tools = ["quick"]
+call = "2s"
+[limits]
+max_concurrency = 4
+max_queue = 8
+max_response_bytes = "1MiB"
+"#,
+    );
+    let settings = load_dir(dir.path(), "").unwrap();
+    let spec = &settings.backends[0];
+    assert_eq!(spec.health.interval, Duration::from_secs(5));
+    assert_eq!(spec.health.failures_to_quarantine, 4);
+    assert_eq!(spec.restart.crash_loop_exits, 3);
+    assert_eq!(spec.limits.max_concurrency, 4);
+    assert_eq!(spec.limits.max_response_bytes, 1 << 20);
+    let export = spec.timeouts.for_request(Some("export_csv"));
+    assert_eq!(
+        (export.call, export.idle),
+        (Duration::from_secs(1800), Duration::from_secs(300))
+    );
+    let quick = spec.timeouts.for_request(Some("quick"));
+    assert_eq!(
+        (quick.call, quick.idle),
+        (Duration::from_secs(2), Duration::from_secs(10))
+    );
+    let other = spec.timeouts.for_request(None);
+    assert_eq!(
+        (other.call, other.idle),
+        (Duration::from_secs(60), Duration::from_secs(10))
+    );
+
+    // Without an idle limit of its own, a short call limit bounds idle too.
+    write(
+        &backends,
+        "slow.toml",
+        "command = \"srv\"\n[timeouts]\ncall = \"20s\"\n",
+    );
+    let settings = load_dir(dir.path(), "").unwrap();
+    assert_eq!(settings.backends[0].timeouts.idle, Duration::from_secs(20));
+
+    write(
+        &backends,
+        "slow.toml",
+        r#"command = "srv"
+[health]
+failures_to_degrade = 3
+failures_to_quarantine = 2
+[limits]
+max_concurrency = 0
+max_response_bytes = "1KiB"
+[[timeouts.tools]]
+tools = []
+"#,
+    );
+    let error = load_dir(dir.path(), "").unwrap_err().to_string();
+    for expected in [
+        "health.failures_to_quarantine",
+        "limits.max_concurrency",
+        "limits.max_response_bytes",
+        "timeouts.tools[0].tools",
+        "sets neither `call` nor `idle`",
+    ] {
+        assert!(error.contains(expected), "{expected} missing from: {error}");
+    }
 }

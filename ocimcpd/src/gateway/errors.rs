@@ -8,7 +8,7 @@ use rmcp::model::ErrorCode;
 use rmcp::service::ServiceError;
 use serde_json::json;
 
-use crate::registry::{BackendEntry, BackendState};
+use crate::registry::{BackendEntry, BackendState, Busy, Catalog, Suspicion};
 
 /// The backend cannot take calls right now (starting, restarting, failed, stopped).
 pub const BACKEND_UNAVAILABLE: ErrorCode = ErrorCode(-32010);
@@ -16,6 +16,19 @@ pub const BACKEND_UNAVAILABLE: ErrorCode = ErrorCode(-32010);
 pub const BACKEND_TIMEOUT: ErrorCode = ErrorCode(-32011);
 /// The connection broke while the request was in flight.
 pub const BACKEND_FAILED: ErrorCode = ErrorCode(-32012);
+/// Every slot at the backend is taken and its queue is full.
+pub const BACKEND_BUSY: ErrorCode = ErrorCode(-32015);
+/// The gateway is shutting down and takes no new requests.
+pub const GATEWAY_STOPPING: ErrorCode = ErrorCode(-32016);
+
+/// A name the catalog does not have: a quarantined backend's (say so, and why), or
+/// unknown.
+pub fn not_found(catalog: &Catalog, kind: &str, name: &str) -> McpError {
+    match catalog.withdrawn(name) {
+        Some(owner) => unavailable(owner),
+        None => unknown(kind, name),
+    }
+}
 
 pub fn unknown(kind: &str, name: &str) -> McpError {
     McpError::invalid_params(
@@ -29,17 +42,21 @@ pub fn unknown(kind: &str, name: &str) -> McpError {
 /// Fails a request at once because its backend has no live connection.
 pub fn unavailable(backend: &BackendEntry) -> McpError {
     let status = backend.status();
+    let next = status
+        .next_attempt
+        .and_then(|at| at.duration_since(SystemTime::now()).ok())
+        .map_or_else(
+            || "now".to_owned(),
+            |d| format!("in {:.1}s", d.as_secs_f64()),
+        );
     let why = match status.state {
-        BackendState::Restarting => {
-            let next = status
-                .next_attempt
-                .and_then(|at| at.duration_since(SystemTime::now()).ok())
-                .map_or_else(
-                    || "now".to_owned(),
-                    |d| format!("in {:.1}s", d.as_secs_f64()),
-                );
-            format!("is restarting (next attempt {next})")
-        }
+        BackendState::Restarting => format!("is restarting (next attempt {next})"),
+        BackendState::Quarantined => format!(
+            "is quarantined after {} consecutive failure(s) and {} restart(s): its tools, prompts and resources are out of the catalog until it recovers (next recovery probe {next}; `ocimcpctl restart {}` retries at once)",
+            status.consecutive_failures,
+            status.restarts,
+            backend.name()
+        ),
         BackendState::Starting => "is starting".to_owned(),
         BackendState::Failed => {
             "has failed and will not be restarted (its restart.policy); fix the backend and restart ocimcpd".to_owned()
@@ -68,6 +85,7 @@ pub fn unavailable(backend: &BackendEntry) -> McpError {
             "backend": backend.name(),
             "state": status.state,
             "restarts": status.restarts,
+            "consecutive_failures": status.consecutive_failures,
             "last_exit": status.last_exit,
             "last_error": status.last_error,
         })),
@@ -79,6 +97,33 @@ pub fn shutting_down() -> McpError {
     McpError::internal_error(
         "ocimcpd is shutting down (or restarting): the request was cancelled at its backend; retry it once the gateway is back",
         None,
+    )
+}
+
+/// A new request while the daemon drains for shutdown.
+pub fn draining() -> McpError {
+    McpError::new(
+        GATEWAY_STOPPING,
+        "ocimcpd is shutting down and takes no new requests (requests already in flight are finishing); retry once the gateway is back",
+        None,
+    )
+}
+
+pub fn busy(backend: &BackendEntry, busy: Busy) -> McpError {
+    let load = backend.load();
+    McpError::new(
+        BACKEND_BUSY,
+        format!(
+            "backend `{}` is busy: {} request(s) in flight (limits.max_concurrency = {}) and {} waiting (limits.max_queue = {}). The request was not sent; retry shortly",
+            backend.name(),
+            busy.in_flight,
+            load.max_concurrency(),
+            busy.queued,
+            load.max_queue()
+        ),
+        Some(
+            json!({ "backend": backend.name(), "in_flight": busy.in_flight, "queued": busy.queued }),
+        ),
     )
 }
 
@@ -103,15 +148,60 @@ pub fn unexpected(
     )
 }
 
-pub fn timed_out(backend: &BackendEntry, limit: Duration) -> McpError {
+/// Which limit a request ran into.
+#[derive(Debug, Clone, Copy)]
+pub enum Limit {
+    /// `timeouts.call`: the request took too long in all.
+    Call(Duration),
+    /// `timeouts.idle`: no progress for too long.
+    Idle(Duration),
+}
+
+/// `queued`: the request never got a slot, so the backend never saw it.
+pub fn timed_out(
+    backend: &BackendEntry,
+    limit: Limit,
+    tool: Option<&str>,
+    queued: bool,
+) -> McpError {
+    let of_tool = tool.map(|t| format!(" `{t}`")).unwrap_or_default();
+    let (what, key, seconds) = match limit {
+        Limit::Call(d) if queued => (
+            format!(
+                "had no free slot for the request{of_tool} within {d:?} (its calls in flight stayed busy); it was not sent"
+            ),
+            "timeouts.call",
+            d,
+        ),
+        Limit::Call(d) => (
+            format!(
+                "did not answer{of_tool} within {d:?}; the request was cancelled at the backend"
+            ),
+            "timeouts.call",
+            d,
+        ),
+        Limit::Idle(d) => (
+            format!(
+                "sent no progress on{of_tool} for {d:?}; the request was cancelled at the backend"
+            ),
+            "timeouts.idle",
+            d,
+        ),
+    };
     McpError::new(
         BACKEND_TIMEOUT,
         format!(
-            "backend `{}` did not answer within {:?} (timeouts.call); the request was cancelled at the backend",
+            "backend `{}` {what} ({key}{}; raise it in the backend's file if the tool is just slow)",
             backend.name(),
-            limit
+            if tool.is_some() {
+                ", or per tool in [[timeouts.tools]]"
+            } else {
+                ""
+            }
         ),
-        Some(json!({ "backend": backend.name(), "timeout_seconds": limit.as_secs_f64() })),
+        Some(
+            json!({ "backend": backend.name(), "limit": key, "timeout_seconds": seconds.as_secs_f64() }),
+        ),
     )
 }
 
@@ -121,7 +211,7 @@ pub fn from_service(backend: &BackendEntry, error: ServiceError) -> McpError {
     match error {
         ServiceError::McpError(error) => error,
         ServiceError::TransportClosed | ServiceError::TransportSend(_) => {
-            backend.suspect();
+            backend.suspect(Suspicion::Broken);
             McpError::new(
                 BACKEND_FAILED,
                 format!(

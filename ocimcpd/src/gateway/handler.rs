@@ -11,6 +11,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
 use rmcp::ErrorData as McpError;
 use rmcp::ServerHandler;
 use rmcp::model::{
@@ -26,9 +29,10 @@ use rmcp::service::{
     NotificationContext, PeerRequestOptions, RequestContext, RoleServer, SubscriptionContext,
 };
 
+use super::errors::Limit;
 use super::session::ClientSession;
 use super::{Gateway, errors, tools};
-use crate::registry::{Route, exposed_uri};
+use crate::registry::{Route, Suspicion, exposed_uri};
 use crate::relay::InFlight;
 
 /// How long a request sent to every backend (logging/setLevel) waits for each one.
@@ -62,26 +66,48 @@ impl GatewaySession {
     }
 
     /// Sends one request to a route's backend and waits for its answer. It fails at once
-    /// if the backend has no connection; while in flight the request is registered with
-    /// the connection's relay; on the client's cancellation or after `timeouts.call` the
-    /// backend gets `notifications/cancelled` for it and the request is let go at once.
+    /// if the gateway is draining or the backend has no connection, and with "busy" if the
+    /// backend's slots and queue are full; a queued request waits its turn. While in
+    /// flight it is registered with the connection's relay. On the client's cancellation,
+    /// after the call limit, or after the idle limit without progress, the backend gets
+    /// `notifications/cancelled` and the request is let go at once; a timeout also has
+    /// the backend checked for a hang. `tool` is the backend's own tool name, for
+    /// per-tool limits.
     async fn forward(
         &self,
         route: &Route,
         context: &RequestContext<RoleServer>,
         request: ClientRequest,
+        tool: Option<&str>,
     ) -> Result<ServerResult, McpError> {
         let backend = &route.backend;
+        if self.gateway.draining.is_cancelled() {
+            return Err(errors::draining());
+        }
+        backend
+            .connection()
+            .ok_or_else(|| errors::unavailable(backend))?;
+        let limits = backend.spec().timeouts.for_request(tool);
+        let deadline = Instant::now() + limits.call;
+        let _slot = tokio::select! {
+            slot = backend.load().admit() => slot.map_err(|busy| errors::busy(backend, busy))?,
+            _ = context.ct.cancelled() => return Err(self.cancelled_error()),
+            _ = self.gateway.cutoff.cancelled() => return Err(errors::shutting_down()),
+            _ = tokio::time::sleep_until(deadline) => {
+                return Err(errors::timed_out(backend, Limit::Call(limits.call), tool, true));
+            }
+        };
+        // It may have gone away while the request waited for a slot.
         let connection = backend
             .connection()
             .ok_or_else(|| errors::unavailable(backend))?;
-        let limit = backend.spec().timeouts.call;
         let handle = connection
             .peer
             .send_request_with_option(request, PeerRequestOptions::no_options())
             .await
             .map_err(|e| errors::from_service(backend, e))?;
         let backend_request = handle.id.clone();
+        let progressed = Arc::new(Notify::new());
         let _registration = connection.relay.register(
             handle.id.clone(),
             handle.progress_token.clone(),
@@ -94,6 +120,7 @@ impl GatewaySession {
                 capabilities: context.client_capabilities(),
                 protocol: context.protocol_version(),
                 stateless: self.gateway.settings.stateless,
+                progressed: progressed.clone(),
             },
         );
         let cancel = |reason: &'static str| {
@@ -105,29 +132,56 @@ impl GatewaySession {
                 let _ = peer.notify_cancelled(param).await;
             }
         };
-        tokio::select! {
-            answer = handle.await_response() => answer.map_err(|e| {
-                // Stopping backends may break their connections before sessions end.
-                if self.gateway.stopping.is_cancelled() {
-                    errors::shutting_down()
-                } else {
-                    errors::from_service(backend, e)
+        let answer = handle.await_response();
+        tokio::pin!(answer);
+        let idle = tokio::time::sleep(limits.idle);
+        tokio::pin!(idle);
+        loop {
+            tokio::select! {
+                answer = &mut answer => return answer.map_err(|e| {
+                    // Stopping backends may break their connections before sessions end.
+                    if self.gateway.stopping.is_cancelled() {
+                        errors::shutting_down()
+                    } else {
+                        errors::from_service(backend, e)
+                    }
+                }),
+                _ = context.ct.cancelled() => {
+                    // The session's token also fires when the daemon stops serving it.
+                    let reason = if self.gateway.stopping.is_cancelled() {
+                        "the gateway is shutting down"
+                    } else {
+                        "cancelled by the client"
+                    };
+                    cancel(reason).await;
+                    return Err(self.cancelled_error());
                 }
-            }),
-            _ = context.ct.cancelled() => {
-                // The session's token also fires when the daemon stops serving it.
-                if self.gateway.stopping.is_cancelled() {
+                _ = self.gateway.cutoff.cancelled() => {
                     cancel("the gateway is shutting down").await;
-                    Err(errors::shutting_down())
-                } else {
-                    cancel("cancelled by the client").await;
-                    Err(errors::cancelled())
+                    return Err(errors::shutting_down());
+                }
+                _ = progressed.notified() => idle.as_mut().reset(Instant::now() + limits.idle),
+                _ = tokio::time::sleep_until(deadline) => {
+                    cancel("timed out at the gateway (timeouts.call)").await;
+                    backend.suspect(Suspicion::TimedOut);
+                    return Err(errors::timed_out(backend, Limit::Call(limits.call), tool, false));
+                }
+                _ = &mut idle => {
+                    cancel("no progress within the gateway's idle limit (timeouts.idle)").await;
+                    backend.suspect(Suspicion::TimedOut);
+                    return Err(errors::timed_out(backend, Limit::Idle(limits.idle), tool, false));
                 }
             }
-            _ = tokio::time::sleep(limit) => {
-                cancel("timed out at the gateway (timeouts.call)").await;
-                Err(errors::timed_out(backend, limit))
-            }
+        }
+    }
+
+    /// The error for a request whose session's token fired: the client cancelled, or the
+    /// daemon is stopping.
+    fn cancelled_error(&self) -> McpError {
+        if self.gateway.stopping.is_cancelled() {
+            errors::shutting_down()
+        } else {
+            errors::cancelled()
         }
     }
 }
@@ -219,7 +273,7 @@ impl ServerHandler for GatewaySession {
         let catalog = self.gateway.registry.catalog();
         let route = catalog
             .tool(&request.name)
-            .ok_or_else(|| errors::unknown("tool", &request.name))?;
+            .ok_or_else(|| errors::not_found(&catalog, "tool", &request.name))?;
         request.name = route.original.clone().into();
         request.meta = forwardable(&context);
         match self
@@ -227,6 +281,7 @@ impl ServerHandler for GatewaySession {
                 route,
                 &context,
                 ClientRequest::CallToolRequest(Request::new(request)),
+                Some(&route.original),
             )
             .await?
         {
@@ -263,7 +318,7 @@ impl ServerHandler for GatewaySession {
         let catalog = self.gateway.registry.catalog();
         let route = catalog
             .prompt(&request.name)
-            .ok_or_else(|| errors::unknown("prompt", &request.name))?;
+            .ok_or_else(|| errors::not_found(&catalog, "prompt", &request.name))?;
         request.name = route.original.clone();
         request.meta = forwardable(&context);
         match self
@@ -271,6 +326,7 @@ impl ServerHandler for GatewaySession {
                 route,
                 &context,
                 ClientRequest::GetPromptRequest(Request::new(request)),
+                None,
             )
             .await?
         {
@@ -321,6 +377,7 @@ impl ServerHandler for GatewaySession {
                 &route,
                 &context,
                 ClientRequest::ReadResourceRequest(Request::new(request)),
+                None,
             )
             .await?
         {
@@ -361,6 +418,7 @@ impl ServerHandler for GatewaySession {
                     &route,
                     &context,
                     ClientRequest::SubscribeRequest(Request::new(upstream)),
+                    None,
                 )
                 .await;
             if let Err(error) = subscribed {
@@ -395,6 +453,7 @@ impl ServerHandler for GatewaySession {
                 &route,
                 &context,
                 ClientRequest::UnsubscribeRequest(Request::new(upstream)),
+                None,
             )
             .await?;
         }
@@ -412,7 +471,7 @@ impl ServerHandler for GatewaySession {
                 let route = catalog
                     .prompt(&prompt.name)
                     .cloned()
-                    .ok_or_else(|| errors::unknown("prompt", &prompt.name))?;
+                    .ok_or_else(|| errors::not_found(&catalog, "prompt", &prompt.name))?;
                 prompt.name = route.original.clone();
                 route
             }
@@ -439,6 +498,7 @@ impl ServerHandler for GatewaySession {
                 &route,
                 &context,
                 ClientRequest::CompleteRequest(Request::new(request)),
+                None,
             )
             .await?
         {

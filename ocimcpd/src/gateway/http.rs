@@ -1,8 +1,12 @@
 //! The HTTP listener: the MCP endpoint (Streamable HTTP, both protocol eras) at the
-//! configured path, and `/healthz` and `/readyz` without auth.
+//! configured path, and `/healthz` and `/readyz` without auth. It bounds what clients
+//! may take: request bodies (`max_request_bytes`), open sessions in all and per remote
+//! address; and it refuses new sessions with 503 while the daemon drains.
 
+use std::collections::HashMap;
 use std::convert::Infallible;
-use std::sync::Arc;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
@@ -19,16 +23,64 @@ use tokio_util::task::TaskTracker;
 
 use super::Gateway;
 use super::handler::GatewaySession;
-use crate::registry::BackendState;
 
 type Body = BoxBody<Bytes, Infallible>;
 type McpService = StreamableHttpService<GatewaySession, LocalSessionManager>;
 
+/// The MCP service and what the listener tracks of its sessions.
+#[derive(Clone)]
+struct Mcp {
+    service: McpService,
+    sessions: Arc<LocalSessionManager>,
+    /// Which remote address opened each session (by `Mcp-Session-Id`).
+    owners: Arc<Mutex<HashMap<String, IpAddr>>>,
+}
+
+impl Mcp {
+    fn owners(&self) -> MutexGuard<'_, HashMap<String, IpAddr>> {
+        self.owners.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Why a new session from `client` must be refused, if it must: too many open in all,
+    /// or from that address. Sessions that ended (closed or idle too long) are forgotten.
+    async fn refusal(
+        &self,
+        settings: &crate::config::GatewaySettings,
+        client: IpAddr,
+    ) -> Option<String> {
+        let open: Vec<String> = self
+            .sessions
+            .sessions
+            .read()
+            .await
+            .keys()
+            .map(|id| id.to_string())
+            .collect();
+        let mut owners = self.owners();
+        owners.retain(|id, _| open.contains(id));
+        if open.len() >= settings.max_sessions {
+            return Some(format!(
+                "{} sessions are open ([gateway] max_sessions = {})",
+                open.len(),
+                settings.max_sessions
+            ));
+        }
+        let mine = owners.values().filter(|ip| **ip == client).count();
+        (mine >= settings.max_sessions_per_client).then(|| {
+            format!(
+                "{client} has {mine} sessions open ([gateway] max_sessions_per_client = {})",
+                settings.max_sessions_per_client
+            )
+        })
+    }
+}
+
 /// Builds the rmcp Streamable HTTP service for `gateway`. Sessions (and their SSE
 /// streams) end when `shutdown` fires.
-fn mcp_service(gateway: &Arc<Gateway>, shutdown: &CancellationToken) -> McpService {
+fn mcp_service(gateway: &Arc<Gateway>, shutdown: &CancellationToken) -> Mcp {
     let settings = &gateway.settings;
     let mut config = StreamableHttpServerConfig::default()
+        .with_max_request_body_bytes(settings.max_request_bytes)
         .with_cancellation_token(shutdown.child_token())
         // Stateless: every request stands alone, no Mcp-Session-Id; JSON answers when possible.
         .with_legacy_session_mode(!settings.stateless)
@@ -42,11 +94,17 @@ fn mcp_service(gateway: &Arc<Gateway>, shutdown: &CancellationToken) -> McpServi
         config = config.with_allowed_origins(settings.allowed_origins.clone());
     }
     let factory_gateway = gateway.clone();
-    StreamableHttpService::new(
+    let sessions = Arc::new(LocalSessionManager::default());
+    let service = StreamableHttpService::new(
         move || Ok(GatewaySession::new(factory_gateway.clone())),
-        Arc::new(LocalSessionManager::default()),
+        sessions.clone(),
         config,
-    )
+    );
+    Mcp {
+        service,
+        sessions,
+        owners: Arc::default(),
+    }
 }
 
 /// Accepts connections until `shutdown`, then lets open ones finish gracefully.
@@ -72,7 +130,7 @@ pub async fn serve(listener: TcpListener, gateway: Arc<Gateway>, shutdown: Cance
         let shutdown = shutdown.clone();
         connections.spawn(async move {
             let service = hyper::service::service_fn(move |request| {
-                route(request, gateway.clone(), mcp.clone())
+                route(request, peer.ip(), gateway.clone(), mcp.clone())
             });
             let builder = auto::Builder::new(TokioExecutor::new());
             let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
@@ -96,14 +154,15 @@ pub async fn serve(listener: TcpListener, gateway: Arc<Gateway>, shutdown: Cance
 
 async fn route(
     request: Request<Incoming>,
+    client: IpAddr,
     gateway: Arc<Gateway>,
-    mcp: McpService,
+    mcp: Mcp,
 ) -> Result<Response<Body>, Infallible> {
     let path = request.uri().path();
     let response = if path == gateway.settings.path
         || path.strip_suffix('/') == Some(gateway.settings.path.as_str())
     {
-        mcp.handle(request).await
+        serve_mcp(request, client, &gateway, &mcp).await
     } else {
         match (request.method(), path) {
             (&Method::GET | &Method::HEAD, "/healthz") => {
@@ -122,34 +181,103 @@ async fn route(
     Ok(response)
 }
 
+/// A request to the MCP path. A request that opens a session (no `Mcp-Session-Id`) is
+/// refused with 503 while draining or when too many sessions are open; the rest go to
+/// rmcp, whose answers to new sessions are noted with the client's address.
+async fn serve_mcp(
+    request: Request<Incoming>,
+    client: IpAddr,
+    gateway: &Gateway,
+    mcp: &Mcp,
+) -> Response<Body> {
+    let opens_session = !gateway.settings.stateless
+        && request.method() == Method::POST
+        && !request.headers().contains_key("mcp-session-id");
+    if gateway.draining.is_cancelled() && !request.headers().contains_key("mcp-session-id") {
+        return refuse(
+            "ocimcpd is shutting down and takes no new sessions or requests; retry once it is back",
+        );
+    }
+    if opens_session && let Some(why) = mcp.refusal(&gateway.settings, client).await {
+        tracing::warn!(%client, "new MCP session refused: {why}");
+        return refuse(&format!(
+            "ocimcpd refused a new session: {why}; close idle sessions (DELETE with their Mcp-Session-Id) and retry"
+        ));
+    }
+    let response = mcp.service.handle(request).await;
+    if opens_session
+        && let Some(id) = response
+            .headers()
+            .get("mcp-session-id")
+            .and_then(|v| v.to_str().ok())
+    {
+        mcp.owners().insert(id.to_owned(), client);
+    }
+    response
+}
+
+/// 503 with a JSON-RPC error body (the request's id is unknown here) and `Retry-After`.
+fn refuse(message: &str) -> Response<Body> {
+    let mut response = json_response(
+        StatusCode::SERVICE_UNAVAILABLE,
+        json!({
+            "jsonrpc": "2.0",
+            "id": null,
+            "error": { "code": super::errors::GATEWAY_STOPPING.0, "message": message },
+        }),
+    );
+    response.headers_mut().insert(
+        http::header::RETRY_AFTER,
+        http::HeaderValue::from_static("5"),
+    );
+    response
+}
+
 /// 200 once every enabled backend has become ready or failed at least once; 503 with the
-/// backends still pending otherwise.
+/// backends still pending otherwise, and while the daemon drains. Either way the body
+/// lists every backend's state.
 fn readiness(gateway: &Gateway) -> Response<Body> {
     let entries = gateway.registry.entries();
-    let waiting: Vec<&str> = entries
+    let statuses: Vec<_> = entries.iter().map(|e| (e.name(), e.status())).collect();
+    let waiting: Vec<&str> = statuses
         .iter()
-        .filter(|e| !e.status().settled)
-        .map(|e| e.name())
+        .filter(|(_, s)| !s.settled)
+        .map(|(name, _)| *name)
         .collect();
-    let ready = entries
+    let ready = statuses.iter().filter(|(_, s)| s.state.serves()).count();
+    let backends: serde_json::Map<String, serde_json::Value> = statuses
         .iter()
-        .filter(|e| e.status().state == BackendState::Ready)
-        .count();
-    if waiting.is_empty() {
-        json_response(
-            StatusCode::OK,
-            json!({ "ready": true, "backends_ready": ready, "backends_total": entries.len() }),
-        )
-    } else {
-        json_response(
+        .map(|(name, s)| ((*name).to_owned(), json!(s.state)))
+        .collect();
+    let (status, ready_flag, reason) = if gateway.draining.is_cancelled() {
+        (
             StatusCode::SERVICE_UNAVAILABLE,
-            json!({
-                "ready": false,
-                "reason": format!("waiting for {} backend(s) to become ready or fail once", waiting.len()),
-                "waiting_for": waiting,
-            }),
+            false,
+            Some("shutting down".to_owned()),
         )
-    }
+    } else if waiting.is_empty() {
+        (StatusCode::OK, true, None)
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            false,
+            Some(format!(
+                "waiting for {} backend(s) to become ready or fail once",
+                waiting.len()
+            )),
+        )
+    };
+    json_response(
+        status,
+        json!({
+            "ready": ready_flag,
+            "reason": reason,
+            "waiting_for": waiting,
+            "backends_ready": ready,
+            "backends_total": entries.len(),
+            "backends": backends,
+        }),
+    )
 }
 
 fn json_response(status: StatusCode, body: serde_json::Value) -> Response<Body> {

@@ -30,11 +30,13 @@ use crate::registry::{Registry, Route};
 impl Gateway {
     /// The backend and original URI for a resource URI a client named.
     fn resource_route(&self, uri: &str) -> Result<Route, rmcp::ErrorData> {
-        self.registry.catalog().resource(uri).ok_or_else(|| {
-            rmcp::ErrorData::resource_not_found(
+        let catalog = self.registry.catalog();
+        catalog.resource(uri).ok_or_else(|| match catalog.withdrawn(uri) {
+            Some(owner) => errors::unavailable(owner),
+            None => rmcp::ErrorData::resource_not_found(
                 format!("no backend serves resource `{uri}`; list resources and templates to see what exists"),
                 None,
-            )
+            ),
         })
     }
 }
@@ -54,15 +56,23 @@ pub struct Gateway {
     sessions: session::Sessions,
     /// The gateway tools' definitions, built once.
     tools: Vec<Tool>,
-    /// Fires when the daemon starts shutting down.
+    /// Fires when the daemon starts shutting down: no new sessions or requests; those in
+    /// flight finish.
+    draining: CancellationToken,
+    /// Fires when the drain's grace is over: requests still in flight are cancelled at
+    /// their backends and answered with an error, while sessions can still carry it.
+    cutoff: CancellationToken,
+    /// Fires when the drain is over: sessions end.
     stopping: CancellationToken,
 }
 
 impl Gateway {
-    /// `stopping` is the daemon's shutdown signal.
+    /// `draining` fires when the daemon is asked to stop, `stopping` once requests in
+    /// flight have finished (or the grace ran out).
     pub fn new(
         registry: Arc<Registry>,
         settings: GatewaySettings,
+        draining: CancellationToken,
         stopping: CancellationToken,
     ) -> Arc<Self> {
         Arc::new(Self {
@@ -70,35 +80,46 @@ impl Gateway {
             settings,
             sessions: session::Sessions::default(),
             tools: tools::definitions(),
+            draining,
+            cutoff: CancellationToken::new(),
             stopping,
         })
     }
 
-    /// Serves MCP over HTTP on `listener` and pushes catalog changes to clients, until
-    /// `shutdown`. Both tasks are tracked on `tracker`.
-    pub fn spawn(
-        self: &Arc<Self>,
-        listener: TcpListener,
-        tracker: &TaskTracker,
-        shutdown: &CancellationToken,
-    ) {
-        tracker.spawn(notify::fan_out(self.clone(), shutdown.child_token()));
-        tracker.spawn(http::serve(listener, self.clone(), shutdown.child_token()));
+    /// Cancels every request still in flight (the drain's grace is over): each backend is
+    /// told, each client gets a "shutting down" error.
+    pub fn cut_off(&self) {
+        self.cutoff.cancel();
     }
 
-    /// Serves MCP on the local socket at `path` until `shutdown`.
+    /// Serves MCP over HTTP on `listener` and pushes catalog changes to clients, until
+    /// `stopping`. Both tasks are tracked on `tracker`.
+    pub fn spawn(self: &Arc<Self>, listener: TcpListener, tracker: &TaskTracker) {
+        tracker.spawn(notify::fan_out(self.clone(), self.stopping.child_token()));
+        tracker.spawn(http::serve(
+            listener,
+            self.clone(),
+            self.stopping.child_token(),
+        ));
+    }
+
+    /// Serves MCP on the local socket at `path`: new connections until `draining`, open
+    /// sessions until `stopping`.
     pub fn spawn_local(
         self: &Arc<Self>,
         listener: UnixListener,
         path: PathBuf,
         tracker: &TaskTracker,
-        shutdown: &CancellationToken,
     ) {
-        tracker.spawn(unix::serve(
-            listener,
-            path,
-            self.clone(),
-            shutdown.child_token(),
-        ));
+        tracker.spawn(unix::serve(listener, path, self.clone()));
+    }
+
+    /// Requests in flight or queued at backends, in all.
+    pub fn in_flight(&self) -> usize {
+        self.registry
+            .entries()
+            .iter()
+            .map(|e| e.load().in_flight() + e.load().queued())
+            .sum()
     }
 }

@@ -64,6 +64,7 @@ fn list_changed(gateway: &Gateway, changed: ListChanged) {
 
 fn deliver(gateway: &Gateway, notice: Notice) {
     match notice {
+        Notice::Connected { backend } => resubscribe(gateway, &backend),
         Notice::Log { message, .. } => {
             for session in open_sessions(gateway)
                 .into_iter()
@@ -90,6 +91,39 @@ fn deliver(gateway: &Gateway, notice: Notice) {
             }
         }
     }
+}
+
+/// Makes the subscriptions clients hold at `backend` again, on its new connection, so a
+/// restart does not silently end their resource updates.
+fn resubscribe(gateway: &Gateway, backend: &str) {
+    let uris = gateway.sessions.held_at(backend);
+    if uris.is_empty() {
+        return;
+    }
+    let Some(connection) = gateway
+        .registry
+        .entry(backend)
+        .and_then(|entry| entry.connection())
+    else {
+        return;
+    };
+    let backend = backend.to_owned();
+    tokio::spawn(async move {
+        for uri in uris {
+            let params = rmcp::model::SubscribeRequestParams::new(uri.clone());
+            match tokio::time::timeout(SEND_TIMEOUT, connection.peer.subscribe(params)).await {
+                Ok(Ok(())) => {
+                    tracing::debug!(backend = %backend, "resource subscription `{uri}` made again after a restart")
+                }
+                Ok(Err(e)) => {
+                    tracing::warn!(backend = %backend, "resources/subscribe for `{uri}` after a restart failed: {e}")
+                }
+                Err(_) => {
+                    tracing::warn!(backend = %backend, "resources/subscribe for `{uri}` after a restart got no answer within {SEND_TIMEOUT:?}")
+                }
+            }
+        }
+    });
 }
 
 /// The backend URI as clients know it.
@@ -192,7 +226,7 @@ pub async fn listen(gateway: &Arc<Gateway>, subscription: SubscriptionContext) {
                     Some(exposed) if resources.contains(&exposed) => sink.notify_resource_updated(exposed).await,
                     _ => Ok(()),
                 },
-                Ok(Notice::Log { .. }) | Err(RecvError::Lagged(_)) => Ok(()),
+                Ok(Notice::Log { .. } | Notice::Connected { .. }) | Err(RecvError::Lagged(_)) => Ok(()),
                 Err(RecvError::Closed) => break,
             },
         };

@@ -121,6 +121,15 @@ impl Sessions {
         *count == 1
     }
 
+    /// The backend's own URIs of the resources clients are subscribed to at `backend`.
+    pub fn held_at(&self, backend: &str) -> Vec<String> {
+        lock(&self.upstream)
+            .keys()
+            .filter(|(b, _)| b == backend)
+            .map(|(_, uri)| uri.clone())
+            .collect()
+    }
+
     /// Counts one subscriber fewer; true if it was the last.
     pub fn release(&self, backend: &str, uri: &str) -> bool {
         let mut upstream = lock(&self.upstream);

@@ -19,7 +19,7 @@ pub fn definitions() -> Vec<Tool> {
         tool(json!({
             "name": HEALTH,
             "title": "Gateway health",
-            "description": "Health of the ocimcpd gateway as JSON: version, uptime, and for every backend its state, tool count, restarts, last exit and last error.",
+            "description": "Health of the ocimcpd gateway as JSON: version, uptime, and for every backend its state (ready, degraded, quarantined, restarting, ...) and since when, tool count, requests in flight and queued, consecutive failures, restarts, last ping latency, last exit and last error.",
             "inputSchema": { "type": "object", "properties": {}, "additionalProperties": false },
             "annotations": { "readOnlyHint": true, "openWorldHint": false }
         })),

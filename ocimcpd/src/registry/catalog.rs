@@ -10,6 +10,7 @@ use rmcp::model::{Prompt, Resource, ResourceTemplate, Tool};
 
 use super::entry::BackendEntry;
 use super::names;
+use super::state::BackendState;
 
 /// Where an exposed name goes.
 #[derive(Debug, Clone)]
@@ -85,6 +86,9 @@ pub struct Catalog {
     namespaces: HashMap<String, Schemes>,
     /// Unprefixed backends in config order, with the URI schemes they list.
     unprefixed: Vec<Schemes>,
+    /// Exposed names (tools, prompts, resource URIs) of quarantined backends, left out of
+    /// the lists, so a call that still names one can say why it fails.
+    withdrawn: HashMap<String, Arc<BackendEntry>>,
 }
 
 /// What differs between two catalogs, as MCP's three list-changed notifications.
@@ -128,6 +132,10 @@ impl Catalog {
             };
             let spec = entry.spec();
             let namespace = spec.namespace.as_str();
+            if entry.status().state == BackendState::Quarantined {
+                catalog.withdraw(entry, &listing);
+                continue;
+            }
             let mut conflict = |message: String| {
                 tracing::error!(backend = %spec.name, "{message}");
                 conflicts.push(Conflict {
@@ -233,6 +241,36 @@ impl Catalog {
             }
         }
         (catalog, conflicts)
+    }
+
+    /// Remembers a quarantined backend's exposed names (first owner wins, as in the lists).
+    fn withdraw(&mut self, entry: &Arc<BackendEntry>, listing: &super::Listing) {
+        let namespace = entry.spec().namespace.as_str();
+        let names = listing
+            .tools
+            .iter()
+            .filter(|t| entry.spec().tools.admits(&t.name))
+            .filter_map(|t| names::exposed_name(namespace, &t.name))
+            .chain(
+                listing
+                    .prompts
+                    .iter()
+                    .filter_map(|p| names::exposed_name(namespace, &p.name)),
+            )
+            .chain(
+                listing
+                    .resources
+                    .iter()
+                    .map(|r| names::exposed_uri(namespace, &r.uri)),
+            );
+        for name in names {
+            self.withdrawn.entry(name).or_insert_with(|| entry.clone());
+        }
+    }
+
+    /// The quarantined backend whose tool, prompt or resource this exposed name was.
+    pub fn withdrawn(&self, exposed: &str) -> Option<&Arc<BackendEntry>> {
+        self.withdrawn.get(exposed)
     }
 
     pub fn tools(&self) -> &[Tool] {

@@ -2,14 +2,16 @@
 //! connection (when ready) and its last listing. The lifecycle task in `backends/` writes
 //! its state (the backend control sets whether it is enabled); the gateway reads.
 
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use arc_swap::ArcSwapOption;
 use rmcp::model::{Prompt, Resource, ResourceTemplate, Tool};
 use rmcp::service::{Peer, RoleClient};
 use tokio::sync::Notify;
 
+use super::load::Load;
 use super::state::{BackendState, BackendStatus, Enabled};
 use crate::config::BackendSpec;
 use crate::relay::Relay;
@@ -39,20 +41,36 @@ pub struct BackendEntry {
     connection: ArcSwapOption<Connection>,
     listing: ArcSwapOption<Listing>,
     stderr: Arc<StderrLog>,
-    /// Raised when a request to the backend broke; its lifecycle task then checks it.
+    /// Requests in flight and queued, against `[limits]`.
+    load: Load,
+    /// Raised when a request to the backend broke or timed out; its lifecycle task then
+    /// checks at once whether the backend still answers.
     suspect: Notify,
+    /// What was suspected since the lifecycle task last looked (`Suspicion` bits).
+    suspicion: AtomicU8,
+}
+
+/// Why a request made the gateway doubt a backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Suspicion {
+    /// The connection broke under a request.
+    Broken = 1,
+    /// A request got no answer (or no progress) in time.
+    TimedOut = 2,
 }
 
 impl BackendEntry {
     pub fn new(spec: BackendSpec, enabled: Enabled) -> Self {
         let stderr = Arc::new(StderrLog::new(&spec.name, RING_LINES));
         Self {
+            load: Load::new(&spec.limits),
             spec: Arc::new(spec),
             status: Mutex::new(BackendStatus::new(enabled)),
             connection: ArcSwapOption::empty(),
             listing: ArcSwapOption::empty(),
             stderr,
             suspect: Notify::new(),
+            suspicion: AtomicU8::new(0),
         }
     }
 
@@ -85,16 +103,29 @@ impl BackendEntry {
         self.listing.load_full()
     }
 
-    /// Tells the lifecycle task that a request to this backend failed at the transport
-    /// level, so it checks at once whether the backend still answers. A hint, not a state
-    /// change: the lifecycle task decides.
-    pub fn suspect(&self) {
+    /// Requests in flight and queued at this backend.
+    pub fn load(&self) -> &Load {
+        &self.load
+    }
+
+    /// Tells the lifecycle task that a request to this backend broke or timed out, so it
+    /// checks at once whether the backend still answers. A hint, not a state change: the
+    /// lifecycle task decides.
+    pub fn suspect(&self, why: Suspicion) {
+        self.suspicion.fetch_or(why as u8, Ordering::Relaxed);
         self.suspect.notify_one();
     }
 
-    /// Resolves when [`suspect`](Self::suspect) was called (a call made meanwhile is kept).
-    pub(crate) async fn suspected(&self) {
+    /// Resolves when [`suspect`](Self::suspect) was called (a call made meanwhile is
+    /// kept), with the gravest suspicion raised since the last time.
+    pub(crate) async fn suspected(&self) -> Suspicion {
         self.suspect.notified().await;
+        let bits = self.suspicion.swap(0, Ordering::Relaxed);
+        if bits & Suspicion::Broken as u8 != 0 {
+            Suspicion::Broken
+        } else {
+            Suspicion::TimedOut
+        }
     }
 
     /// A copy of the current status.
@@ -111,16 +142,28 @@ impl BackendEntry {
             status.state = state;
             status.since = SystemTime::now();
         }
-        if state != BackendState::Restarting {
+        if !matches!(state, BackendState::Restarting | BackendState::Quarantined) {
             status.next_attempt = None;
         }
     }
 
     // Transitions. Each is called by the backend's lifecycle task only.
 
+    /// A start attempt begins. A quarantined backend stays quarantined while it is
+    /// probed: only success brings it back.
     pub(crate) fn starting(&self) {
         let mut status = self.lock();
+        if status.state != BackendState::Quarantined {
+            Self::enter(&mut status, BackendState::Starting);
+        }
+    }
+
+    /// Starts over by hand (`ocimcpctl start/restart`, enable): out of any quarantine,
+    /// with a clean failure count.
+    pub(crate) fn start_over(&self) {
+        let mut status = self.lock();
         Self::enter(&mut status, BackendState::Starting);
+        status.consecutive_failures = 0;
     }
 
     pub(crate) fn spawned(&self, pid: u32) {
@@ -143,6 +186,45 @@ impl BackendEntry {
         Self::enter(&mut status, BackendState::Ready);
         status.server = server;
         status.protocol_version = Some(protocol);
+        status.consecutive_failures = 0;
+    }
+
+    /// A health ping was answered in `latency`: a degraded backend is ready again.
+    /// Returns true when that recovered it.
+    pub(crate) fn ping_answered(&self, latency: Duration) -> bool {
+        let mut status = self.lock();
+        status.last_ping = Some(latency);
+        status.consecutive_failures = 0;
+        let recovered = status.state == BackendState::Degraded;
+        if recovered {
+            Self::enter(&mut status, BackendState::Ready);
+        }
+        recovered
+    }
+
+    /// A health ping (or recovery probe) failed; returns the consecutive failures so far.
+    /// At `degrade_at` a ready backend becomes degraded.
+    pub(crate) fn check_failed(&self, error: String, degrade_at: u32) -> u32 {
+        let mut status = self.lock();
+        status.consecutive_failures = status.consecutive_failures.saturating_add(1);
+        status.last_error = Some(error);
+        if status.state == BackendState::Ready && status.consecutive_failures >= degrade_at {
+            Self::enter(&mut status, BackendState::Degraded);
+        }
+        status.consecutive_failures
+    }
+
+    /// Out of service until `next_probe`: calls fail at once. Its last listing is kept so
+    /// the catalog can tell clients whose tools these were; the caller rebuilds the
+    /// catalog, which leaves them out.
+    pub(crate) fn quarantined(&self, next_probe: SystemTime, why: String) {
+        self.connection.store(None);
+        let mut status = self.lock();
+        status.last_error = Some(why);
+        Self::enter(&mut status, BackendState::Quarantined);
+        status.pid = None;
+        status.settled = true;
+        status.next_attempt = Some(next_probe);
     }
 
     /// Ready and in the catalog.

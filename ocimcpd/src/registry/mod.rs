@@ -8,6 +8,7 @@
 
 mod catalog;
 mod entry;
+mod load;
 mod names;
 mod report;
 mod state;
@@ -19,7 +20,8 @@ use arc_swap::ArcSwap;
 use tokio::sync::broadcast;
 
 pub use catalog::{Catalog, Conflict, ListChanged, Route};
-pub use entry::{BackendEntry, Connection, Listing};
+pub use entry::{BackendEntry, Connection, Listing, Suspicion};
+pub use load::{Busy, Load, Slot};
 pub use names::exposed_uri;
 pub use report::{BackendReport, report, reports, round_seconds};
 pub use state::{BackendState, BackendStatus, Enabled, EnabledBy};

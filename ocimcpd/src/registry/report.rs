@@ -15,6 +15,9 @@ pub struct BackendReport {
     pub state: BackendState,
     /// Seconds since the backend entered its state.
     pub state_for_seconds: f64,
+    /// When it entered its state (Unix seconds).
+    #[serde(default)]
+    pub since_unix: f64,
     pub transport: String,
     pub enabled: bool,
     /// `spec` (its own `enabled`) or `state` (`ocimcpctl enable/disable`).
@@ -23,6 +26,17 @@ pub struct BackendReport {
     pub tags: Vec<String>,
     pub tools: usize,
     pub restarts: u32,
+    /// Failed health pings and recovery probes since the last success.
+    #[serde(default)]
+    pub consecutive_failures: u32,
+    /// How long the last successful health ping took, in milliseconds.
+    #[serde(default)]
+    pub last_ping_ms: Option<f64>,
+    /// Requests at the backend now, and waiting for a slot.
+    #[serde(default)]
+    pub in_flight: usize,
+    #[serde(default)]
+    pub queued: usize,
     pub last_exit: Option<String>,
     pub last_error: Option<String>,
     pub pid: Option<u32>,
@@ -54,6 +68,10 @@ fn build(catalog: &Catalog, entry: &BackendEntry) -> BackendReport {
         name: spec.name.clone(),
         state: status.state,
         state_for_seconds: now.duration_since(status.since).map_or(0.0, round_seconds),
+        since_unix: status
+            .since
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0.0, round_seconds),
         transport: spec.transport.kind().to_owned(),
         enabled: status.enabled.enabled,
         enabled_by: status.enabled.by,
@@ -61,6 +79,12 @@ fn build(catalog: &Catalog, entry: &BackendEntry) -> BackendReport {
         tags: spec.tags.clone(),
         tools: catalog.tool_count(entry.name()),
         restarts: status.restarts,
+        consecutive_failures: status.consecutive_failures,
+        last_ping_ms: status
+            .last_ping
+            .map(|d| (d.as_secs_f64() * 1e6).round() / 1e3),
+        in_flight: entry.load().in_flight(),
+        queued: entry.load().queued(),
         last_exit: status.last_exit,
         last_error: status.last_error,
         pid: status.pid,

@@ -1,13 +1,6 @@
 //! Backend states and what the daemon knows about each backend's history.
 //!
-//! ```text
-//!   disabled                      (not enabled, by its spec or `ocimcpctl disable`)
-//!   starting ──ok──▶ ready ──exit/crash──▶ restarting ──backoff──▶ starting
-//!      │                                      ▲
-//!      └──────────── failed to start ─────────┘
-//!   restarting ──restart policy says no──▶ failed
-//!   any ──daemon shutdown, `ocimcpctl stop`──▶ stopped ──`ocimcpctl start`──▶ starting
-//! ```
+//! The states and their transitions are drawn in `docs/backend-lifecycle.md`.
 
 use std::fmt;
 use std::time::SystemTime;
@@ -23,6 +16,15 @@ pub enum BackendState {
     Starting,
     /// Initialized and listed; calls are forwarded.
     Ready,
+    /// Ready, but its last health ping(s) failed (`health.failures_to_degrade`). Still
+    /// served; flagged in health reports.
+    Degraded,
+    /// Taken out of service: it failed `health.failures_to_quarantine` pings in a row, or
+    /// exited `restart.crash_loop_exits` times within `restart.crash_loop_window`. Its
+    /// tools, prompts and resources are out of the catalog and calls naming them fail at
+    /// once. It is probed (started afresh) on a slow schedule with backoff and returns by
+    /// itself when a probe succeeds; `ocimcpctl restart` clears it at once.
+    Quarantined,
     /// Exited or failed to start; a restart is scheduled after a backoff delay. Its tools
     /// stay listed and calls to them fail at once.
     Restarting,
@@ -33,11 +35,18 @@ pub enum BackendState {
 }
 
 impl BackendState {
+    /// Whether calls are forwarded in this state.
+    pub fn serves(self) -> bool {
+        matches!(self, BackendState::Ready | BackendState::Degraded)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             BackendState::Disabled => "disabled",
             BackendState::Starting => "starting",
             BackendState::Ready => "ready",
+            BackendState::Degraded => "degraded",
+            BackendState::Quarantined => "quarantined",
             BackendState::Restarting => "restarting",
             BackendState::Failed => "failed",
             BackendState::Stopped => "stopped",
@@ -85,11 +94,16 @@ pub struct BackendStatus {
     pub since: SystemTime,
     /// Times the backend has been restarted after an exit or a failed start.
     pub restarts: u32,
+    /// Failed health pings and recovery probes since the last success.
+    pub consecutive_failures: u32,
+    /// How long the last successful health ping took.
+    pub last_ping: Option<std::time::Duration>,
     /// How its last process ended, e.g. "killed by signal 9 (SIGKILL)".
     pub last_exit: Option<String>,
     pub last_error: Option<String>,
     pub pid: Option<u32>,
-    /// When the next start attempt is due, while `restarting`.
+    /// When the next start attempt is due, while `restarting`; the next recovery probe,
+    /// while `quarantined`.
     pub next_attempt: Option<SystemTime>,
     /// True once the backend has become ready or failed at least once (for `/readyz`).
     pub settled: bool,
@@ -112,6 +126,8 @@ impl BackendStatus {
             enabled,
             since: SystemTime::now(),
             restarts: 0,
+            consecutive_failures: 0,
+            last_ping: None,
             last_exit: None,
             last_error: None,
             pid: None,

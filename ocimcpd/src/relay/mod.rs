@@ -15,6 +15,7 @@
 #![allow(deprecated)]
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -24,6 +25,7 @@ use rmcp::model::{
 };
 use rmcp::service::{Peer, RoleServer};
 use tokio::sync::{Notify, broadcast};
+use tokio::time::Instant;
 
 /// How long a backend message may wait for the request it belongs to to be registered:
 /// the request is on the wire a moment before the gateway records it.
@@ -50,6 +52,9 @@ pub struct InFlight {
     /// server→client request would arrive in a request of its own that cannot be tied
     /// back to this one.
     pub stateless: bool,
+    /// Notified on each progress notification the backend sends for this request: the
+    /// gateway's idle timer for it starts over.
+    pub progressed: Arc<Notify>,
 }
 
 /// A backend message for the gateway to deliver to whichever clients want it.
@@ -62,6 +67,9 @@ pub enum Notice {
     },
     /// A subscribed resource changed; `uri` is the backend's own.
     ResourceUpdated { backend: String, uri: String },
+    /// The backend has a new connection (started, or restarted): subscriptions clients
+    /// hold at it must be made again.
+    Connected { backend: String },
 }
 
 /// Why a backend message could not be matched to a client request.
@@ -89,6 +97,10 @@ pub struct Relay {
     table: Mutex<Table>,
     registered: Notify,
     notices: broadcast::Sender<Notice>,
+    /// When the connection was made; `heard` counts from here.
+    born: Instant,
+    /// Milliseconds after `born` when the backend last sent anything.
+    heard: AtomicU64,
 }
 
 /// Keeps a request registered; removes it when dropped (answered, failed, cancelled).
@@ -114,7 +126,22 @@ impl Relay {
             table: Mutex::default(),
             registered: Notify::new(),
             notices,
+            born: Instant::now(),
+            heard: AtomicU64::new(0),
         })
+    }
+
+    /// The backend sent a message (any message): it is alive, if perhaps busy.
+    pub fn heard(&self) {
+        let ms = u64::try_from(self.born.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.heard.fetch_max(ms, Ordering::Relaxed);
+    }
+
+    /// Whether the backend sent anything at or after `since`.
+    pub fn heard_since(&self, since: Instant) -> bool {
+        let since = u64::try_from(since.saturating_duration_since(self.born).as_millis())
+            .unwrap_or(u64::MAX);
+        self.heard.load(Ordering::Relaxed) >= since
     }
 
     fn lock(&self) -> MutexGuard<'_, Table> {

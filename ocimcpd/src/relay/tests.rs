@@ -41,6 +41,7 @@ fn in_flight(client: &Peer<RoleServer>, key: u64, request: i64) -> InFlight {
         capabilities: None,
         protocol: None,
         stateless: false,
+        progressed: Default::default(),
     }
 }
 

@@ -1,11 +1,14 @@
 //! A backend's stderr: read line by line (each line capped), kept in a bounded ring for
-//! `gateway_health`, error messages and `ocimcpctl logs`, and written to the daemon log.
-//! The daemon keeps its own log lines in a ring of the same kind.
+//! `gateway_health`, error messages and `ocimcpctl logs`, and written to the daemon log
+//! (throttled, so a flood cannot fill the journal). The daemon keeps its own log lines in
+//! a ring of the same kind.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::broadcast;
+
+use crate::logging::Throttle;
 
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 
@@ -84,11 +87,15 @@ impl StderrLog {
     }
 }
 
+/// Backend stderr lines written to the daemon log per second, at most; the ring keeps all.
+const LOGGED_PER_SECOND: u32 = 50;
+
 /// Reads `stream` until EOF, one (capped) line at a time.
 pub async fn pump(stream: impl AsyncRead + Unpin, log: std::sync::Arc<StderrLog>) {
     let mut reader = BufReader::with_capacity(8192, stream);
     let mut line: Vec<u8> = Vec::new();
     let mut truncated = false;
+    let mut throttle = Throttle::new(LOGGED_PER_SECOND, std::time::Duration::from_secs(1));
     loop {
         let buf = match reader.fill_buf().await {
             Ok(buf) => buf,
@@ -109,22 +116,28 @@ pub async fn pump(stream: impl AsyncRead + Unpin, log: std::sync::Arc<StderrLog>
         truncated |= chunk.len() > room;
         reader.consume(consumed);
         if complete {
-            emit(&log, &mut line, &mut truncated);
+            emit(&log, &mut throttle, &mut line, &mut truncated);
         }
     }
     if !line.is_empty() {
-        emit(&log, &mut line, &mut truncated);
+        emit(&log, &mut throttle, &mut line, &mut truncated);
     }
 }
 
-fn emit(log: &StderrLog, line: &mut Vec<u8>, truncated: &mut bool) {
+fn emit(log: &StderrLog, throttle: &mut Throttle, line: &mut Vec<u8>, truncated: &mut bool) {
     let mut text = String::from_utf8_lossy(line)
         .trim_end_matches('\r')
         .to_owned();
     if *truncated {
         text.push_str(" …[truncated]");
     }
-    tracing::info!(target: "ocimcpd::backend", "{text}");
+    match throttle.admit() {
+        Some(0) => tracing::info!(target: "ocimcpd::backend", "{text}"),
+        Some(held_back) => {
+            tracing::info!(target: "ocimcpd::backend", "{text} ({held_back} earlier stderr lines not logged: over {LOGGED_PER_SECOND}/s; `ocimcpctl logs {}` has the latest)", log.backend())
+        }
+        None => {}
+    }
     log.push(text);
     line.clear();
     *truncated = false;
