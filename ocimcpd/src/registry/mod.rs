@@ -1,7 +1,8 @@
 //! The registry: owns every backend's entry (spec, state, connection, listing), the
 //! aggregated [`Catalog`] and its list-changed notifications, and the channel on which
 //! backend connections hand the gateway messages no single request claims (log messages,
-//! resource updates), and the report of a backend's state shown to people and tools.
+//! resource updates), the report of a backend's state shown to people and tools, and how
+//! busy each backend is (requests in flight and queued against its `[limits]`).
 //! The backend control adds, replaces and removes entries, and lifecycle tasks update
 //! them; the gateway and the admin socket only read. Reads take no lock: the entry list
 //! and the catalog are `Arc` snapshots swapped whole when they change.
