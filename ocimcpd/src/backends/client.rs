@@ -256,11 +256,22 @@ fn missing_capability(target: &InFlight, request: &ServerRequest) -> Option<&'st
     }
 }
 
+/// Longest backend log message data written to the daemon log; the client gets it whole.
+const MAX_LOGGED_DATA: usize = 4096;
+
 /// Backend log messages also go to the daemon's own log.
 fn daemon_log(backend: &str, message: &LoggingMessageNotificationParam) {
     use rmcp::model::LoggingLevel;
     let logger = message.logger.as_deref().unwrap_or("");
-    let data = &message.data;
+    let mut data = message.data.to_string();
+    if data.len() > MAX_LOGGED_DATA {
+        let cut = (0..=MAX_LOGGED_DATA)
+            .rev()
+            .find(|i| data.is_char_boundary(*i))
+            .unwrap_or(0);
+        data.truncate(cut);
+        data.push_str(" …[truncated]");
+    }
     match message.level {
         LoggingLevel::Debug => tracing::debug!(backend, logger, %data, "backend log"),
         LoggingLevel::Info | LoggingLevel::Notice => {

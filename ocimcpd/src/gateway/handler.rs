@@ -134,7 +134,9 @@ impl GatewaySession {
         };
         let answer = handle.await_response();
         tokio::pin!(answer);
-        let idle = tokio::time::sleep(limits.idle);
+        // An idle limit as long as the call limit adds nothing: the call limit says it.
+        let idle_limit = (limits.idle < limits.call).then_some(limits.idle);
+        let idle = tokio::time::sleep(idle_limit.unwrap_or(limits.call + Duration::from_secs(1)));
         tokio::pin!(idle);
         loop {
             tokio::select! {
@@ -160,7 +162,11 @@ impl GatewaySession {
                     cancel("the gateway is shutting down").await;
                     return Err(errors::shutting_down());
                 }
-                _ = progressed.notified() => idle.as_mut().reset(Instant::now() + limits.idle),
+                _ = progressed.notified() => {
+                    if let Some(idle_limit) = idle_limit {
+                        idle.as_mut().reset(Instant::now() + idle_limit);
+                    }
+                }
                 _ = tokio::time::sleep_until(deadline) => {
                     cancel("timed out at the gateway (timeouts.call)").await;
                     backend.suspect(Suspicion::TimedOut);

@@ -248,11 +248,17 @@ where
         loop {
             match self.next().await {
                 Next::Message(message) => return Some(message),
-                Next::Dropped { outline, error } => match outline.id() {
-                    Some(id) if outline.is_response() => return Some(error_message(id, error)),
-                    // A request or notification from the backend: nothing waits on it.
-                    _ => {}
-                },
+                Next::Dropped { outline, error } => {
+                    // A notification: nothing waits on it.
+                    let Some(id) = outline.id() else { continue };
+                    if outline.is_response() {
+                        return Some(error_message(id, error));
+                    }
+                    // A request from the backend: it is told, rather than left waiting.
+                    if self.write(&error_message(id, error)).await.is_err() {
+                        return None;
+                    }
+                }
                 Next::End => return None,
             }
         }

@@ -92,3 +92,25 @@ async fn an_oversized_request_is_answered_with_an_error() {
         "{answer}"
     );
 }
+
+#[tokio::test]
+async fn a_backend_request_that_cannot_be_read_is_answered() {
+    let (backend, ours) = tokio::io::duplex(4096);
+    let (read, write) = tokio::io::split(ours);
+    let mut transport = JsonLines::<RoleClient, _, _>::new(read, write, 4096, peer());
+    let (backend_read, mut backend_write) = tokio::io::split(backend);
+    backend_write
+        .write_all(b"{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"sampling/createMessage\",\"params\":\"bad\"}\n{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}\n")
+        .await
+        .expect("write");
+    let next = Transport::<RoleClient>::receive(&mut transport)
+        .await
+        .expect("the response after it");
+    assert!(matches!(next, JsonRpcMessage::Response(r) if r.id == NumberOrString::Number(1)));
+    let mut lines = BufReader::new(backend_read).lines();
+    let answer: serde_json::Value =
+        serde_json::from_str(&lines.next_line().await.expect("read").expect("a line"))
+            .expect("json");
+    assert_eq!(answer["id"], 9);
+    assert_eq!(answer["error"]["code"], -32600, "{answer}");
+}
