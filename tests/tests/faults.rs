@@ -21,6 +21,7 @@
 //! | excess_calls | more calls than slots and queue | queued calls wait; beyond the queue, a "busy" error |
 //! | restart_keeps_subscriptions | crash with a resource subscription held | re-subscribed after the restart; no `list_changed` |
 //! | sigterm_with_calls_in_flight | SIGTERM with 20 calls in flight | finished ones answered, new ones refused, exit 0, no orphans |
+//! | a_second_sigterm_skips_the_drain | SIGTERM twice with a long call in flight | the drain stops waiting; the call gets "shutting down"; exit 0 |
 //! | daemon_sigkill | the daemon is SIGKILLed | no backend process survives |
 
 // resources/subscribe is deprecated by SEP-2577 but still part of the protocol.
@@ -35,7 +36,7 @@ use ocimcp_tests::{
     Client, Daemon, ToolListWatcher, backend, call, call_until_ok, connect, connect_with,
     eventually, fixture, group_members, health, text,
 };
-use rmcp::model::{ProtocolVersion, SubscribeRequestParams};
+use rmcp::model::{CallToolRequestParams, CallToolResult, ProtocolVersion, SubscribeRequestParams};
 use serde_json::{Value, json};
 use tokio::task::JoinHandle;
 
@@ -67,13 +68,17 @@ impl Watchdog {
             let client = connect(&url, ProtocolVersion::V_2025_11_25).await;
             let (mut answered, mut failures) = (0, Vec::new());
             let mut n = 0u64;
-            while !flag.load(Ordering::Relaxed) {
+            // At least one call, however soon the row ends.
+            loop {
                 n += 1;
                 let expected = format!("watchdog {n}");
                 match call(&client, "healthy_echo", json!({ "text": expected })).await {
                     Ok(result) if text(&result) == expected => answered += 1,
                     Ok(result) => failures.push(format!("call {n}: wrong answer {result:?}")),
                     Err(e) => failures.push(format!("call {n}: {e}")),
+                }
+                if flag.load(Ordering::Relaxed) {
+                    break;
                 }
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
@@ -110,10 +115,15 @@ impl Row {
     /// Starts the daemon with `faulty` run with `args` and the backend-file `sections`,
     /// waits for `healthy`, and starts the watchdog.
     async fn start(args: &[&str], sections: &str) -> Row {
+        Self::start_in(CONFIG, args, sections).await
+    }
+
+    /// Like [`Row::start`], with a daemon config of its own.
+    async fn start_in(config: &str, args: &[&str], sections: &str) -> Row {
         let healthy = backend_file(&[], "");
         let faulty = backend_file(args, sections);
         let daemon = Daemon::start_with(
-            CONFIG,
+            config,
             &[("healthy.toml", &healthy), ("faulty.toml", &faulty)],
             &[],
         );
@@ -191,6 +201,43 @@ impl Row {
     async fn finish(self) {
         self.watchdog.finish().await;
     }
+
+    /// Finishes the watchdog (asserting as `finish` does) and hands back the daemon and
+    /// client, for rows that stop the daemon.
+    async fn without_watchdog(self) -> (Daemon, Client) {
+        self.watchdog.finish().await;
+        (self.daemon, self.client)
+    }
+}
+
+/// Calls `faulty_sleep` in a task of its own; bounded, so a call that never hears back
+/// fails the test instead of hanging it.
+fn sleep_call(client: &Client, seconds: f64) -> JoinHandle<Result<CallToolResult, String>> {
+    let peer = client.peer().clone();
+    tokio::spawn(async move {
+        let arguments = json!({ "seconds": seconds })
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        let params = CallToolRequestParams::new("faulty_sleep").with_arguments(arguments);
+        tokio::time::timeout(Duration::from_secs(30), peer.call_tool(params))
+            .await
+            .map_err(|_| "no answer within 30s".to_owned())
+            .and_then(|r| r.map_err(|e| e.to_string()))
+    })
+}
+
+/// Waits until `faulty` has `n` requests in flight, as `ocimcpctl list` reports.
+async fn wait_in_flight(daemon: &Daemon, n: u64) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while daemon
+        .listed("faulty")
+        .and_then(|b| b["in_flight"].as_u64())
+        != Some(n)
+    {
+        assert!(Instant::now() < deadline, "{n} calls did not get in flight");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 fn assert_contains(haystack: &str, needles: &[&str]) {
@@ -262,7 +309,7 @@ async fn hangs_on_one_call() {
     row.faulty_up().await;
     let peer = row.client.peer().clone();
     let hung = tokio::spawn(async move {
-        let params = rmcp::model::CallToolRequestParams::new("faulty_hang");
+        let params = CallToolRequestParams::new("faulty_hang");
         peer.call_tool(params).await.map_err(|e| e.to_string())
     });
     // Others are answered while that one hangs.
@@ -342,7 +389,7 @@ async fn stops_answering_pings() {
     let peer = row.client.peer().clone();
     let _frozen = tokio::spawn(async move {
         let _ = peer
-            .call_tool(rmcp::model::CallToolRequestParams::new("faulty_freeze"))
+            .call_tool(CallToolRequestParams::new("faulty_freeze"))
             .await;
     });
     let degraded = row
@@ -406,6 +453,18 @@ async fn crash_loop() {
     let error = call(&row.client, "faulty_echo", json!({"text": "x"}))
         .await
         .expect_err("a quarantined backend's tool fails");
+    let shown = row.daemon.ctl(&["show", "faulty"]).stdout;
+    assert_contains(
+        &shown,
+        &[
+            "quarantined",
+            "next probe",
+            "consecutive failures",
+            "in flight",
+        ],
+    );
+    let status = row.daemon.ctl(&["status"]).stdout;
+    assert_contains(&status, &["IN FLIGHT", "FAILS", "PING", "quarantined"]);
     assert_contains(
         &error,
         &[
@@ -579,16 +638,7 @@ async fn excess_calls() {
     row.faulty_up().await;
     let mut calls = Vec::new();
     for _ in 0..3 {
-        let peer = row.client.peer().clone();
-        calls.push(tokio::spawn(async move {
-            let params = rmcp::model::CallToolRequestParams::new("faulty_sleep").with_arguments(
-                json!({"seconds": 2})
-                    .as_object()
-                    .cloned()
-                    .unwrap_or_default(),
-            );
-            peer.call_tool(params).await.map_err(|e| e.to_string())
-        }));
+        calls.push(sleep_call(&row.client, 2.0));
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let mut answered = 0;
@@ -674,42 +724,17 @@ async fn sigterm_with_calls_in_flight() {
     let row = Row::start(&[], "").await;
     row.faulty_up().await;
     let pids = row.backend_pids();
-    let Row {
-        mut daemon,
-        client,
-        watchdog,
-    } = row;
-    watchdog.finish().await;
+    // The daemon is about to stop: the watchdog's part is over.
+    let (mut daemon, client) = row.without_watchdog().await;
 
-    let mut calls = Vec::new();
-    for n in 0..20 {
-        let peer = client.peer().clone();
-        // Half finish within the grace, half would take a minute.
-        let seconds = if n % 2 == 0 { 1.5 } else { 60.0 };
-        calls.push(tokio::spawn(async move {
-            let params = rmcp::model::CallToolRequestParams::new("faulty_sleep").with_arguments(
-                json!({ "seconds": seconds })
-                    .as_object()
-                    .cloned()
-                    .unwrap_or_default(),
-            );
-            // Bounded, so a call that never hears back fails the test instead of hanging it.
-            let outcome = tokio::time::timeout(Duration::from_secs(20), peer.call_tool(params))
-                .await
-                .map_err(|_| "no answer".to_owned())
-                .and_then(|r| r.map_err(|e| e.to_string()));
-            (seconds, outcome)
-        }));
-    }
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while daemon
-        .listed("faulty")
-        .and_then(|b| b["in_flight"].as_u64())
-        != Some(20)
-    {
-        assert!(Instant::now() < deadline, "20 calls did not get in flight");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    // Half finish within the grace, half would take a minute.
+    let calls: Vec<(f64, _)> = (0..20)
+        .map(|n| {
+            let seconds = if n % 2 == 0 { 1.5 } else { 60.0 };
+            (seconds, sleep_call(&client, seconds))
+        })
+        .collect();
+    wait_in_flight(&daemon, 20).await;
     daemon.signal(Signal::SIGTERM);
     tokio::time::sleep(Duration::from_millis(200)).await;
     let refused = call(&client, "faulty_echo", json!({"text": "late"}))
@@ -718,8 +743,8 @@ async fn sigterm_with_calls_in_flight() {
     assert_contains(&refused, &["shutting down", "takes no new requests"]);
 
     let mut answered = 0;
-    for call in calls {
-        let (seconds, outcome) = call.await.expect("join");
+    for (seconds, call) in calls {
+        let outcome = call.await.expect("join");
         if seconds < 2.0 {
             let result = outcome
                 .unwrap_or_else(|e| panic!("a call that finished within the grace failed: {e}"));
@@ -762,4 +787,39 @@ async fn daemon_sigkill() {
         || pids.iter().all(|pid| group_members(*pid).is_empty()),
     )
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_sigterm_skips_the_drain() {
+    let row = Row::start_in(
+        "[gateway]\nlisten = \"127.0.0.1:0\"\n[daemon]\nshutdown_grace = \"60s\"\n",
+        &[],
+        "",
+    )
+    .await;
+    row.faulty_up().await;
+    // The daemon is about to stop: the watchdog's part is over.
+    let (mut daemon, client) = row.without_watchdog().await;
+    let long = sleep_call(&client, 120.0);
+    wait_in_flight(&daemon, 1).await;
+    daemon.signal(Signal::SIGTERM);
+    // The drain waits for the call (grace 60s)...
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert!(
+        daemon.wait_exit(Duration::ZERO).is_none(),
+        "exited before the second signal"
+    );
+    // ...until a second signal says not to.
+    daemon.signal(Signal::SIGTERM);
+    let error = long.await.expect("join").expect_err("the call is cut off");
+    assert_contains(&error, &["shutting down"]);
+    let (status, daemon) = tokio::task::spawn_blocking(move || {
+        let status = daemon.wait_exit(Duration::from_secs(15));
+        (status, daemon)
+    })
+    .await
+    .expect("join");
+    let status = status.expect("the daemon exits after the second signal");
+    assert!(status.success(), "exit status {status}");
+    drop(daemon);
 }
