@@ -371,8 +371,11 @@ async fn hangs_completely() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stops_answering_pings() {
+    let flag_dir = tempfile::tempdir().expect("temp dir");
+    let flag = flag_dir.path().join("freeze");
+    let flag_arg = flag.display().to_string();
     let row = Row::start(
-        &[],
+        &["--freeze-if-exists", &flag_arg],
         "[health]\ninterval = \"300ms\"\ntimeout = \"300ms\"\nfailures_to_degrade = 1\nfailures_to_quarantine = 4\nprobe_min = \"1s\"\nprobe_max = \"1s\"\n",
     )
     .await;
@@ -385,13 +388,8 @@ async fn stops_answering_pings() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    // The freeze call itself never returns; it ends when the backend is stopped.
-    let peer = row.client.peer().clone();
-    let _frozen = tokio::spawn(async move {
-        let _ = peer
-            .call_tool(CallToolRequestParams::new("faulty_freeze"))
-            .await;
-    });
+    // No call in flight: only the pings notice.
+    std::fs::write(&flag, "freeze").expect("freeze the backend");
     let degraded = row
         .wait_for_state("degraded", Duration::from_secs(10))
         .await;
@@ -407,7 +405,8 @@ async fn stops_answering_pings() {
         &["health checks failed in a row", "did not answer a ping"],
     );
     assert!(!row.tool_names().await.contains(&"faulty_echo".to_owned()));
-    // The probe starts it afresh (unfrozen): back by itself.
+    // Fixed, the next probe starts it afresh and it is back by itself.
+    std::fs::remove_file(&flag).expect("unfreeze");
     row.wait_for_state("ready", Duration::from_secs(15)).await;
     let after = call_until_ok(
         &row.client,

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use rmcp::model::{ClientRequest, PingRequest};
-use rmcp::service::{Peer, RoleClient};
+use rmcp::service::{Peer, RoleClient, ServiceError};
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
@@ -19,7 +19,6 @@ use super::client::BackendEvent;
 use super::connect::{self, Session, StartFailure};
 use crate::config::{BackendSpec, RestartPolicy};
 use crate::registry::{BackendEntry, BackendState, Connection, Listing, Registry, Suspicion};
-use crate::relay::Notice;
 use crate::supervisor::{Backoff, ChildProcess, describe_exit};
 
 /// How a served session ended.
@@ -47,7 +46,7 @@ pub(super) async fn run(
     let mut crashes = CrashWindow::new(&spec);
     loop {
         entry.starting();
-        let probing = entry.status().state == BackendState::Quarantined;
+        let mut probing = entry.status().state == BackendState::Quarantined;
         let attempt = tokio::select! {
             // Dropping the half-started session kills its process group.
             _ = shutdown.cancelled() => break,
@@ -58,6 +57,8 @@ pub(super) async fn run(
                 if probing {
                     tracing::info!(backend = %spec.name, "recovery probe succeeded: the backend is back in service");
                     probes.reset();
+                    // From here on it is an ordinary backend: its next exit restarts it.
+                    probing = false;
                 }
                 let serving = Instant::now();
                 let ended = serve(&entry, &registry, session, &shutdown).await;
@@ -243,10 +244,10 @@ async fn serve(
     registry.rebuild();
     entry.mark_settled();
     // Clients' resource subscriptions are held again on the new connection.
-    relay.notice(Notice::Connected {
-        backend: entry.name().to_owned(),
-    });
+    registry.announce_connected(entry.name());
 
+    // Suspicions raised against the previous connection do not concern this one.
+    entry.clear_suspicion().await;
     let stop_service = running.cancellation_token();
     let mut service = std::pin::pin!(running.waiting());
     let spec = entry.spec();
@@ -349,6 +350,11 @@ async fn serve(
                         let error = connect::with_stderr_tail(entry, format!("{what} and it then {why}: it is hung or broken, so it was stopped"));
                         break Ended::Lost { error, exit, clean: false };
                     }
+                    CheckReason::Scheduled if entry.load().in_flight() > 0 => {
+                        // A backend that serves one request at a time cannot answer a ping
+                        // while it works; its requests' own limits decide whether it hangs.
+                        tracing::debug!(backend = %spec.name, "backend {why} while serving requests: busy, not counted");
+                    }
                     CheckReason::Scheduled => {
                         let error = format!("health check: the backend {why}");
                         let failures = entry.check_failed(error.clone(), spec.health.failures_to_degrade);
@@ -436,7 +442,8 @@ async fn ping(peer: &Peer<RoleClient>, limit: Duration) -> Result<Duration, Stri
     )
     .await
     {
-        Ok(Ok(_)) => Ok(started.elapsed()),
+        // An error answer (a server without `ping`, say) still proves it is alive.
+        Ok(Ok(_) | Err(ServiceError::McpError(_))) => Ok(started.elapsed()),
         Ok(Err(e)) => Err(format!("failed a ping ({e})")),
         Err(_) => Err(format!(
             "did not answer a ping within {limit:?} (health.timeout)"

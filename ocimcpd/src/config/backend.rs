@@ -131,8 +131,9 @@ pub struct Timeouts {
     pub connect: Duration,
     /// Longest a single forwarded request may take.
     pub call: Duration,
-    /// Longest a forwarded request may go without progress from the backend.
-    pub idle: Duration,
+    /// Longest a forwarded request may go without progress from the backend; unset, the
+    /// call limit alone applies.
+    pub idle: Option<Duration>,
     /// Grace between SIGTERM and SIGKILL when stopping a stdio backend.
     pub stop: Duration,
     /// Per-tool `call` and `idle`, first match wins.
@@ -144,7 +145,7 @@ impl Default for Timeouts {
         Self {
             connect: Duration::from_secs(30),
             call: Duration::from_secs(300),
-            idle: Duration::from_secs(120),
+            idle: None,
             stop: Duration::from_secs(5),
             tools: Vec::new(),
         }
@@ -160,9 +161,13 @@ impl Timeouts {
                 .iter()
                 .find(|t| t.tools.iter().any(|g| g.matches(name)))
         });
+        let call = own.and_then(|t| t.call).unwrap_or(self.call);
         CallLimits {
-            call: own.and_then(|t| t.call).unwrap_or(self.call),
-            idle: own.and_then(|t| t.idle).unwrap_or(self.idle),
+            call,
+            idle: own
+                .and_then(|t| t.idle)
+                .or(self.idle)
+                .map_or(call, |idle| idle.min(call)),
         }
     }
 }
@@ -646,11 +651,10 @@ impl Draft {
         let connect = self.positive(&t.connect, "timeouts.connect", default.connect, issues);
         let call = self.positive(&t.call, "timeouts.call", default.call, issues);
         let stop = self.positive(&t.stop, "timeouts.stop", default.stop, issues);
-        // An idle limit above the call limit never fires; without one it follows `call`.
-        let idle = match &t.idle {
-            Some(_) => self.positive(&t.idle, "timeouts.idle", default.idle, issues),
-            None => default.idle.min(call),
-        };
+        let idle = t
+            .idle
+            .as_ref()
+            .map(|_| self.positive(&t.idle, "timeouts.idle", call, issues));
         Timeouts {
             connect,
             call,

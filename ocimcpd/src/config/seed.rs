@@ -270,6 +270,14 @@ impl SeedBackend {
 
         let seconds = |v: f64, name: &str, warnings: &mut Vec<ConfigIssue>| {
             match Duration::try_from_secs_f64(v) {
+                Ok(d) if d > super::duration::MAX => {
+                    warnings.push(ConfigIssue::new(
+                        at(name),
+                        Some(&key(name)),
+                        "ignored: longer than the allowed maximum of 365 days",
+                    ));
+                    None
+                }
                 Ok(d) => Some(At {
                     value: d,
                     at: at(name),

@@ -477,7 +477,8 @@ max_response_bytes = "1MiB"
     let quick = spec.timeouts.for_request(Some("quick"));
     assert_eq!(
         (quick.call, quick.idle),
-        (Duration::from_secs(2), Duration::from_secs(10))
+        // The backend's idle limit is longer than this tool's call limit: the call rules.
+        (Duration::from_secs(2), Duration::from_secs(2))
     );
     let other = spec.timeouts.for_request(None);
     assert_eq!(
@@ -485,14 +486,22 @@ max_response_bytes = "1MiB"
         (Duration::from_secs(60), Duration::from_secs(10))
     );
 
-    // Without an idle limit of its own, a short call limit bounds idle too.
+    // Without an idle limit, the call limit (the tool's own, where set) is the only one.
     write(
         &backends,
         "slow.toml",
-        "command = \"srv\"\n[timeouts]\ncall = \"20s\"\n",
+        "command = \"srv\"\n[timeouts]\ncall = \"20s\"\n[[timeouts.tools]]\ntools = [\"long\"]\ncall = \"1h\"\n",
     );
     let settings = load_dir(dir.path(), "").unwrap();
-    assert_eq!(settings.backends[0].timeouts.idle, Duration::from_secs(20));
+    let timeouts = &settings.backends[0].timeouts;
+    assert_eq!(timeouts.idle, None);
+    let long = timeouts.for_request(Some("long"));
+    assert_eq!(
+        (long.call, long.idle),
+        (Duration::from_secs(3600), Duration::from_secs(3600))
+    );
+    let short = timeouts.for_request(Some("other"));
+    assert_eq!(short.idle, Duration::from_secs(20));
 
     write(
         &backends,

@@ -25,7 +25,7 @@ pub const GATEWAY_STOPPING: ErrorCode = ErrorCode(-32016);
 /// unknown.
 pub fn not_found(catalog: &Catalog, kind: &str, name: &str) -> McpError {
     match catalog.withdrawn(name) {
-        Some(owner) => unavailable(owner),
+        Some(route) => unavailable(&route.backend),
         None => unknown(kind, name),
     }
 }
@@ -52,9 +52,9 @@ pub fn unavailable(backend: &BackendEntry) -> McpError {
     let why = match status.state {
         BackendState::Restarting => format!("is restarting (next attempt {next})"),
         BackendState::Quarantined => format!(
-            "is quarantined after {} consecutive failure(s) and {} restart(s): its tools, prompts and resources are out of the catalog until it recovers (next recovery probe {next}; `ocimcpctl restart {}` retries at once)",
-            status.consecutive_failures,
+            "is quarantined ({} restart(s), {} failed check(s) in a row): its tools, prompts and resources are out of the catalog until it recovers (next recovery probe {next}; `ocimcpctl restart {}` retries at once)",
             status.restarts,
+            status.consecutive_failures,
             backend.name()
         ),
         BackendState::Starting => "is starting".to_owned(),

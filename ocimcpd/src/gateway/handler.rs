@@ -38,6 +38,9 @@ use crate::relay::InFlight;
 /// How long a request sent to every backend (logging/setLevel) waits for each one.
 const FAN_OUT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How long `notifications/cancelled` may take to reach a backend.
+const CANCEL_TIMEOUT: Duration = Duration::from_secs(5);
+
 #[derive(Clone)]
 pub struct GatewaySession {
     gateway: Arc<Gateway>,
@@ -123,14 +126,16 @@ impl GatewaySession {
                 progressed: progressed.clone(),
             },
         );
+        // Sent in a task of its own: a hung backend may never take it, and the client's
+        // answer must not wait for that.
         let cancel = |reason: &'static str| {
             let peer = connection.peer.clone();
             let id = backend_request.clone();
-            async move {
+            tokio::spawn(async move {
                 let param =
                     rmcp::model::CancelledNotificationParam::new(Some(id), Some(reason.to_owned()));
-                let _ = peer.notify_cancelled(param).await;
-            }
+                let _ = tokio::time::timeout(CANCEL_TIMEOUT, peer.notify_cancelled(param)).await;
+            });
         };
         let answer = handle.await_response();
         tokio::pin!(answer);
@@ -155,11 +160,11 @@ impl GatewaySession {
                     } else {
                         "cancelled by the client"
                     };
-                    cancel(reason).await;
+                    cancel(reason);
                     return Err(self.cancelled_error());
                 }
                 _ = self.gateway.cutoff.cancelled() => {
-                    cancel("the gateway is shutting down").await;
+                    cancel("the gateway is shutting down");
                     return Err(errors::shutting_down());
                 }
                 _ = progressed.notified() => {
@@ -168,12 +173,12 @@ impl GatewaySession {
                     }
                 }
                 _ = tokio::time::sleep_until(deadline) => {
-                    cancel("timed out at the gateway (timeouts.call)").await;
+                    cancel("timed out at the gateway (timeouts.call)");
                     backend.suspect(Suspicion::TimedOut);
                     return Err(errors::timed_out(backend, Limit::Call(limits.call), tool, false));
                 }
                 _ = &mut idle => {
-                    cancel("no progress within the gateway's idle limit (timeouts.idle)").await;
+                    cancel("no progress within the gateway's idle limit (timeouts.idle)");
                     backend.suspect(Suspicion::TimedOut);
                     return Err(errors::timed_out(backend, Limit::Idle(limits.idle), tool, false));
                 }

@@ -32,7 +32,7 @@ impl Gateway {
     fn resource_route(&self, uri: &str) -> Result<Route, rmcp::ErrorData> {
         let catalog = self.registry.catalog();
         catalog.resource(uri).ok_or_else(|| match catalog.withdrawn(uri) {
-            Some(owner) => errors::unavailable(owner),
+            Some(route) => errors::unavailable(&route.backend),
             None => rmcp::ErrorData::resource_not_found(
                 format!("no backend serves resource `{uri}`; list resources and templates to see what exists"),
                 None,

@@ -1,6 +1,7 @@
 //! What the gateway tells clients unasked: catalog changes (`notifications/*/list_changed`),
 //! backend log messages no single request claims (to sessions that set a level), and
-//! resource updates (to sessions subscribed to the resource). Session-era clients get them
+//! resource updates (to sessions subscribed to the resource). After a backend restarts, the
+//! subscriptions clients hold at it are made again on its new connection. Session-era clients get them
 //! through their session peers; 2026-07-28 clients, which have no sessions, through their
 //! `subscriptions/listen` streams.
 
@@ -27,9 +28,20 @@ const SEND_TIMEOUT: Duration = Duration::from_secs(5);
 pub async fn fan_out(gateway: Arc<Gateway>, shutdown: CancellationToken) {
     let mut changes = gateway.registry.subscribe();
     let mut notices = gateway.registry.notices();
+    let mut connections = gateway.registry.connections();
     loop {
         tokio::select! {
             _ = shutdown.cancelled() => return,
+            connected = connections.recv() => match connected {
+                Ok(backend) => resubscribe(&gateway, &backend),
+                // Missed some: make every backend's subscriptions again.
+                Err(RecvError::Lagged(_)) => {
+                    for entry in gateway.registry.entries().iter() {
+                        resubscribe(&gateway, entry.name());
+                    }
+                }
+                Err(RecvError::Closed) => return,
+            },
             changed = changes.recv() => match changed {
                 Ok(changed) => list_changed(&gateway, changed),
                 // Missed some: say everything changed, clients re-list.
@@ -64,7 +76,6 @@ fn list_changed(gateway: &Gateway, changed: ListChanged) {
 
 fn deliver(gateway: &Gateway, notice: Notice) {
     match notice {
-        Notice::Connected { backend } => resubscribe(gateway, &backend),
         Notice::Log { message, .. } => {
             for session in open_sessions(gateway)
                 .into_iter()
@@ -145,8 +156,13 @@ fn open_sessions(gateway: &Gateway) -> Vec<Arc<ClientSession>> {
 
 /// One subscriber fewer for an exposed URI; the last one unsubscribes at the backend.
 fn release_upstream(gateway: &Gateway, exposed: &str) {
-    let Ok(route) = gateway.resource_route(exposed) else {
-        return;
+    // A quarantined backend's resources are out of the catalog, but still counted.
+    let route = match gateway.resource_route(exposed) {
+        Ok(route) => route,
+        Err(_) => match gateway.registry.catalog().withdrawn(exposed) {
+            Some(route) => route.clone(),
+            None => return,
+        },
     };
     if !gateway
         .sessions
@@ -226,7 +242,7 @@ pub async fn listen(gateway: &Arc<Gateway>, subscription: SubscriptionContext) {
                     Some(exposed) if resources.contains(&exposed) => sink.notify_resource_updated(exposed).await,
                     _ => Ok(()),
                 },
-                Ok(Notice::Log { .. } | Notice::Connected { .. }) | Err(RecvError::Lagged(_)) => Ok(()),
+                Ok(Notice::Log { .. }) | Err(RecvError::Lagged(_)) => Ok(()),
                 Err(RecvError::Closed) => break,
             },
         };

@@ -7,7 +7,7 @@ use rmcp::ErrorData as McpError;
 use rmcp::model::{CallToolResult, ContentBlock, Tool};
 use serde_json::{Value, json};
 
-use crate::registry::{BackendReport, BackendState, Registry, reports};
+use crate::registry::{BackendReport, Registry, reports};
 
 pub const HEALTH: &str = "gateway_health";
 pub const LIST_BACKENDS: &str = "gateway_list_backends";
@@ -45,10 +45,7 @@ pub fn definitions() -> Vec<Tool> {
 pub fn health(registry: &Arc<Registry>) -> CallToolResult {
     let catalog = registry.catalog();
     let backends = reports(registry);
-    let ready = backends
-        .iter()
-        .filter(|b| b.state == BackendState::Ready)
-        .count();
+    let ready = backends.iter().filter(|b| b.state.serves()).count();
     let value = json!({
         "version": env!("CARGO_PKG_VERSION"),
         "uptime_seconds": crate::registry::round_seconds(registry.uptime()),

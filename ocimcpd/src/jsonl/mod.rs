@@ -189,7 +189,20 @@ where
                     match serde_json::from_slice::<T>(text) {
                         Ok(message) => return Next::Message(message),
                         Err(e) if e.is_syntax() || e.is_eof() => {
+                            let mut outline = Outline::default();
+                            outline.feed(text);
                             self.log_garbage("not JSON", text);
+                            // A broken answer (NaN, a cut line) still fails its request.
+                            if outline.id().is_some() && outline.is_response() {
+                                let error = ErrorData::internal_error(
+                                    format!(
+                                        "{} answered with a line that is not valid JSON: {e}",
+                                        self.peer.who
+                                    ),
+                                    None,
+                                );
+                                return Next::Dropped { outline, error };
+                            }
                         }
                         Err(e) => {
                             let mut outline = Outline::default();
@@ -224,8 +237,26 @@ fn trim(line: &[u8]) -> &[u8] {
     line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line)
 }
 
-fn error_message(id: RequestId, error: ErrorData) -> ServerJsonRpcMessage {
+fn error_message<Req, Resp, Not>(
+    id: RequestId,
+    error: ErrorData,
+) -> JsonRpcMessage<Req, Resp, Not> {
     JsonRpcMessage::Error(JsonRpcError::new(Some(id), error))
+}
+
+/// Answers the peer without holding up reading (`receive` may be cancelled mid-write).
+fn answer<Role, R, W>(transport: &JsonLines<Role, R, W>, message: ServerJsonRpcMessage)
+where
+    R: AsyncRead + Unpin + Send,
+    W: AsyncWrite + Unpin + Send + 'static,
+{
+    let write = transport.write(&message);
+    let who = transport.peer.who.clone();
+    tokio::spawn(async move {
+        if let Err(e) = write.await {
+            tracing::debug!(peer = %who, "answering a dropped message failed: {e}");
+        }
+    });
 }
 
 /// The gateway as the client of a stdio backend: a response that was dropped fails the
@@ -255,9 +286,7 @@ where
                         return Some(error_message(id, error));
                     }
                     // A request from the backend: it is told, rather than left waiting.
-                    if self.write(&error_message(id, error)).await.is_err() {
-                        return None;
-                    }
+                    answer(self, error_message(id, error));
                 }
                 Next::End => return None,
             }
@@ -290,12 +319,13 @@ where
             match self.next().await {
                 Next::Message(message) => return Some(message),
                 Next::Dropped { outline, error } => {
-                    if let Some(id) = outline.id()
-                        && !outline.is_response()
-                        && self.write(&error_message(id, error)).await.is_err()
-                    {
-                        return None;
+                    let Some(id) = outline.id() else { continue };
+                    if outline.is_response() {
+                        // The client's answer to a relayed request: the request fails
+                        // with the reason, rather than waiting.
+                        return Some(error_message(id, error));
                     }
+                    answer(self, error_message(id, error));
                 }
                 Next::End => return None,
             }

@@ -88,7 +88,7 @@ pub struct Catalog {
     unprefixed: Vec<Schemes>,
     /// Exposed names (tools, prompts, resource URIs) of quarantined backends, left out of
     /// the lists, so a call that still names one can say why it fails.
-    withdrawn: HashMap<String, Arc<BackendEntry>>,
+    withdrawn: HashMap<String, Route>,
 }
 
 /// What differs between two catalogs, as MCP's three list-changed notifications.
@@ -245,31 +245,32 @@ impl Catalog {
 
     /// Remembers a quarantined backend's exposed names (first owner wins, as in the lists).
     fn withdraw(&mut self, entry: &Arc<BackendEntry>, listing: &super::Listing) {
-        let namespace = entry.spec().namespace.as_str();
-        let names = listing
+        let spec = entry.spec();
+        let namespace = spec.namespace.as_str();
+        let tools = listing
             .tools
             .iter()
-            .filter(|t| entry.spec().tools.admits(&t.name))
-            .filter_map(|t| names::exposed_name(namespace, &t.name))
-            .chain(
-                listing
-                    .prompts
-                    .iter()
-                    .filter_map(|p| names::exposed_name(namespace, &p.name)),
-            )
-            .chain(
-                listing
-                    .resources
-                    .iter()
-                    .map(|r| names::exposed_uri(namespace, &r.uri)),
-            );
-        for name in names {
-            self.withdrawn.entry(name).or_insert_with(|| entry.clone());
+            .filter(|t| spec.tools.admits(&t.name))
+            .filter_map(|t| Some((names::exposed_name(namespace, &t.name)?, t.name.to_string())));
+        let prompts = listing
+            .prompts
+            .iter()
+            .filter_map(|p| Some((names::exposed_name(namespace, &p.name)?, p.name.clone())));
+        let resources = listing
+            .resources
+            .iter()
+            .map(|r| (names::exposed_uri(namespace, &r.uri), r.uri.clone()));
+        for (exposed, original) in tools.chain(prompts).chain(resources) {
+            self.withdrawn.entry(exposed).or_insert_with(|| Route {
+                backend: entry.clone(),
+                original,
+            });
         }
     }
 
-    /// The quarantined backend whose tool, prompt or resource this exposed name was.
-    pub fn withdrawn(&self, exposed: &str) -> Option<&Arc<BackendEntry>> {
+    /// Where this exposed name (tool, prompt or resource of a quarantined backend) went
+    /// before it was withdrawn.
+    pub fn withdrawn(&self, exposed: &str) -> Option<&Route> {
         self.withdrawn.get(exposed)
     }
 

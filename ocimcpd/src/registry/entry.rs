@@ -116,6 +116,13 @@ impl BackendEntry {
         self.suspect.notify_one();
     }
 
+    /// Forgets suspicions raised so far (they concerned an earlier connection).
+    pub(crate) async fn clear_suspicion(&self) {
+        // A zero timeout still polls once, which takes a stored wake-up.
+        let _ = tokio::time::timeout(Duration::ZERO, self.suspect.notified()).await;
+        self.suspicion.store(0, Ordering::Relaxed);
+    }
+
     /// Resolves when [`suspect`](Self::suspect) was called (a call made meanwhile is
     /// kept), with the gravest suspicion raised since the last time.
     pub(crate) async fn suspected(&self) -> Suspicion {

@@ -39,6 +39,8 @@ pub struct Registry {
     changes: broadcast::Sender<ListChanged>,
     /// Backend messages for clients that no single request claims (see `relay`).
     notices: broadcast::Sender<Notice>,
+    /// Names of backends that just got a new connection (started or restarted).
+    connected: broadcast::Sender<String>,
     reserved: Vec<&'static str>,
     started: Instant,
     started_at: SystemTime,
@@ -58,12 +60,14 @@ impl Registry {
     pub fn new(reserved: Vec<&'static str>) -> Self {
         let (changes, _) = broadcast::channel(64);
         let (notices, _) = broadcast::channel(256);
+        let (connected, _) = broadcast::channel(64);
         Self {
             entries: ArcSwap::from_pointee(Vec::new()),
             catalog: ArcSwap::from_pointee(Catalog::default()),
             rebuild: Mutex::new(()),
             changes,
             notices,
+            connected,
             reserved,
             started: Instant::now(),
             started_at: SystemTime::now(),
@@ -118,6 +122,18 @@ impl Registry {
     /// Backend messages for the gateway to fan out to clients.
     pub fn notices(&self) -> broadcast::Receiver<Notice> {
         self.notices.subscribe()
+    }
+
+    /// Tells the gateway a backend has a new connection, so what clients hold at it
+    /// (resource subscriptions) is made again.
+    pub fn announce_connected(&self, backend: &str) {
+        // No receiver: no gateway is serving yet.
+        let _ = self.connected.send(backend.to_owned());
+    }
+
+    /// Names of backends as they get new connections.
+    pub fn connections(&self) -> broadcast::Receiver<String> {
+        self.connected.subscribe()
     }
 
     /// Where backend connections send their [`Notice`]s.

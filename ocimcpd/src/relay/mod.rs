@@ -67,9 +67,6 @@ pub enum Notice {
     },
     /// A subscribed resource changed; `uri` is the backend's own.
     ResourceUpdated { backend: String, uri: String },
-    /// The backend has a new connection (started, or restarted): subscriptions clients
-    /// hold at it must be made again.
-    Connected { backend: String },
 }
 
 /// Why a backend message could not be matched to a client request.
