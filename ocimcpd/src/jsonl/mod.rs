@@ -16,8 +16,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rmcp::ErrorData;
-use rmcp::model::{ErrorCode, JsonRpcError, JsonRpcMessage, RequestId, ServerJsonRpcMessage};
-use rmcp::service::{RoleClient, RoleServer, RxJsonRpcMessage, TxJsonRpcMessage};
+use rmcp::model::{ErrorCode, JsonRpcError, JsonRpcMessage, RequestId};
+use rmcp::service::{RxJsonRpcMessage, ServiceRole, TxJsonRpcMessage};
 use rmcp::transport::Transport;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -245,8 +245,9 @@ fn error_message<Req, Resp, Not>(
 }
 
 /// Answers the peer without holding up reading (`receive` may be cancelled mid-write).
-fn answer<Role, R, W>(transport: &JsonLines<Role, R, W>, message: ServerJsonRpcMessage)
+fn answer<Role, R, W>(transport: &JsonLines<Role, R, W>, message: TxJsonRpcMessage<Role>)
 where
+    Role: ServiceRole,
     R: AsyncRead + Unpin + Send,
     W: AsyncWrite + Unpin + Send + 'static,
 {
@@ -259,10 +260,12 @@ where
     });
 }
 
-/// The gateway as the client of a stdio backend: a response that was dropped fails the
-/// gateway's request as if the backend had answered with the error.
-impl<R, W> Transport<RoleClient> for JsonLines<RoleClient, R, W>
+/// Either side: the gateway as the client of a stdio backend, or as the server of an
+/// `mcp.sock` client. A dropped response fails the request it answers, as if the peer
+/// had answered with the error; a dropped request is answered with it.
+impl<Role, R, W> Transport<Role> for JsonLines<Role, R, W>
 where
+    Role: ServiceRole,
     R: AsyncRead + Unpin + Send + 'static,
     W: AsyncWrite + Unpin + Send + 'static,
 {
@@ -270,12 +273,12 @@ where
 
     fn send(
         &mut self,
-        item: TxJsonRpcMessage<RoleClient>,
+        item: TxJsonRpcMessage<Role>,
     ) -> impl Future<Output = Result<(), Self::Error>> + Send + 'static {
         self.write(&item)
     }
 
-    async fn receive(&mut self) -> Option<RxJsonRpcMessage<RoleClient>> {
+    async fn receive(&mut self) -> Option<RxJsonRpcMessage<Role>> {
         loop {
             match self.next().await {
                 Next::Message(message) => return Some(message),
@@ -283,46 +286,6 @@ where
                     // A notification: nothing waits on it.
                     let Some(id) = outline.id() else { continue };
                     if outline.is_response() {
-                        return Some(error_message(id, error));
-                    }
-                    // A request from the backend: it is told, rather than left waiting.
-                    answer(self, error_message(id, error));
-                }
-                Next::End => return None,
-            }
-        }
-    }
-
-    async fn close(&mut self) -> Result<(), Self::Error> {
-        self.writer.lock().await.shutdown().await
-    }
-}
-
-/// The gateway as the server of an `mcp.sock` client: a request that was dropped is
-/// answered with the error.
-impl<R, W> Transport<RoleServer> for JsonLines<RoleServer, R, W>
-where
-    R: AsyncRead + Unpin + Send + 'static,
-    W: AsyncWrite + Unpin + Send + 'static,
-{
-    type Error = std::io::Error;
-
-    fn send(
-        &mut self,
-        item: TxJsonRpcMessage<RoleServer>,
-    ) -> impl Future<Output = Result<(), Self::Error>> + Send + 'static {
-        self.write(&item)
-    }
-
-    async fn receive(&mut self) -> Option<RxJsonRpcMessage<RoleServer>> {
-        loop {
-            match self.next().await {
-                Next::Message(message) => return Some(message),
-                Next::Dropped { outline, error } => {
-                    let Some(id) = outline.id() else { continue };
-                    if outline.is_response() {
-                        // The client's answer to a relayed request: the request fails
-                        // with the reason, rather than waiting.
                         return Some(error_message(id, error));
                     }
                     answer(self, error_message(id, error));

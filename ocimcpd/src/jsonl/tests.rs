@@ -1,4 +1,5 @@
 use rmcp::model::{JsonRpcMessage, NumberOrString};
+use rmcp::service::{RoleClient, RoleServer};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 use super::*;
