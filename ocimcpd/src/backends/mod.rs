@@ -1,6 +1,7 @@
 //! Backend connections: owns one long-lived MCP client session per running backend (over
 //! a supervised child's stdio, or Streamable HTTP), shared by every client session with
-//! requests multiplexed by id; the lifecycle task that restarts it; and [`Backends`], the
+//! requests multiplexed by id; the lifecycle task that pings, restarts, quarantines and
+//! probes it (see `docs/backend-lifecycle.md`); and [`Backends`], the
 //! control that starts, stops, enables and disables backends and applies new specs.
 //! Backends start in parallel; one that fails never delays the others.
 
