@@ -231,14 +231,8 @@ async fn drain(gateway: &Gateway, grace: Duration, force: &CancellationToken) {
     tracing::info!(
         "shutting down: waiting up to {grace:?} (shutdown_grace) for {in_flight} request(s) in flight; new ones are refused"
     );
-    let finished = async {
-        while gateway.in_flight() > 0 {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        tokio::time::sleep(ANSWER_FLUSH).await;
-    };
     tokio::select! {
-        _ = finished => {
+        _ = answered(gateway) => {
             tracing::info!("every request in flight finished");
             return;
         }
@@ -250,13 +244,15 @@ async fn drain(gateway: &Gateway, grace: Duration, force: &CancellationToken) {
     }
     // Their clients are told while their sessions can still carry the answer.
     gateway.cut_off();
-    let answered = async {
-        while gateway.in_flight() > 0 {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        tokio::time::sleep(ANSWER_FLUSH).await;
-    };
-    let _ = tokio::time::timeout(SESSIONS_CLOSE, answered).await;
+    let _ = tokio::time::timeout(SESSIONS_CLOSE, answered(gateway)).await;
+}
+
+/// Resolves once no request is in flight and the last answer had time to be written.
+async fn answered(gateway: &Gateway) {
+    while gateway.in_flight() > 0 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(ANSWER_FLUSH).await;
 }
 
 /// SIGHUP: re-read the configuration, as `ocimcpctl reload` does.

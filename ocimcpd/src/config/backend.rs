@@ -247,6 +247,31 @@ pub(super) struct At<T> {
     pub at: Location,
 }
 
+/// Turns a span into a location in the file being read.
+pub(super) type Locate<'a> = &'a dyn Fn(std::ops::Range<usize>) -> Location;
+
+/// A TOML value with its location.
+pub(super) fn spanned<T>(value: Option<Spanned<T>>, locate: Locate<'_>) -> Option<At<T>> {
+    value.map(|v| {
+        let at = locate(v.span());
+        At {
+            value: v.into_inner(),
+            at,
+        }
+    })
+}
+
+/// A TOML duration with its location.
+pub(super) fn spanned_duration(
+    value: Option<Spanned<ConfigDuration>>,
+    locate: Locate<'_>,
+) -> Option<At<Duration>> {
+    spanned(value, locate).map(|d| At {
+        value: d.value.0,
+        at: d.at,
+    })
+}
+
 /// A backend as written, from TOML or JSON, before validation.
 #[derive(Debug, Clone)]
 pub(super) struct Draft {
@@ -764,24 +789,7 @@ impl RawBackend {
         base_dir: PathBuf,
     ) -> Draft {
         let at = |span: std::ops::Range<usize>| Location::at(file, text, Some(span));
-        fn spanned<T>(
-            s: Option<Spanned<T>>,
-            at: &dyn Fn(std::ops::Range<usize>) -> Location,
-        ) -> Option<At<T>> {
-            s.map(|s| {
-                let location = at(s.span());
-                At {
-                    value: s.into_inner(),
-                    at: location,
-                }
-            })
-        }
-        let duration = |d: Option<Spanned<ConfigDuration>>| {
-            spanned(d, &at).map(|d| At {
-                value: d.value.0,
-                at: d.at,
-            })
-        };
+        let duration = |d: Option<Spanned<ConfigDuration>>| spanned_duration(d, &at);
         let mut draft = Draft::new(origin, base_dir);
         draft.name = spanned(self.name, &at);
         draft.description = self.description;

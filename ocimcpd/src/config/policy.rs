@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::backend::{At, Draft};
+use super::backend::{At, Draft, Locate, spanned, spanned_duration};
 use super::duration::ConfigDuration;
 use super::error::{ConfigIssue, Location};
 use super::glob::Glob;
@@ -142,35 +142,15 @@ pub(super) struct RawToolTimeouts {
     idle: Option<Spanned<ConfigDuration>>,
 }
 
-/// Turns a span into a location in the file being read.
-pub(super) type Locate<'a> = &'a dyn Fn(std::ops::Range<usize>) -> Location;
-
-fn at<T>(value: Option<Spanned<T>>, locate: Locate<'_>) -> Option<At<T>> {
-    value.map(|v| {
-        let at = locate(v.span());
-        At {
-            value: v.into_inner(),
-            at,
-        }
-    })
-}
-
-fn duration(value: Option<Spanned<ConfigDuration>>, locate: Locate<'_>) -> Option<At<Duration>> {
-    at(value, locate).map(|d| At {
-        value: d.value.0,
-        at: d.at,
-    })
-}
-
 impl RawHealth {
     pub fn into_draft(self, locate: Locate<'_>) -> HealthDraft {
         HealthDraft {
-            interval: duration(self.interval, locate),
-            timeout: duration(self.timeout, locate),
-            failures_to_degrade: at(self.failures_to_degrade, locate),
-            failures_to_quarantine: at(self.failures_to_quarantine, locate),
-            probe_min: duration(self.probe_min, locate),
-            probe_max: duration(self.probe_max, locate),
+            interval: spanned_duration(self.interval, locate),
+            timeout: spanned_duration(self.timeout, locate),
+            failures_to_degrade: spanned(self.failures_to_degrade, locate),
+            failures_to_quarantine: spanned(self.failures_to_quarantine, locate),
+            probe_min: spanned_duration(self.probe_min, locate),
+            probe_max: spanned_duration(self.probe_max, locate),
         }
     }
 }
@@ -178,9 +158,9 @@ impl RawHealth {
 impl RawLimits {
     pub fn into_draft(self, locate: Locate<'_>) -> LimitsDraft {
         LimitsDraft {
-            max_concurrency: at(self.max_concurrency, locate),
-            max_queue: at(self.max_queue, locate),
-            max_response_bytes: at(self.max_response_bytes, locate).map(|s| At {
+            max_concurrency: spanned(self.max_concurrency, locate),
+            max_queue: spanned(self.max_queue, locate),
+            max_response_bytes: spanned(self.max_response_bytes, locate).map(|s| At {
                 value: s.value.0,
                 at: s.at,
             }),
@@ -193,8 +173,8 @@ impl RawToolTimeouts {
         ToolTimeoutsDraft {
             at: locate(self.tools.span()),
             tools: self.tools.into_inner(),
-            call: duration(self.call, locate),
-            idle: duration(self.idle, locate),
+            call: spanned_duration(self.call, locate),
+            idle: spanned_duration(self.idle, locate),
         }
     }
 }

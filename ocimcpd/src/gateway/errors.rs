@@ -151,22 +151,18 @@ pub fn unexpected(
 /// Which limit a request ran into.
 #[derive(Debug, Clone, Copy)]
 pub enum Limit {
+    /// `timeouts.call`, spent waiting for a slot: the backend never saw the request.
+    Queued(Duration),
     /// `timeouts.call`: the request took too long in all.
     Call(Duration),
     /// `timeouts.idle`: no progress for too long.
     Idle(Duration),
 }
 
-/// `queued`: the request never got a slot, so the backend never saw it.
-pub fn timed_out(
-    backend: &BackendEntry,
-    limit: Limit,
-    tool: Option<&str>,
-    queued: bool,
-) -> McpError {
+pub fn timed_out(backend: &BackendEntry, limit: Limit, tool: Option<&str>) -> McpError {
     let of_tool = tool.map(|t| format!(" `{t}`")).unwrap_or_default();
     let (what, key, seconds) = match limit {
-        Limit::Call(d) if queued => (
+        Limit::Queued(d) => (
             format!(
                 "had no free slot for the request{of_tool} within {d:?} (its calls in flight stayed busy); it was not sent"
             ),

@@ -97,7 +97,7 @@ impl GatewaySession {
             _ = context.ct.cancelled() => return Err(self.cancelled_error()),
             _ = self.gateway.cutoff.cancelled() => return Err(errors::shutting_down()),
             _ = tokio::time::sleep_until(deadline) => {
-                return Err(errors::timed_out(backend, Limit::Call(limits.call), tool, true));
+                return Err(errors::timed_out(backend, Limit::Queued(limits.call), tool));
             }
         };
         // It may have gone away while the request waited for a slot.
@@ -175,12 +175,12 @@ impl GatewaySession {
                 _ = tokio::time::sleep_until(deadline) => {
                     cancel("timed out at the gateway (timeouts.call)");
                     backend.suspect(Suspicion::TimedOut);
-                    return Err(errors::timed_out(backend, Limit::Call(limits.call), tool, false));
+                    return Err(errors::timed_out(backend, Limit::Call(limits.call), tool));
                 }
                 _ = &mut idle => {
                     cancel("no progress within the gateway's idle limit (timeouts.idle)");
                     backend.suspect(Suspicion::TimedOut);
-                    return Err(errors::timed_out(backend, Limit::Idle(limits.idle), tool, false));
+                    return Err(errors::timed_out(backend, Limit::Idle(limits.idle), tool));
                 }
             }
         }

@@ -3,10 +3,10 @@
 //! may take: request bodies (`max_request_bytes`), open sessions in all and per remote
 //! address; and it refuses new sessions with 503 while the daemon drains.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::convert::Infallible;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
@@ -23,6 +23,7 @@ use tokio_util::task::TaskTracker;
 
 use super::Gateway;
 use super::handler::GatewaySession;
+use super::session::lock;
 
 type Body = BoxBody<Bytes, Infallible>;
 type McpService = StreamableHttpService<GatewaySession, LocalSessionManager>;
@@ -37,10 +38,6 @@ struct Mcp {
 }
 
 impl Mcp {
-    fn owners(&self) -> MutexGuard<'_, HashMap<String, IpAddr>> {
-        self.owners.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
     /// Why a new session from `client` must be refused, if it must: too many open in all,
     /// or from that address. Sessions that ended (closed or idle too long) are forgotten.
     async fn refusal(
@@ -48,7 +45,7 @@ impl Mcp {
         settings: &crate::config::GatewaySettings,
         client: IpAddr,
     ) -> Option<String> {
-        let open: Vec<String> = self
+        let open: HashSet<String> = self
             .sessions
             .sessions
             .read()
@@ -56,7 +53,7 @@ impl Mcp {
             .keys()
             .map(|id| id.to_string())
             .collect();
-        let mut owners = self.owners();
+        let mut owners = lock(&self.owners);
         owners.retain(|id, _| open.contains(id));
         if open.len() >= settings.max_sessions {
             return Some(format!(
@@ -190,10 +187,10 @@ async fn serve_mcp(
     gateway: &Gateway,
     mcp: &Mcp,
 ) -> Response<Body> {
-    let opens_session = !gateway.settings.stateless
-        && request.method() == Method::POST
-        && !request.headers().contains_key("mcp-session-id");
-    if gateway.draining.is_cancelled() && !request.headers().contains_key("mcp-session-id") {
+    let in_session = request.headers().contains_key("mcp-session-id");
+    let opens_session =
+        !gateway.settings.stateless && request.method() == Method::POST && !in_session;
+    if gateway.draining.is_cancelled() && !in_session {
         return refuse(
             "ocimcpd is shutting down and takes no new sessions or requests; retry once it is back",
         );
@@ -211,7 +208,7 @@ async fn serve_mcp(
             .get("mcp-session-id")
             .and_then(|v| v.to_str().ok())
     {
-        mcp.owners().insert(id.to_owned(), client);
+        lock(&mcp.owners).insert(id.to_owned(), client);
     }
     response
 }
@@ -249,28 +246,25 @@ fn readiness(gateway: &Gateway) -> Response<Body> {
         .iter()
         .map(|(name, s)| ((*name).to_owned(), json!(s.state)))
         .collect();
-    let (status, ready_flag, reason) = if gateway.draining.is_cancelled() {
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            false,
-            Some("shutting down".to_owned()),
-        )
+    // Why it is not ready, if it is not.
+    let reason = if gateway.draining.is_cancelled() {
+        Some("shutting down".to_owned())
     } else if waiting.is_empty() {
-        (StatusCode::OK, true, None)
+        None
     } else {
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            false,
-            Some(format!(
-                "waiting for {} backend(s) to become ready or fail once",
-                waiting.len()
-            )),
-        )
+        Some(format!(
+            "waiting for {} backend(s) to become ready or fail once",
+            waiting.len()
+        ))
+    };
+    let status = match reason {
+        None => StatusCode::OK,
+        Some(_) => StatusCode::SERVICE_UNAVAILABLE,
     };
     json_response(
         status,
         json!({
-            "ready": ready_flag,
+            "ready": reason.is_none(),
             "reason": reason,
             "waiting_for": waiting,
             "backends_ready": ready,

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use rmcp::ServiceExt;
 use rmcp::service::RoleServer;
@@ -14,6 +14,7 @@ use tokio_util::task::TaskTracker;
 
 use super::Gateway;
 use super::handler::GatewaySession;
+use super::session::lock;
 use crate::jsonl::{self, JsonLines};
 use crate::local_socket;
 
@@ -83,10 +84,6 @@ pub async fn serve(listener: UnixListener, path: PathBuf, gateway: Arc<Gateway>)
     let _ = std::fs::remove_file(&path);
     sessions.close();
     sessions.wait().await;
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Counts one open session of a user while it lives.

@@ -26,9 +26,9 @@ pub struct Outline {
     capturing_id: bool,
     id_done: bool,
     /// Top-level keys seen that matter: result, error, method.
-    pub has_result: bool,
-    pub has_error: bool,
-    pub has_method: bool,
+    has_result: bool,
+    has_error: bool,
+    has_method: bool,
 }
 
 impl Outline {
