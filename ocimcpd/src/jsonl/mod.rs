@@ -6,7 +6,8 @@
 //! - a message over the limit is skipped without being held in memory; if it answered a
 //!   request (read by [`Outline`]), that request fails with an error saying how large it
 //!   was and which setting limits it; if it was a request, its sender gets that error;
-//! - a line that is not JSON is skipped and logged (throttled);
+//! - a line that is not JSON is skipped and logged (throttled); if it carries a
+//!   response's `id`, that request fails;
 //! - well-formed JSON that is not a valid message fails the request it names, if any.
 
 mod outline;
