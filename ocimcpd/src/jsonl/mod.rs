@@ -4,7 +4,7 @@
 //! message it had to drop:
 //!
 //! - a message over the limit is skipped without being held in memory; if it answered a
-//!   request (read by [`Outline`]), that request fails with an error saying how large it
+//!   request (its `id` read by `Outline`), that request fails with an error saying how large it
 //!   was and which setting limits it; if it was a request, its sender gets that error;
 //! - a line that is not JSON is skipped and logged (throttled); if it carries a
 //!   response's `id`, that request fails;
@@ -40,7 +40,7 @@ const QUOTE_CHARS: usize = 160;
 pub struct Peer {
     /// "backend `name`", "an mcp.sock client".
     pub who: String,
-    /// "limits.max_response_bytes", "[gateway] max_request_bytes".
+    /// `limits.max_response_bytes`, `[gateway] max_request_bytes`.
     pub setting: &'static str,
 }
 
