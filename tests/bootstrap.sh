@@ -3,6 +3,7 @@
 # git): one Python venv per pinned requirements file in tests/python/, and the Node
 # packages pinned in tests/node/ (Node 22 and the MCP conformance suite). Each is rebuilt
 # only when its pin file changes. Safe to run again; prints what it did.
+# `--bench` also builds the benchmark peers' venvs pinned in bench/python/ (bench/run.sh).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -10,7 +11,11 @@ cache=${OCIMCP_TEST_CACHE:-$root/.cache}
 python=${PYTHON:-python3}
 mkdir -p "$cache/venvs"
 
-for requirements in "$root"/tests/python/*.txt; do
+pins=("$root"/tests/python/*.txt)
+if [[ ${1:-} == --bench ]]; then
+    pins+=("$root"/bench/python/*.txt)
+fi
+for requirements in "${pins[@]}"; do
     name=$(basename "$requirements" .txt)
     venv=$cache/venvs/$name
     stamp=$venv/.requirements.sha256
@@ -19,7 +24,7 @@ for requirements in "$root"/tests/python/*.txt; do
         echo "bootstrap: venv $name is up to date"
         continue
     fi
-    echo "bootstrap: building venv $name from tests/python/$name.txt"
+    echo "bootstrap: building venv $name from ${requirements#"$root"/}"
     rm -rf "$venv"
     "$python" -m venv "$venv"
     "$venv/bin/pip" install --quiet --disable-pip-version-check --no-input -r "$requirements"

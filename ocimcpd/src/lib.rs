@@ -36,6 +36,7 @@ pub mod paths;
 pub mod registry;
 pub mod relay;
 pub mod supervisor;
+pub mod systemd;
 pub mod watch;
 
 use std::sync::Arc;
@@ -183,8 +184,11 @@ pub async fn run(
         Arc::new(admin),
         serving.child_token(),
     ));
+    // Listening on every socket, backends starting: clients can connect.
+    systemd::ready();
 
     shutdown.cancelled().await;
+    systemd::stopping();
     drain(&gateway, settings.daemon.shutdown_grace, &force).await;
     serving.cancel();
     front.close();
@@ -262,8 +266,10 @@ async fn reload_on_signal(live: Arc<LiveConfig>, reload: Arc<Notify>, shutdown: 
             _ = shutdown.cancelled() => return,
             _ = reload.notified() => {
                 tracing::info!("SIGHUP: reloading the configuration");
+                systemd::reloading();
                 // The outcome is logged, and a rejection is kept for `ocimcpctl status`.
                 let _ = live.reload().await;
+                systemd::ready();
             }
         }
     }

@@ -581,6 +581,7 @@ where
     println!("{}", listener.local_addr()?);
     loop {
         let (stream, _) = listener.accept().await?;
+        let _ = stream.set_nodelay(true);
         let service = hyper_util::service::TowerToHyperService::new(service.clone());
         tokio::spawn(async move {
             let builder =

@@ -1,0 +1,77 @@
+//! `ocimcp-bench`: the benchmark suite. In one run, alternating between the targets round
+//! after round, it measures
+//!
+//! - (a) added latency: the gateway vs the same echo backend served directly, Rust and
+//!   Python (FastMCP), at concurrency 1 and 64; the peer proxies beside it;
+//! - (b) the gateway's throughput with the Rust backend at concurrency 1/16/64/256, one
+//!   shared session and one session per connection; (c) the peers' in the same rounds;
+//! - (d) the daemon's memory idle, after the loads, and with N backends × M tools;
+//! - (e) `tools/list` latency with those N × M tools;
+//! - (f) exec → `READY=1` and → first complete `tools/list`, with 0 and 10 backends;
+//! - (g) a `backends.d` drop → its tool callable;
+//!
+//! then writes dated Markdown and JSON results, and optionally the results section of
+//! `docs/BENCHMARKS.md`. Targets are checked here and reported, never asserted in tests.
+//! `bench/run.sh` builds everything and runs this with the peers installed.
+
+mod suite;
+
+use std::path::PathBuf;
+
+use clap::Parser;
+
+#[derive(Parser)]
+#[command(
+    about = "Benchmarks ocimcpd beside the same backends served directly and beside peer proxies"
+)]
+pub struct Args {
+    /// The gateway binary (default: `ocimcpd` beside this program).
+    #[arg(long)]
+    ocimcpd: Option<PathBuf>,
+    /// Python with FastMCP installed (the tests' fastmcp venv).
+    #[arg(long)]
+    python: Option<PathBuf>,
+    /// The `mcp-proxy` executable; without it mcp-proxy is left out (and said so).
+    #[arg(long)]
+    mcp_proxy: Option<PathBuf>,
+    /// Rounds: every target is measured once per round, in turn.
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
+    /// Measured seconds per load run.
+    #[arg(long, default_value_t = 5.0)]
+    duration: f64,
+    /// Unmeasured seconds before each load run.
+    #[arg(long, default_value_t = 1.0)]
+    warmup: f64,
+    /// Backends for the memory and tools/list figures.
+    #[arg(long, default_value_t = 100)]
+    many_backends: usize,
+    /// Tools per backend for the memory and tools/list figures.
+    #[arg(long, default_value_t = 50)]
+    tools_per_backend: usize,
+    /// Start-ups and drops measured (the median is reported).
+    #[arg(long, default_value_t = 5)]
+    repeats: usize,
+    /// Where the dated results go.
+    #[arg(long, default_value = "bench/results")]
+    out: PathBuf,
+    /// Replace the results section of this Markdown file (docs/BENCHMARKS.md).
+    #[arg(long)]
+    update_docs: Option<PathBuf>,
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let results = runtime.block_on(suite::run(&args))?;
+    let (markdown, json) = suite::report::write(&results, &args.out)?;
+    eprintln!("results: {} and {}", markdown.display(), json.display());
+    if let Some(docs) = &args.update_docs {
+        suite::report::update_docs(docs, &results)?;
+        eprintln!("updated {}", docs.display());
+    }
+    print!("{}", suite::report::markdown(&results));
+    Ok(())
+}

@@ -1,0 +1,96 @@
+//! The benchmark suite, run end to end at a small scale: every scenario starts its real
+//! processes (the gateway, the Rust and FastMCP echo backends, FastMCP's proxy) and every
+//! load completes without errors, and the results land in Markdown, JSON and the docs'
+//! results section. Speed is not checked here: the targets are the suite's own report.
+
+use std::process::Command;
+
+use serde_json::Value;
+
+#[test]
+fn a_small_run_measures_every_scenario_and_writes_the_results() {
+    let out = tempfile::tempdir().unwrap();
+    let docs = out.path().join("BENCHMARKS.md");
+    std::fs::write(
+        &docs,
+        "# Benchmarks\n\nProse stays.\n\n<!-- results:begin (written by ocimcp-bench --update-docs) -->\nold\n<!-- results:end -->\n\nTail stays.\n",
+    )
+    .unwrap();
+    let python = ocimcp_tests::venv("fastmcp").join("bin/python");
+    let output = Command::new(env!("CARGO_BIN_EXE_ocimcp-bench"))
+        .arg("--python")
+        .arg(&python)
+        .args(["--rounds", "1", "--duration", "0.3", "--warmup", "0.1"])
+        .args([
+            "--many-backends",
+            "3",
+            "--tools-per-backend",
+            "4",
+            "--repeats",
+            "1",
+        ])
+        .arg("--out")
+        .arg(out.path().join("results"))
+        .arg("--update-docs")
+        .arg(&docs)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "ocimcp-bench failed:\n{stderr}");
+
+    let files: Vec<_> = std::fs::read_dir(out.path().join("results"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    let json = files
+        .iter()
+        .find(|p| p.extension().is_some_and(|e| e == "json"))
+        .expect("a JSON result");
+    assert!(
+        files
+            .iter()
+            .any(|p| p.extension().is_some_and(|e| e == "md"))
+    );
+    let results: Value = serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
+
+    let loads = results["loads"].as_array().unwrap();
+    for target in ["direct", "ocimcpd", "fastmcp-proxy"] {
+        assert!(
+            loads.iter().any(|row| row["target"] == target),
+            "no {target} row: {results}"
+        );
+    }
+    for row in loads {
+        let report = &row["report"];
+        assert!(report["requests"].as_u64().unwrap() > 0, "{row}");
+        assert_eq!(report["errors"], 0, "{row}");
+        assert!(report["p50_ms"].as_f64().unwrap() > 0.0, "{row}");
+    }
+    assert_eq!(results["tools_list"]["report"]["errors"], 0);
+    assert_eq!(results["memory"]["many_backends"], 3);
+    assert!(results["memory"]["many_backends_mib"].as_f64().unwrap() > 1.0);
+    for startup in results["startup"].as_array().unwrap() {
+        let ready = startup["ready_ms"].as_f64().unwrap();
+        assert!(ready > 0.0 && ready <= startup["first_list_ms"].as_f64().unwrap());
+    }
+    assert!(results["drop"]["callable_ms"].as_f64().unwrap() > 0.0);
+    assert_eq!(results["targets"].as_array().unwrap().len(), 9);
+    assert!(
+        results["skipped"][0]
+            .as_str()
+            .unwrap()
+            .contains("mcp-proxy"),
+        "a peer left out is said so"
+    );
+
+    let docs = std::fs::read_to_string(&docs).unwrap();
+    assert!(docs.starts_with("# Benchmarks\n\nProse stays."), "{docs}");
+    assert!(
+        docs.ends_with("<!-- results:end -->\n\nTail stays.\n"),
+        "{docs}"
+    );
+    assert!(
+        !docs.contains("\nold\n") && docs.contains("### Targets"),
+        "{docs}"
+    );
+}
