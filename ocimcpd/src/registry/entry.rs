@@ -240,7 +240,7 @@ impl BackendEntry {
     }
 
     /// A fresh listing after the backend said its lists changed.
-    pub(crate) fn relisted(&self, listing: Listing) {
+    pub fn relisted(&self, listing: Listing) {
         self.listing.store(Some(Arc::new(listing)));
     }
 
