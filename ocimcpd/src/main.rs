@@ -82,6 +82,7 @@ fn serve(
     daemon_log: Arc<StderrLog>,
 ) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(settings.daemon.worker_threads)
         .enable_all()
         .build()
         .context("starting the async runtime")?;

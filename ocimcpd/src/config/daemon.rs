@@ -32,6 +32,7 @@ pub(super) struct RawDaemon {
     runtime_dir: Option<String>,
     state_dir: Option<String>,
     shutdown_grace: Option<ConfigDuration>,
+    worker_threads: Option<Spanned<usize>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -75,6 +76,15 @@ pub struct DaemonSettings {
     /// On SIGTERM, how long requests in flight may take to finish before they are
     /// cancelled and the backends stopped.
     pub shutdown_grace: std::time::Duration,
+    /// Threads running the daemon's async work (HTTP, sessions, backend connections).
+    pub worker_threads: usize,
+}
+
+/// Half the CPUs, at least one: the gateway shuffles messages; the other half is left to
+/// the backends it runs, which do the work. Measured on 2 cores, one thread carried more
+/// calls with less latency than two (fewer wake-ups across threads); see docs/BENCHMARKS.md.
+pub fn default_worker_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1))
 }
 
 pub const DEFAULT_SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
@@ -129,6 +139,7 @@ impl RawDaemon {
             runtime_dir: None,
             state_dir: None,
             shutdown_grace: None,
+            worker_threads: None,
         });
         let log_level = match raw.log_level {
             Some(level) => {
@@ -155,6 +166,18 @@ impl RawDaemon {
                 .state_dir
                 .map_or_else(paths::default_state_dir, |dir| resolve(config_dir, &dir)),
             shutdown_grace: raw.shutdown_grace.map_or(DEFAULT_SHUTDOWN_GRACE, |d| d.0),
+            worker_threads: match raw.worker_threads {
+                Some(n) if n.get_ref() == &0 => {
+                    issues.push(ConfigIssue::new(
+                        Location::at(file, text, Some(n.span())),
+                        Some("daemon.worker_threads"),
+                        "must be at least 1 (leave it out for half the CPUs)".to_owned(),
+                    ));
+                    default_worker_threads()
+                }
+                Some(n) => n.into_inner(),
+                None => default_worker_threads(),
+            },
         }
     }
 }

@@ -273,6 +273,22 @@ fn gateway_section_is_validated() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("key `daemon.log_level`"), "{err}");
+
+    let err = load_dir(dir.path(), "[daemon]\nworker_threads = 0\n")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("ocimcpd.toml:2:18: key `daemon.worker_threads`: must be at least 1"),
+        "{err}"
+    );
+    let settings = load_dir(dir.path(), "[daemon]\nworker_threads = 3\n").unwrap();
+    assert_eq!(settings.daemon.worker_threads, 3);
+    let settings = load_dir(dir.path(), "").unwrap();
+    assert_eq!(
+        settings.daemon.worker_threads,
+        super::daemon::default_worker_threads()
+    );
+    assert!(settings.daemon.worker_threads >= 1);
 }
 
 #[test]

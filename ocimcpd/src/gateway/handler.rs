@@ -83,6 +83,19 @@ impl GatewaySession {
         request: ClientRequest,
         tool: Option<&str>,
     ) -> Result<ServerResult, McpError> {
+        // Boxed: rmcp moves each request's whole future into the task it spawns, and this
+        // one (timers, selects) would make every handler's future kilobytes long; the
+        // profile showed those copies. A box keeps the moved part to a pointer.
+        Box::pin(self.forward_now(route, context, request, tool)).await
+    }
+
+    async fn forward_now(
+        &self,
+        route: &Route,
+        context: &RequestContext<RoleServer>,
+        request: ClientRequest,
+        tool: Option<&str>,
+    ) -> Result<ServerResult, McpError> {
         let backend = &route.backend;
         if self.gateway.draining.is_cancelled() {
             return Err(errors::draining());
