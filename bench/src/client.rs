@@ -47,6 +47,53 @@ impl Endpoint {
     }
 }
 
+/// A JSON-RPC request rendered once but for its id: each request only writes the id
+/// between the two halves.
+#[derive(Debug, Clone)]
+pub struct RequestTemplate {
+    head: String,
+    tail: String,
+}
+
+impl RequestTemplate {
+    /// `tools/call` of `tool` with `{"message": message}`.
+    pub fn tools_call(tool: &str, message: &str) -> Self {
+        Self::new(&format!(
+            r#""method":"tools/call","params":{{"name":{},"arguments":{{"message":{}}}}}}}"#,
+            serde_json::Value::from(tool),
+            serde_json::Value::from(message),
+        ))
+    }
+
+    /// `initialize`, asking for [`PROTOCOL_VERSION`].
+    pub fn initialize() -> Self {
+        Self::new(&format!(
+            r#""method":"initialize","params":{{"protocolVersion":"{PROTOCOL_VERSION}","capabilities":{{}},"clientInfo":{{"name":"mcp-load","version":"1.0.0"}}}}}}"#
+        ))
+    }
+
+    /// `tools/list`.
+    pub fn tools_list() -> Self {
+        Self::new(r#""method":"tools/list","params":{}}"#)
+    }
+
+    /// `rest` is everything after the id: `"method":…}`.
+    fn new(rest: &str) -> Self {
+        RequestTemplate {
+            head: r#"{"jsonrpc":"2.0","id":"#.to_owned(),
+            tail: format!(",{rest}"),
+        }
+    }
+
+    pub fn with_id(&self, id: u64) -> Bytes {
+        let mut text = String::with_capacity(self.head.len() + 20 + self.tail.len());
+        text.push_str(&self.head);
+        text.push_str(&id.to_string());
+        text.push_str(&self.tail);
+        Bytes::from(text)
+    }
+}
+
 /// Why a request failed.
 #[derive(Debug, thiserror::Error)]
 pub enum CallError {
@@ -98,10 +145,7 @@ impl Connection {
 
     /// `initialize` and `notifications/initialized`; keeps the session id the server gave.
     pub async fn initialize(&mut self) -> Result<Value, CallError> {
-        let body = format!(
-            r#"{{"jsonrpc":"2.0","id":0,"method":"initialize","params":{{"protocolVersion":"{PROTOCOL_VERSION}","capabilities":{{}},"clientInfo":{{"name":"mcp-load","version":"1.0.0"}}}}}}"#
-        );
-        let (status, headers, bytes) = self.post(Bytes::from(body)).await?;
+        let (status, headers, bytes) = self.post(RequestTemplate::initialize().with_id(0)).await?;
         if !status.is_success() {
             return Err(status_error(status, &bytes));
         }
@@ -259,6 +303,23 @@ mod tests {
             }
             other => panic!("expected the error answer, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn templates_are_valid_requests_with_the_id_given() {
+        let call = RequestTemplate::tools_call("echo_echo", "say \"hi\"");
+        let parsed: Value = serde_json::from_slice(&call.with_id(42)).expect("JSON");
+        assert_eq!(
+            parsed,
+            serde_json::json!({"jsonrpc": "2.0", "id": 42, "method": "tools/call",
+                "params": {"name": "echo_echo", "arguments": {"message": "say \"hi\""}}})
+        );
+        let list: Value =
+            serde_json::from_slice(&RequestTemplate::tools_list().with_id(7)).expect("JSON");
+        assert_eq!(
+            list,
+            serde_json::json!({"jsonrpc": "2.0", "id": 7, "method": "tools/list", "params": {}})
+        );
     }
 
     #[test]

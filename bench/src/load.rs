@@ -9,34 +9,17 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
-use crate::client::{CallError, Connection, Endpoint};
+use crate::client::{CallError, Connection, Endpoint, RequestTemplate};
 
 /// What each request is.
 #[derive(Debug, Clone)]
 pub enum Work {
-    /// `tools/call` of `tool` with `{"message": message}`.
-    Call { tool: String, message: String },
+    /// `tools/call`; an answer with `isError: true` counts as an error.
+    Call(RequestTemplate),
     /// `tools/list`.
-    ListTools,
-}
-
-impl Work {
-    fn body(&self, id: u64) -> Bytes {
-        let text = match self {
-            Work::Call { tool, message } => format!(
-                r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":{},"arguments":{{"message":{}}}}}}}"#,
-                serde_json::Value::from(tool.as_str()),
-                serde_json::Value::from(message.as_str()),
-            ),
-            Work::ListTools => {
-                format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/list","params":{{}}}}"#)
-            }
-        };
-        Bytes::from(text)
-    }
+    ListTools(RequestTemplate),
 }
 
 /// Whether connections share one session or each opens its own.
@@ -121,9 +104,7 @@ pub async fn run(plan: Plan) -> anyhow::Result<Report> {
         latencies.extend(outcome.latencies);
         errors += outcome.errors;
         for (message, count) in outcome.error_samples {
-            if error_samples.len() < 5 || error_samples.contains_key(&message) {
-                *error_samples.entry(message).or_insert(0) += count;
-            }
+            note_error(&mut error_samples, message, count);
         }
         finished.push(outcome.connection);
     }
@@ -182,14 +163,13 @@ async fn worker(
     let mut error_samples = BTreeMap::new();
     loop {
         let id = ids.fetch_add(1, Ordering::Relaxed);
-        let body = work.body(id);
         let sent = Instant::now();
         if sent >= end {
             break;
         }
-        let outcome = match work {
-            Work::Call { .. } => connection.call_tool(body, id).await,
-            Work::ListTools => connection.request(body, id).await,
+        let outcome = match &work {
+            Work::Call(request) => connection.call_tool(request.with_id(id), id).await,
+            Work::ListTools(request) => connection.request(request.with_id(id), id).await,
         };
         let elapsed = sent.elapsed();
         if sent < measure_from {
@@ -200,10 +180,7 @@ async fn worker(
             Err(e) => {
                 errors += 1;
                 let broken = matches!(e, CallError::Connection(_));
-                let key = e.to_string();
-                if error_samples.len() < 5 || error_samples.contains_key(&key) {
-                    *error_samples.entry(key).or_insert(0) += 1;
-                }
+                note_error(&mut error_samples, e.to_string(), 1);
                 if broken {
                     // The connection is gone: every further request would fail the same
                     // way at once; wait out the run instead of spinning.
@@ -218,6 +195,13 @@ async fn worker(
         latencies,
         errors,
         error_samples,
+    }
+}
+
+/// Counts `count` errors with `message`; only five distinct messages are kept.
+fn note_error(samples: &mut BTreeMap<String, u64>, message: String, count: u64) {
+    if samples.len() < 5 || samples.contains_key(&message) {
+        *samples.entry(message).or_insert(0) += count;
     }
 }
 

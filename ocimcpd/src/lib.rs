@@ -20,6 +20,7 @@
 //! - [`local_socket`]: binding Unix sockets and checking their peers' credentials.
 //! - [`paths`]: default runtime and state directories.
 //! - [`logging`]: the tracing subscriber, and the ring `ocimcpctl logs` reads.
+//! - [`systemd`]: READY/RELOADING/STOPPING notifications to the service manager.
 //!
 //! The binary parses flags, loads [`config::Settings`], binds the listeners and calls
 //! [`run`].

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use clap::Parser;
-use ocimcp_bench::client::Endpoint;
+use ocimcp_bench::client::{Endpoint, RequestTemplate};
 use ocimcp_bench::load::{self, Plan, Sessions, Work};
 
 #[derive(Parser)]
@@ -50,12 +50,9 @@ fn main() -> anyhow::Result<()> {
     let plan = Plan {
         endpoint: Endpoint::parse(&args.url)?,
         work: if args.list_tools {
-            Work::ListTools
+            Work::ListTools(RequestTemplate::tools_list())
         } else {
-            Work::Call {
-                tool: args.tool,
-                message: args.message,
-            }
+            Work::Call(RequestTemplate::tools_call(&args.tool, &args.message))
         },
         concurrency: args.concurrency,
         sessions: args.sessions,

@@ -8,7 +8,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use ocimcp_bench::client::{Connection, Endpoint};
+use ocimcp_bench::client::{Connection, Endpoint, RequestTemplate};
 use ocimcp_bench::load::{Report, Sessions};
 use serde::Serialize;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -135,16 +135,10 @@ pub async fn startup(programs: &Programs, backends: usize) -> anyhow::Result<Sta
     })
 }
 
-/// Times of one `backends.d` drop.
-#[derive(Debug, Clone, Copy, Serialize)]
-pub struct Drop {
-    /// From the file's rename into `backends.d` to the first successful call of its tool.
-    pub callable_ms: f64,
-}
-
 /// Drops a backend file into the running `gateway`'s `backends.d` (written outside the
-/// watched folders, then renamed in, as config tools do) and calls its tool until that succeeds.
-pub async fn drop_in(programs: &Programs, gateway: &Server, name: &str) -> anyhow::Result<Drop> {
+/// watched folders, then renamed in, as config tools do) and calls its tool until that
+/// succeeds. Returns the milliseconds from the rename to that first successful call.
+pub async fn drop_in(programs: &Programs, gateway: &Server, name: &str) -> anyhow::Result<f64> {
     let dir = gateway
         .dir
         .as_ref()
@@ -158,6 +152,7 @@ pub async fn drop_in(programs: &Programs, gateway: &Server, name: &str) -> anyho
     let mut connection = Connection::open(&gateway.endpoint).await?;
     connection.initialize().await?;
     let tool = format!("{name}_echo");
+    let call = RequestTemplate::tools_call(&tool, "x");
     let dropped = Instant::now();
     std::fs::rename(
         &staged,
@@ -167,10 +162,7 @@ pub async fn drop_in(programs: &Programs, gateway: &Server, name: &str) -> anyho
     let mut id = 1;
     loop {
         id += 1;
-        let body = format!(
-            r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"{tool}","arguments":{{"message":"x"}}}}}}"#
-        );
-        match connection.call_tool(bytes::Bytes::from(body), id).await {
+        match connection.call_tool(call.with_id(id), id).await {
             Ok(_) => break,
             Err(e) if Instant::now() > deadline => {
                 anyhow::bail!("{tool} was not callable 30 s after the drop: {e}")
@@ -180,9 +172,7 @@ pub async fn drop_in(programs: &Programs, gateway: &Server, name: &str) -> anyho
     }
     let callable = dropped.elapsed();
     connection.close_session().await;
-    Ok(Drop {
-        callable_ms: callable.as_secs_f64() * 1e3,
-    })
+    Ok(callable.as_secs_f64() * 1e3)
 }
 
 /// The echo backend's own start-up: exec → its answer to `initialize` on stdio.
@@ -197,11 +187,9 @@ pub async fn backend_startup(echo_backend: &Path) -> anyhow::Result<f64> {
     let mut stdin = child.stdin.take().context("piped stdin")?;
     let stdout = child.stdout.take().context("piped stdout")?;
     stdin
-        .write_all(
-            br#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"bench","version":"1"}}}
-"#,
-        )
+        .write_all(&RequestTemplate::initialize().with_id(1))
         .await?;
+    stdin.write_all(b"\n").await?;
     let mut line = String::new();
     BufReader::new(stdout).read_line(&mut line).await?;
     anyhow::ensure!(
@@ -216,11 +204,8 @@ pub async fn check_echo(server: &Server) -> anyhow::Result<()> {
     let endpoint: &Endpoint = &server.endpoint;
     let mut connection = Connection::open(endpoint).await?;
     connection.initialize().await?;
-    let body = format!(
-        r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{{"name":"{}","arguments":{{"message":"ping"}}}}}}"#,
-        server.tool
-    );
-    let result = connection.call_tool(bytes::Bytes::from(body), 1).await;
+    let call = RequestTemplate::tools_call(&server.tool, "ping");
+    let result = connection.call_tool(call.with_id(1), 1).await;
     connection.close_session().await;
     result.with_context(|| format!("{} does not echo", server.name))?;
     Ok(())

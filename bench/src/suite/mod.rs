@@ -121,7 +121,7 @@ fn programs(args: &Args) -> anyhow::Result<Programs> {
         mcp_load: beside("mcp-load")?,
         python,
         scripts: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python"),
-        mcp_proxy: args.mcp_proxy.clone().unwrap_or_default(),
+        mcp_proxy: args.mcp_proxy.clone(),
     })
 }
 
@@ -200,10 +200,10 @@ pub async fn run(args: &Args) -> anyhow::Result<Results> {
         )
         .await?;
         peers.push(("fastmcp-proxy".to_owned(), backend.to_owned(), server));
-        if args.mcp_proxy.is_some() {
+        if let Some(mcp_proxy) = &programs.mcp_proxy {
             let port = processes::free_port()?;
             let mut proxy = vec![
-                programs.mcp_proxy.display().to_string(),
+                mcp_proxy.display().to_string(),
                 "--host".to_owned(),
                 "127.0.0.1".to_owned(),
                 "--port".to_owned(),
@@ -218,7 +218,7 @@ pub async fn run(args: &Args) -> anyhow::Result<Results> {
             peers.push(("mcp-proxy".to_owned(), backend.to_owned(), server));
         }
     }
-    if args.mcp_proxy.is_none() {
+    if programs.mcp_proxy.is_none() {
         skipped.push("mcp-proxy: not measured (no --mcp-proxy given)".to_owned());
     }
 
@@ -321,11 +321,7 @@ pub async fn run(args: &Args) -> anyhow::Result<Results> {
     let mut drops = Vec::new();
     let mut backend_startups = Vec::new();
     for i in 0..args.repeats.max(1) {
-        drops.push(
-            measure::drop_in(&programs, &watcher, &format!("late{i}"))
-                .await?
-                .callable_ms,
-        );
+        drops.push(measure::drop_in(&programs, &watcher, &format!("late{i}")).await?);
         backend_startups.push(measure::backend_startup(&programs.echo_backend).await?);
     }
     let mut sorted = drops.clone();

@@ -7,7 +7,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use ocimcp_bench::client::{Connection, Endpoint};
+use ocimcp_bench::client::{Connection, Endpoint, RequestTemplate};
 use tokio::process::{Child, Command};
 
 /// Where the programs are.
@@ -20,8 +20,8 @@ pub struct Programs {
     pub python: PathBuf,
     /// `bench/python`: the FastMCP echo server and proxy scripts.
     pub scripts: PathBuf,
-    /// The `mcp-proxy` executable (its own venv).
-    pub mcp_proxy: PathBuf,
+    /// The `mcp-proxy` executable (its own venv); without it mcp-proxy is not measured.
+    pub mcp_proxy: Option<PathBuf>,
 }
 
 impl Programs {
@@ -216,9 +216,8 @@ pub async fn wait_for_tools(
 pub async fn count_tools(endpoint: &Endpoint) -> anyhow::Result<usize> {
     let mut connection = Connection::open(endpoint).await?;
     connection.initialize().await?;
-    let body = r#"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{}}"#;
     let result = connection
-        .request(bytes::Bytes::from_static(body.as_bytes()), 1)
+        .request(RequestTemplate::tools_list().with_id(1), 1)
         .await;
     connection.close_session().await;
     let result = result?;
