@@ -10,6 +10,8 @@ use http::{HeaderValue, Method, Request, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
+use serde::Deserialize;
+use serde::de::{DeserializeOwned, IgnoredAny};
 use serde_json::Value;
 use tokio::net::TcpStream;
 
@@ -161,8 +163,14 @@ impl Connection {
         Ok(result)
     }
 
-    /// Sends one JSON-RPC request (`body` must carry `id`) and returns its result.
-    pub async fn request(&mut self, body: Bytes, id: u64) -> Result<Value, CallError> {
+    /// Sends one JSON-RPC request (`body` must carry `id`) and returns its result, read
+    /// as `T`: a loader that only needs to know the answer came reads it as a type that
+    /// skips what it does not need (see [`ListedTools`]) instead of building a tree.
+    pub async fn request<T: DeserializeOwned>(
+        &mut self,
+        body: Bytes,
+        id: u64,
+    ) -> Result<T, CallError> {
         let (status, _, bytes) = self.post(body).await?;
         if !status.is_success() {
             return Err(status_error(status, &bytes));
@@ -172,7 +180,7 @@ impl Connection {
 
     /// `tools/call`: a result with `isError: true` is an error too.
     pub async fn call_tool(&mut self, body: Bytes, id: u64) -> Result<Value, CallError> {
-        let result = self.request(body, id).await?;
+        let result: Value = self.request(body, id).await?;
         if result.get("isError").and_then(Value::as_bool) == Some(true) {
             let text = result
                 .pointer("/content/0/text")
@@ -242,8 +250,16 @@ fn status_error(status: StatusCode, body: &[u8]) -> CallError {
     }
 }
 
+/// A `tools/list` result, checked for its `tools` without reading them into memory: the
+/// list of a big catalog is a megabyte, and building a `Value` of it would cost the loader
+/// more than the gateway's answer.
+#[derive(Debug, Deserialize)]
+pub struct ListedTools {
+    pub tools: IgnoredAny,
+}
+
 /// The result of the answer to request `id` in a JSON body or an SSE stream.
-fn answer(body: &[u8], id: u64) -> Result<Value, CallError> {
+fn answer<T: DeserializeOwned>(body: &[u8], id: u64) -> Result<T, CallError> {
     let text = std::str::from_utf8(body).map_err(|_| CallError::NoAnswer(id))?;
     let trimmed = text.trim_start();
     if trimmed.starts_with('{') {
@@ -264,26 +280,35 @@ fn answer(body: &[u8], id: u64) -> Result<Value, CallError> {
     Err(CallError::NoAnswer(id))
 }
 
+/// A JSON-RPC message as far as the loader reads it.
+#[derive(Deserialize)]
+struct Message<T> {
+    id: Option<u64>,
+    result: Option<T>,
+    error: Option<RpcError>,
+}
+
+#[derive(Deserialize)]
+struct RpcError {
+    #[serde(default)]
+    code: i64,
+    message: Option<String>,
+}
+
 /// `Some` when `json` is the answer to `id`: its result, or its error.
-fn result_of(json: &str, id: u64) -> Option<Result<Value, CallError>> {
-    let mut message: Value = serde_json::from_str(json).ok()?;
-    if message.get("id").and_then(Value::as_u64) != Some(id) {
+fn result_of<T: DeserializeOwned>(json: &str, id: u64) -> Option<Result<T, CallError>> {
+    let message: Message<T> = serde_json::from_str(json).ok()?;
+    if message.id != Some(id) {
         return None;
     }
-    if let Some(error) = message.get("error") {
-        return Some(Err(CallError::Rpc {
-            code: error.get("code").and_then(Value::as_i64).unwrap_or(0),
-            message: error
-                .get("message")
-                .and_then(Value::as_str)
-                .unwrap_or("(no message)")
-                .to_owned(),
-        }));
-    }
-    Some(Ok(message
-        .get_mut("result")
-        .map(Value::take)
-        .unwrap_or(Value::Null)))
+    Some(match (message.error, message.result) {
+        (Some(error), _) => Err(CallError::Rpc {
+            code: error.code,
+            message: error.message.unwrap_or_else(|| "(no message)".to_owned()),
+        }),
+        (None, Some(result)) => Ok(result),
+        (None, None) => Err(CallError::NoAnswer(id)),
+    })
 }
 
 #[cfg(test)]
@@ -293,11 +318,23 @@ mod tests {
     #[test]
     fn answers_are_found_in_json_and_sse_bodies() {
         let json = br#"{"jsonrpc":"2.0","id":7,"result":{"ok":true}}"#;
-        assert_eq!(answer(json, 7).ok(), Some(serde_json::json!({"ok": true})));
-        assert!(matches!(answer(json, 8), Err(CallError::NoAnswer(8))));
+        assert_eq!(
+            answer::<Value>(json, 7).ok(),
+            Some(serde_json::json!({"ok": true}))
+        );
+        assert!(matches!(
+            answer::<Value>(json, 8),
+            Err(CallError::NoAnswer(8))
+        ));
+        let listed = br#"{"jsonrpc":"2.0","id":2,"result":{"tools":[{"name":"a"}]}}"#;
+        assert!(answer::<ListedTools>(listed, 2).is_ok());
+        assert!(
+            answer::<ListedTools>(json, 7).is_err(),
+            "a result without tools"
+        );
 
         let sse = b"id: 0\ndata: \n\nevent: message\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\"}\n\ndata: {\"jsonrpc\":\"2.0\",\"id\":3,\"error\":{\"code\":-32015,\"message\":\"busy\"}}\n\n";
-        match answer(sse, 3) {
+        match answer::<Value>(sse, 3) {
             Err(CallError::Rpc { code, message }) => {
                 assert_eq!((code, message.as_str()), (-32015, "busy"))
             }

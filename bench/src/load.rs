@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use crate::client::{CallError, Connection, Endpoint, RequestTemplate};
+use crate::client::{CallError, Connection, Endpoint, ListedTools, RequestTemplate};
 
 /// What each request is.
 #[derive(Debug, Clone)]
@@ -168,8 +168,14 @@ async fn worker(
             break;
         }
         let outcome = match &work {
-            Work::Call(request) => connection.call_tool(request.with_id(id), id).await,
-            Work::ListTools(request) => connection.request(request.with_id(id), id).await,
+            Work::Call(request) => connection
+                .call_tool(request.with_id(id), id)
+                .await
+                .map(drop),
+            Work::ListTools(request) => connection
+                .request::<ListedTools>(request.with_id(id), id)
+                .await
+                .map(drop),
         };
         let elapsed = sent.elapsed();
         if sent < measure_from {

@@ -217,7 +217,7 @@ pub async fn count_tools(endpoint: &Endpoint) -> anyhow::Result<usize> {
     let mut connection = Connection::open(endpoint).await?;
     connection.initialize().await?;
     let result = connection
-        .request(RequestTemplate::tools_list().with_id(1), 1)
+        .request::<serde_json::Value>(RequestTemplate::tools_list().with_id(1), 1)
         .await;
     connection.close_session().await;
     let result = result?;
