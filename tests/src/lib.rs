@@ -5,6 +5,8 @@
 //! Python venvs come from `tests/bootstrap.sh` (run by `tests/run-all.sh`); a missing venv
 //! fails the test with a message saying so.
 
+pub mod fake_oci;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};

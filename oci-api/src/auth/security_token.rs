@@ -1,0 +1,229 @@
+//! Session-token auth (`oci session authenticate`): a profile's `security_token_file` and
+//! the session key in `key_file`. The token file is read again whenever it changes (the
+//! CLI or another tool may refresh it), and this provider refreshes it itself through the
+//! auth service (`POST /v1/authentication/refresh`) when it is about to expire or a call
+//! got 401, writing the new token back to the file as `oci session refresh` does.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use tokio::sync::Mutex;
+
+use super::{AuthError, AuthKind, AuthProvider, AuthSettings, BoxFuture, Environment, profile_key};
+use crate::config_file::Profile;
+use crate::endpoints::Endpoints;
+use crate::jwt::Claims;
+use crate::keys::PrivateKey;
+use crate::region::{Region, Service};
+use crate::signer::{Coverage, Signer, Unsigned};
+
+const NEEDS: &str = "session-token auth needs security_token_file, key_file and region";
+
+/// Refresh when less than this is left of the token's life.
+const REFRESH_MARGIN: Duration = Duration::from_secs(120);
+
+#[derive(Debug)]
+pub struct SecurityToken {
+    tenancy: String,
+    region: Region,
+    profile: String,
+    token_file: PathBuf,
+    key: Arc<PrivateKey>,
+    refresh_url: String,
+    http: reqwest::Client,
+    current: Mutex<Current>,
+}
+
+#[derive(Debug)]
+struct Current {
+    token: String,
+    /// The file's modification time when `token` was read.
+    read_at: Option<SystemTime>,
+}
+
+impl SecurityToken {
+    pub fn from_profile(
+        profile: &Profile,
+        settings: &AuthSettings,
+        env: &Environment,
+        endpoints: &Endpoints,
+        http: reqwest::Client,
+    ) -> Result<Self, AuthError> {
+        let token_file = profile
+            .path("security_token_file")
+            .ok_or(AuthError::MissingKey {
+                profile: profile.describe(),
+                key: "security_token_file",
+                needs: NEEDS,
+            })?;
+        let region = settings
+            .region(env, profile.get("region"))
+            .ok_or(AuthError::MissingKey {
+                profile: profile.describe(),
+                key: "region",
+                needs: NEEDS,
+            })?;
+        let key = Arc::new(profile_key(profile)?);
+        let (token, read_at) = read_token(&profile.describe(), &token_file)?;
+        let claims = Claims::of(&token).map_err(|e| AuthError::Token {
+            what: format!(
+                "{}: security_token_file {}",
+                profile.describe(),
+                token_file.display()
+            ),
+            reason: e.to_string(),
+        })?;
+        let tenancy = profile
+            .get("tenancy")
+            .or_else(|| claims.str("tenant"))
+            .ok_or(AuthError::MissingKey {
+                profile: profile.describe(),
+                key: "tenancy",
+                needs: "the token carries no `tenant` claim",
+            })?
+            .to_owned();
+        let refresh_url = format!(
+            "{}/v1/authentication/refresh",
+            endpoints.base(Service::Auth, &region)
+        );
+        Ok(SecurityToken {
+            tenancy,
+            region,
+            profile: profile.describe(),
+            token_file,
+            key,
+            refresh_url,
+            http,
+            current: Mutex::new(Current {
+                token,
+                read_at: Some(read_at),
+            }),
+        })
+    }
+
+    /// Exchanges the current token for a new one and writes it to the token file.
+    async fn refresh_now(&self, current: &mut Current) -> Result<(), AuthError> {
+        let failed = |reason: String| AuthError::Exchange {
+            what: "refreshing the OCI session token",
+            reason,
+        };
+        let signer = Signer::for_token(&current.token, self.key.clone());
+        let body = serde_json::json!({ "currentToken": current.token }).to_string();
+        let url = reqwest::Url::parse(&self.refresh_url).map_err(|e| failed(e.to_string()))?;
+        let host = crate::client::host_header(&url);
+        let signed = signer.sign_at(
+            &Unsigned {
+                method: "POST",
+                path_and_query: url.path(),
+                host: &host,
+                body: body.as_bytes(),
+                content_type: "application/json",
+            },
+            &httpdate::fmt_http_date(SystemTime::now()),
+            Coverage::Standard,
+        );
+        let response = crate::client::signed_request(
+            &self.http,
+            http::Method::POST,
+            url,
+            &signed,
+            body.into_bytes(),
+        )
+        .send()
+        .await
+        .map_err(|e| failed(e.to_string()))?;
+        let status = response.status();
+        let text = response.text().await.map_err(|e| failed(e.to_string()))?;
+        if status == http::StatusCode::UNAUTHORIZED {
+            return Err(failed(format!(
+                "the session can no longer be refreshed (401); sign in again with `oci session authenticate` for {}",
+                self.profile
+            )));
+        }
+        if !status.is_success() {
+            return Err(failed(format!("HTTP {status}: {text}")));
+        }
+        let token = serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|v| v.get("token").and_then(|t| t.as_str()).map(str::to_owned))
+            .ok_or_else(|| failed("the answer has no `token`".to_owned()))?;
+        write_token(&self.token_file, &token)
+            .map_err(|e| failed(format!("writing {}: {e}", self.token_file.display())))?;
+        current.read_at = std::fs::metadata(&self.token_file)
+            .and_then(|m| m.modified())
+            .ok();
+        current.token = token;
+        tracing::info!("refreshed the OCI session token of {}", self.profile);
+        Ok(())
+    }
+}
+
+fn read_token(profile: &str, path: &PathBuf) -> Result<(String, SystemTime), AuthError> {
+    let unreadable = |e: std::io::Error| AuthError::File {
+        profile: profile.to_owned(),
+        key: "security_token_file",
+        path: path.clone(),
+        reason: e.to_string(),
+    };
+    let modified = std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .map_err(unreadable)?;
+    let token = std::fs::read_to_string(path).map_err(unreadable)?;
+    Ok((token.trim().to_owned(), modified))
+}
+
+/// Replaces the token file's content in one step (write beside it, then rename).
+fn write_token(path: &PathBuf, token: &str) -> std::io::Result<()> {
+    let staging = path.with_extension("refreshing");
+    std::fs::write(&staging, token)?;
+    std::fs::rename(&staging, path)
+}
+
+impl AuthProvider for SecurityToken {
+    fn kind(&self) -> AuthKind {
+        AuthKind::SecurityToken
+    }
+
+    fn tenancy(&self) -> &str {
+        &self.tenancy
+    }
+
+    fn region(&self) -> &Region {
+        &self.region
+    }
+
+    fn signer(&self) -> BoxFuture<'_, Result<Signer, AuthError>> {
+        Box::pin(async move {
+            let mut current = self.current.lock().await;
+            // Someone else (the CLI) may have written a new token.
+            let modified = std::fs::metadata(&self.token_file)
+                .and_then(|m| m.modified())
+                .ok();
+            if modified.is_some() && modified != current.read_at {
+                let (token, read_at) = read_token(&self.profile, &self.token_file)?;
+                *current = Current {
+                    token,
+                    read_at: Some(read_at),
+                };
+            }
+            if let Ok(claims) = Claims::of(&current.token) {
+                let expired = !claims.valid_for(Duration::ZERO);
+                if !expired
+                    && !claims.valid_for(REFRESH_MARGIN)
+                    && let Err(e) = self.refresh_now(&mut current).await
+                {
+                    tracing::warn!("{e}");
+                }
+            }
+            Ok(Signer::for_token(&current.token, self.key.clone()))
+        })
+    }
+
+    fn refresh(&self) -> BoxFuture<'_, Result<bool, AuthError>> {
+        Box::pin(async move {
+            let mut current = self.current.lock().await;
+            self.refresh_now(&mut current).await.map(|()| true)
+        })
+    }
+}

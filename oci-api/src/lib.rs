@@ -1,0 +1,28 @@
+//! The project's own OCI REST client. There is no usable Rust SDK (see DESIGN §2), so this
+//! crate owns exactly what the daemon's OCI tools and the OKE tools need:
+//!
+//! - [`signer`]: OCI HTTP signatures, byte for byte what the Python SDK produces;
+//! - [`keys`]: RSA keys in every PEM form OCI users have, with passphrases;
+//! - [`config_file`]: `~/.oci/config` read the way the SDK reads it;
+//! - [`auth`]: the credential providers behind one trait;
+//! - [`region`] and [`endpoints`]: where each service is, overridable for tests and proxies;
+//! - [`client`]: signed calls with retries, 401 refresh, typed errors and pagination;
+//! - [`oke_token`]: the Kubernetes bearer token of `oci ce cluster generate-token`;
+//! - [`jwt`]: the claims of the tokens OCI hands out.
+
+pub mod auth;
+pub mod client;
+pub mod config_file;
+pub mod endpoints;
+pub mod jwt;
+pub mod keys;
+pub mod oke_token;
+pub mod region;
+pub mod signer;
+
+pub use auth::{AuthError, AuthKind, AuthProvider, AuthSettings, Environment};
+pub use client::{Client, Error, Page, Pages, Request, Response, RetryPolicy, ServiceError};
+pub use endpoints::Endpoints;
+pub use keys::PrivateKey;
+pub use region::{Region, Service};
+pub use signer::Signer;

@@ -1,0 +1,520 @@
+//! A fake OCI API for tests, faithful to `shared/reference/oci_api.md`: it verifies every
+//! request's signature on its own (not with the client's code) against the API keys it
+//! trusts or the `jwk` claim of the tokens it minted, refuses what OCI refuses (a missing
+//! or bad signature, an unsigned body header, a stale date, an expired or forged token)
+//! with `401 NotAuthenticated`, serves compute instances with real `opc-next-page`
+//! pagination, refreshes session tokens (`POST /v1/authentication/refresh`), and answers
+//! with injected errors when a test asks.
+
+use std::collections::{HashMap, VecDeque};
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use rsa::pkcs1v15::{Signature, SigningKey, VerifyingKey};
+use rsa::pkcs8::DecodePrivateKey;
+use rsa::signature::{SignatureEncoding, Signer, Verifier};
+use rsa::traits::PublicKeyParts;
+use rsa::{BigUint, RsaPrivateKey, RsaPublicKey};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+/// An error answer the fake gives instead of serving the next request.
+#[derive(Debug, Clone)]
+pub struct Injected {
+    pub status: u16,
+    pub code: &'static str,
+    pub headers: Vec<(&'static str, String)>,
+}
+
+/// What the fake saw of one request.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub method: String,
+    pub target: String,
+    pub key_id: Option<String>,
+    pub status: u16,
+}
+
+struct State {
+    issuer: RsaPrivateKey,
+    api_keys: HashMap<String, RsaPublicKey>,
+    instances: Vec<Value>,
+    injected: VecDeque<Injected>,
+    seen: Vec<Seen>,
+    token_lifetime: Duration,
+    next_request_id: u64,
+}
+
+/// The fake, serving on a loopback port until dropped.
+pub struct FakeOci {
+    pub url: String,
+    state: Arc<Mutex<State>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for FakeOci {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
+    state
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn now_seconds() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+impl FakeOci {
+    pub async fn start() -> FakeOci {
+        let issuer_pem = std::fs::read_to_string(crate::fixture("oci/issuer_key.pem"))
+            .expect("tests/fixtures/oci/issuer_key.pem");
+        let issuer = RsaPrivateKey::from_pkcs8_pem(&issuer_pem).expect("the issuer key");
+        let state = Arc::new(Mutex::new(State {
+            issuer,
+            api_keys: HashMap::new(),
+            instances: Vec::new(),
+            injected: VecDeque::new(),
+            seen: Vec::new(),
+            token_lifetime: Duration::from_secs(3600),
+            next_request_id: 1,
+        }));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind the fake OCI");
+        let url = format!("http://{}", listener.local_addr().expect("its address"));
+        let served = state.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                let state = served.clone();
+                tokio::spawn(async move {
+                    let service = hyper::service::service_fn(move |request| {
+                        let state = state.clone();
+                        async move { Ok::<_, Infallible>(handle(&state, request).await) }
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        FakeOci { url, state, task }
+    }
+
+    /// Trusts an API key: requests signed with `key_id` verify against `public`.
+    pub fn trust_api_key(&self, key_id: &str, public: RsaPublicKey) {
+        lock(&self.state).api_keys.insert(key_id.to_owned(), public);
+    }
+
+    /// `count` compute instances in one compartment, `ocid1.instance.oc1..i0000` onwards.
+    pub fn add_instances(&self, compartment: &str, count: usize) {
+        let mut state = lock(&self.state);
+        state.instances = (0..count)
+            .map(|i| {
+                json!({
+                    "id": format!("ocid1.instance.oc1..i{i:04}"),
+                    "compartmentId": compartment,
+                    "displayName": format!("instance-{i:04}"),
+                    "lifecycleState": "RUNNING",
+                    "availabilityDomain": "Uocm:US-ASHBURN-AD-1",
+                    "shape": "VM.Standard.E4.Flex",
+                    "region": "iad",
+                    "timeCreated": "2024-05-01T12:00:00.123Z"
+                })
+            })
+            .collect();
+    }
+
+    /// The next requests get these answers, one each, before anything is checked.
+    pub fn inject(&self, answer: Injected) {
+        lock(&self.state).injected.push_back(answer);
+    }
+
+    pub fn seen(&self) -> Vec<Seen> {
+        lock(&self.state).seen.clone()
+    }
+
+    /// How long the tokens minted from now on live.
+    pub fn set_token_lifetime(&self, lifetime: Duration) {
+        lock(&self.state).token_lifetime = lifetime;
+    }
+
+    /// A security token (JWT signed by the fake's issuer) for the holder of `public`.
+    pub fn mint_token(&self, public: &RsaPublicKey, claims: Value) -> String {
+        let state = lock(&self.state);
+        mint(&state, public, claims)
+    }
+}
+
+fn mint(state: &State, public: &RsaPublicKey, extra: Value) -> String {
+    let jwk = json!({
+        "kid": "session",
+        "kty": "RSA",
+        "alg": "RS256",
+        "use": "sig",
+        "n": URL_SAFE_NO_PAD.encode(public.n().to_bytes_be()),
+        "e": URL_SAFE_NO_PAD.encode(public.e().to_bytes_be()),
+    })
+    .to_string();
+    static MINTED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let jti = MINTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let now = now_seconds();
+    let mut claims = json!({
+        "jti": format!("fake-token-{jti}"),
+        "iss": "authService.oracle.com",
+        "aud": "oci",
+        "iat": now,
+        "exp": now + state.token_lifetime.as_secs(),
+        "tenant": "ocid1.tenancy.oc1..faketenancy",
+        "ptype": "user",
+        "jwk": jwk,
+    });
+    if let (Some(claims), Value::Object(extra)) = (claims.as_object_mut(), extra) {
+        claims.extend(extra);
+    }
+    let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256","typ":"JWT","kid":"fake-issuer"}"#);
+    let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
+    let signing_input = format!("{header}.{payload}");
+    let signature = SigningKey::<Sha256>::new(state.issuer.clone()).sign(signing_input.as_bytes());
+    format!(
+        "{signing_input}.{}",
+        URL_SAFE_NO_PAD.encode(signature.to_bytes())
+    )
+}
+
+fn answer(
+    status: u16,
+    request_id: u64,
+    body: Value,
+    headers: &[(&str, String)],
+) -> Response<Full<Bytes>> {
+    let mut response = Response::builder()
+        .status(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
+        .header("content-type", "application/json")
+        .header("opc-request-id", format!("fake-{request_id:06}"));
+    for (name, value) in headers {
+        response = response.header(*name, value);
+    }
+    response
+        .body(Full::new(Bytes::from(body.to_string())))
+        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
+}
+
+fn error_body(code: &str, message: &str) -> Value {
+    json!({ "code": code, "message": message })
+}
+
+async fn handle(state: &Mutex<State>, request: Request<Incoming>) -> Response<Full<Bytes>> {
+    let (parts, body) = request.into_parts();
+    let body = body
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    let method = parts.method.as_str().to_owned();
+    let target = parts
+        .uri
+        .path_and_query()
+        .map_or_else(|| parts.uri.path().to_owned(), |pq| pq.as_str().to_owned());
+    let mut state = lock(state);
+    let request_id = state.next_request_id;
+    state.next_request_id += 1;
+    let key_id = authorization_params(&parts.headers).and_then(|p| p.get("keyId").cloned());
+    let (status, body, headers) = if let Some(injected) = state.injected.pop_front() {
+        (
+            injected.status,
+            error_body(injected.code, "injected by the test"),
+            injected.headers,
+        )
+    } else {
+        match verify(&state, &parts, &target, &body) {
+            Err(reason) => (401, error_body("NotAuthenticated", &reason), Vec::new()),
+            Ok(signer) => route(&state, &method, &target, &body, &signer),
+        }
+    };
+    state.seen.push(Seen {
+        method,
+        target,
+        key_id,
+        status,
+    });
+    answer(status, request_id, body, &headers)
+}
+
+/// Who signed a verified request.
+#[derive(Debug)]
+enum Principal {
+    ApiKey,
+    Token { token: String, public: RsaPublicKey },
+}
+
+fn authorization_params(headers: &http::HeaderMap) -> Option<HashMap<String, String>> {
+    let value = headers.get("authorization")?.to_str().ok()?;
+    let rest = value.strip_prefix("Signature ")?;
+    let mut params = HashMap::new();
+    for part in rest.split("\",") {
+        let (name, value) = part.split_once("=\"")?;
+        params.insert(
+            name.trim().to_owned(),
+            value.trim_end_matches('"').to_owned(),
+        );
+    }
+    Some(params)
+}
+
+fn verify(
+    state: &State,
+    parts: &http::request::Parts,
+    target: &str,
+    body: &[u8],
+) -> Result<Principal, String> {
+    let params = authorization_params(&parts.headers)
+        .ok_or("no valid `Authorization: Signature ...` header")?;
+    if params.get("algorithm").map(String::as_str) != Some("rsa-sha256") {
+        return Err("algorithm must be rsa-sha256".to_owned());
+    }
+    let names: Vec<&str> = params
+        .get("headers")
+        .ok_or("no headers=")?
+        .split(' ')
+        .collect();
+    let mut required = vec!["date", "(request-target)", "host"];
+    let body_method = matches!(parts.method.as_str(), "POST" | "PUT" | "PATCH");
+    if body_method {
+        required.extend(["content-length", "content-type", "x-content-sha256"]);
+    }
+    if let Some(missing) = required.iter().find(|name| !names.contains(name)) {
+        return Err(format!("the signature does not cover `{missing}`"));
+    }
+    let header = |name: &str| {
+        parts
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .ok_or(format!("signed header `{name}` is missing"))
+    };
+    let mut lines = Vec::new();
+    for name in &names {
+        let value = match *name {
+            "(request-target)" => {
+                format!("{} {target}", parts.method.as_str().to_ascii_lowercase())
+            }
+            other => header(other)?,
+        };
+        lines.push(format!("{name}: {value}"));
+    }
+    let date =
+        httpdate::parse_http_date(&header("date")?).map_err(|_| "the date is not an HTTP date")?;
+    let skew = SystemTime::now()
+        .duration_since(date)
+        .unwrap_or_else(|e| e.duration());
+    if skew > Duration::from_secs(300) {
+        return Err("the date is more than 5 minutes off".to_owned());
+    }
+    if body_method {
+        let digest = STANDARD.encode(Sha256::digest(body));
+        if header("x-content-sha256")? != digest {
+            return Err("x-content-sha256 is not the SHA-256 of the body".to_owned());
+        }
+        if header("content-length")? != body.len().to_string() {
+            return Err("content-length is not the body's length".to_owned());
+        }
+    }
+    let key_id = params.get("keyId").ok_or("no keyId")?;
+    let (public, principal) = if let Some(token) = key_id.strip_prefix("ST$") {
+        let public = token_key(state, token)?;
+        (
+            public.clone(),
+            Principal::Token {
+                token: token.to_owned(),
+                public,
+            },
+        )
+    } else {
+        let public = state
+            .api_keys
+            .get(key_id)
+            .ok_or_else(|| format!("unknown keyId {key_id}"))?
+            .clone();
+        (public, Principal::ApiKey)
+    };
+    let signature = STANDARD
+        .decode(params.get("signature").ok_or("no signature")?)
+        .map_err(|_| "the signature is not base64")?;
+    let signature =
+        Signature::try_from(signature.as_slice()).map_err(|_| "a malformed signature")?;
+    VerifyingKey::<Sha256>::new(public)
+        .verify(lines.join("\n").as_bytes(), &signature)
+        .map_err(|_| "the signature does not verify".to_owned())?;
+    Ok(principal)
+}
+
+/// The public key of a token the fake minted: its issuer signature must verify and it
+/// must not have expired.
+fn token_key(state: &State, token: &str) -> Result<RsaPublicKey, String> {
+    let mut parts = token.split('.');
+    let (Some(header), Some(payload), Some(signature)) = (parts.next(), parts.next(), parts.next())
+    else {
+        return Err("the token is not a JWT".to_owned());
+    };
+    let signature = URL_SAFE_NO_PAD
+        .decode(signature)
+        .map_err(|_| "a malformed token signature")?;
+    let signature =
+        Signature::try_from(signature.as_slice()).map_err(|_| "a malformed token signature")?;
+    VerifyingKey::<Sha256>::new(state.issuer.to_public_key())
+        .verify(format!("{header}.{payload}").as_bytes(), &signature)
+        .map_err(|_| "the token was not issued here".to_owned())?;
+    let claims: Value = URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .ok_or("the token's claims are not JSON")?;
+    if claims.get("exp").and_then(Value::as_u64).unwrap_or(0) <= now_seconds() {
+        return Err("the token has expired".to_owned());
+    }
+    let jwk: Value = claims
+        .get("jwk")
+        .and_then(Value::as_str)
+        .and_then(|text| serde_json::from_str(text).ok())
+        .ok_or("the token has no jwk claim")?;
+    let number = |name: &str| {
+        jwk.get(name)
+            .and_then(Value::as_str)
+            .and_then(|v| URL_SAFE_NO_PAD.decode(v).ok())
+            .map(|bytes| BigUint::from_bytes_be(&bytes))
+            .ok_or(format!("the jwk has no {name}"))
+    };
+    RsaPublicKey::new(number("n")?, number("e")?).map_err(|e| e.to_string())
+}
+
+fn route(
+    state: &State,
+    method: &str,
+    target: &str,
+    body: &[u8],
+    principal: &Principal,
+) -> (u16, Value, Vec<(&'static str, String)>) {
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let query: HashMap<String, String> = form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect();
+    match (method, path) {
+        ("POST", "/v1/authentication/refresh") => {
+            let Principal::Token { token, public } = principal else {
+                return (
+                    401,
+                    error_body(
+                        "NotAuthenticated",
+                        "refresh needs a session token signature",
+                    ),
+                    Vec::new(),
+                );
+            };
+            let current = serde_json::from_slice::<Value>(body).ok().and_then(|v| {
+                v.get("currentToken")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            });
+            if current.as_deref() != Some(token.as_str()) {
+                return (
+                    400,
+                    error_body("InvalidParameter", "currentToken is not the signing token"),
+                    Vec::new(),
+                );
+            }
+            (
+                200,
+                json!({ "token": mint(state, public, json!({})) }),
+                Vec::new(),
+            )
+        }
+        ("GET", "/20160918/instances") => {
+            let Some(compartment) = query.get("compartmentId") else {
+                return (
+                    400,
+                    error_body("MissingParameter", "compartmentId is required"),
+                    Vec::new(),
+                );
+            };
+            let limit = query
+                .get("limit")
+                .and_then(|l| l.parse::<usize>().ok())
+                .unwrap_or(100)
+                .clamp(1, 1000);
+            // Page tokens carry characters that must be percent-encoded on the way back.
+            let start = match query.get("page") {
+                None => 0,
+                Some(page) => match page
+                    .strip_prefix("tok/")
+                    .and_then(|p| p.strip_suffix("+=="))
+                {
+                    Some(offset) => offset.parse().unwrap_or(usize::MAX),
+                    None => {
+                        return (
+                            400,
+                            error_body("InvalidParameter", "not a page token of this list"),
+                            Vec::new(),
+                        );
+                    }
+                },
+            };
+            let matching: Vec<&Value> = state
+                .instances
+                .iter()
+                .filter(|i| i.get("compartmentId").and_then(Value::as_str) == Some(compartment))
+                .collect();
+            let page: Vec<&Value> = matching.iter().skip(start).take(limit).copied().collect();
+            let next = start + page.len();
+            let headers = if next < matching.len() {
+                vec![("opc-next-page", format!("tok/{next}+=="))]
+            } else {
+                Vec::new()
+            };
+            (200, json!(page), headers)
+        }
+        ("GET", path) if path.starts_with("/20160918/instances/") => {
+            let id = &path["/20160918/instances/".len()..];
+            match state
+                .instances
+                .iter()
+                .find(|i| i.get("id").and_then(Value::as_str) == Some(id))
+            {
+                Some(instance) => (
+                    200,
+                    instance.clone(),
+                    vec![("etag", "fake-etag".to_owned())],
+                ),
+                None => (
+                    404,
+                    error_body(
+                        "NotAuthorizedOrNotFound",
+                        "Authorization failed or requested resource not found.",
+                    ),
+                    Vec::new(),
+                ),
+            }
+        }
+        _ => (
+            404,
+            error_body("NotFound", &format!("no route {method} {path}")),
+            Vec::new(),
+        ),
+    }
+}

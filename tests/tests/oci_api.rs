@@ -1,0 +1,353 @@
+//! The OCI client against the fake OCI (tests/src/fake_oci.rs): API-key and session-token
+//! auth end to end, pagination, retries, 401 refresh, and config-file mistakes.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use oci_api::auth::{self, AuthSettings, Environment};
+use oci_api::{Client, Endpoints, PrivateKey, Request, RetryPolicy, Service};
+use ocimcp_tests::fake_oci::{FakeOci, Injected};
+use serde_json::{Value, json};
+
+const TENANCY: &str =
+    "ocid1.tenancy.oc1..aaaaaaaaba3pv6wkcr4jqae5f15p2b2m2yt2j6rx32uzr4h25vqstifsfdsq";
+const USER: &str = "ocid1.user.oc1..aaaaaaaat5nvwcna5j6aqzjcaty5eqbb6qt2jvpkanghtgdaqedqw3rynjq";
+const FINGERPRINT: &str = "73:61:a2:21:67:e0:df:be:7e:4b:93:1e:15:98:a5:b7";
+const COMPARTMENT: &str = "ocid1.compartment.oc1..c";
+
+fn doc_key_path() -> std::path::PathBuf {
+    ocimcp_tests::root().join("oci-api/tests/fixtures/doc_key_pkcs1.pem")
+}
+
+fn doc_key() -> PrivateKey {
+    let pem = std::fs::read_to_string(doc_key_path()).expect("the doc key");
+    PrivateKey::from_pem(&pem, None).expect("readable")
+}
+
+fn http() -> reqwest::Client {
+    ocimcp_tests::init();
+    reqwest::Client::new()
+}
+
+/// Writes `config` as the OCI config file in `dir` and reads the provider it chooses.
+async fn provider(
+    dir: &Path,
+    config: &str,
+    fake: &FakeOci,
+) -> Result<Arc<dyn oci_api::AuthProvider>, oci_api::AuthError> {
+    let path = dir.join("config");
+    std::fs::write(&path, config).expect("write the config");
+    let settings = AuthSettings {
+        config_file: Some(path),
+        ..AuthSettings::default()
+    };
+    let endpoints = Endpoints::everything_at(&fake.url).expect("the fake's URL");
+    auth::from_settings(&settings, &Environment::default(), &endpoints, &http()).await
+}
+
+fn api_key_config() -> String {
+    format!(
+        "[DEFAULT]\nuser={USER}\nfingerprint={FINGERPRINT}\ntenancy={TENANCY}\nregion=us-ashburn-1\nkey_file={}\n",
+        doc_key_path().display()
+    )
+}
+
+async fn api_key_client(fake: &FakeOci, dir: &Path) -> Client {
+    fake.trust_api_key(
+        &format!("{TENANCY}/{USER}/{FINGERPRINT}"),
+        doc_key().public(),
+    );
+    let auth = provider(dir, &api_key_config(), fake)
+        .await
+        .expect("api_key provider");
+    assert_eq!(auth.tenancy(), TENANCY);
+    assert_eq!(auth.region().id(), "us-ashburn-1");
+    Client::new(
+        http(),
+        auth,
+        Endpoints::everything_at(&fake.url).expect("url"),
+    )
+}
+
+fn list_instances() -> Request {
+    Request::get("ListInstances", Service::Core, "/instances".to_owned())
+        .query("compartmentId", COMPARTMENT)
+        .query("limit", 100)
+}
+
+#[tokio::test]
+async fn a_list_of_1050_is_read_completely_in_order_in_pages_of_100() {
+    let fake = FakeOci::start().await;
+    fake.add_instances(COMPARTMENT, 1050);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let client = api_key_client(&fake, dir.path()).await;
+
+    let mut pages = client.pages::<Value>(list_instances());
+    let mut sizes = Vec::new();
+    let mut ids = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.expect("a page");
+        sizes.push(page.items.len());
+        ids.extend(
+            page.items
+                .iter()
+                .filter_map(|i| i["id"].as_str().map(str::to_owned)),
+        );
+    }
+    assert_eq!(
+        sizes,
+        [100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 50]
+    );
+    let expected: Vec<String> = (0..1050)
+        .map(|i| format!("ocid1.instance.oc1..i{i:04}"))
+        .collect();
+    assert_eq!(ids, expected);
+    // The page tokens (`tok/100+==`) went back percent-encoded and signed as sent.
+    let seen = fake.seen();
+    assert_eq!(seen.len(), 11);
+    assert!(seen.iter().all(|s| s.status == 200), "{seen:?}");
+    assert!(
+        seen[1].target.contains("page=tok%2F100%2B%3D%3D"),
+        "{:?}",
+        seen[1]
+    );
+
+    let all = client
+        .pages::<Value>(list_instances())
+        .collect(Some(250))
+        .await
+        .expect("250");
+    assert_eq!(all.len(), 250);
+}
+
+#[tokio::test]
+async fn a_429_with_retry_after_is_retried_once_and_a_404_is_not() {
+    let fake = FakeOci::start().await;
+    fake.add_instances(COMPARTMENT, 3);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let client = api_key_client(&fake, dir.path()).await;
+
+    fake.inject(Injected {
+        status: 429,
+        code: "TooManyRequests",
+        headers: vec![("retry-after", "1".to_owned())],
+    });
+    let started = std::time::Instant::now();
+    let get = |id: &str| Request::get("GetInstance", Service::Core, format!("/instances/{id}"));
+    let instance: Value = client
+        .call(&get("ocid1.instance.oc1..i0001"))
+        .await
+        .expect("after one retry");
+    assert_eq!(instance["displayName"], "instance-0001");
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "Retry-After: 1 was honoured"
+    );
+    let statuses: Vec<u16> = fake.seen().iter().map(|s| s.status).collect();
+    assert_eq!(statuses, [429, 200]);
+
+    let error = client
+        .call::<Value>(&get("ocid1.instance.oc1..nosuch"))
+        .await
+        .expect_err("404");
+    let text = error.to_string();
+    assert!(
+        text.starts_with(
+            "NotAuthorizedOrNotFound (404): Authorization failed or requested resource not found. [opc-request-id: fake-"
+        ),
+        "{text}"
+    );
+    assert_eq!(fake.seen().len(), 3, "the 404 was not retried");
+
+    // 5xx is retried up to the policy's attempts.
+    let client = client.with_retry(RetryPolicy {
+        max_attempts: 2,
+        base_delay: Duration::from_millis(10),
+        max_delay: Duration::from_millis(20),
+        budget: Duration::from_secs(5),
+    });
+    for _ in 0..2 {
+        fake.inject(Injected {
+            status: 503,
+            code: "ServiceUnavailable",
+            headers: Vec::new(),
+        });
+    }
+    let error = client
+        .call::<Value>(&get("ocid1.instance.oc1..i0001"))
+        .await
+        .expect_err("503 twice");
+    assert!(
+        error.to_string().starts_with("ServiceUnavailable (503)"),
+        "{error}"
+    );
+    assert_eq!(fake.seen().len(), 5);
+}
+
+#[tokio::test]
+async fn a_key_the_service_does_not_know_is_refused_and_not_retried() {
+    let fake = FakeOci::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    // The fake trusts another key under this keyId.
+    let other = PrivateKey::from_pem(
+        &std::fs::read_to_string(ocimcp_tests::fixture("oci/session_key.pem")).expect("key"),
+        None,
+    )
+    .expect("readable");
+    fake.trust_api_key(&format!("{TENANCY}/{USER}/{FINGERPRINT}"), other.public());
+    let auth = provider(dir.path(), &api_key_config(), &fake)
+        .await
+        .expect("provider");
+    let client = Client::new(
+        http(),
+        auth,
+        Endpoints::everything_at(&fake.url).expect("url"),
+    );
+    let error = client.send(&list_instances()).await.expect_err("401");
+    assert!(
+        error
+            .to_string()
+            .starts_with("NotAuthenticated (401): the signature does not verify"),
+        "{error}"
+    );
+    assert_eq!(fake.seen().len(), 1);
+}
+
+#[tokio::test]
+async fn a_session_token_is_refreshed_after_a_401_and_the_call_retried() {
+    let fake = FakeOci::start().await;
+    fake.add_instances(COMPARTMENT, 2);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let session_key = ocimcp_tests::fixture("oci/session_key.pem");
+    let key = PrivateKey::from_pem(&std::fs::read_to_string(&session_key).expect("key"), None)
+        .expect("readable");
+    let token = fake.mint_token(&key.public(), json!({}));
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, format!("{token}\n")).expect("write the token");
+    let config = format!(
+        "[DEFAULT]\nregion=iad\n\n[SESSION]\nkey_file={}\nsecurity_token_file={}\n",
+        session_key.display(),
+        token_file.display()
+    );
+    std::fs::write(dir.path().join("config"), &config).expect("config");
+    let settings = AuthSettings {
+        config_file: Some(dir.path().join("config")),
+        auth: Some("security_token".to_owned()),
+        profile: Some("SESSION".to_owned()),
+        ..AuthSettings::default()
+    };
+    let endpoints = Endpoints::everything_at(&fake.url).expect("url");
+    let auth = auth::from_settings(&settings, &Environment::default(), &endpoints, &http())
+        .await
+        .expect("security_token provider");
+    assert_eq!(
+        auth.tenancy(),
+        "ocid1.tenancy.oc1..faketenancy",
+        "from the token's claims"
+    );
+    let client = Client::new(http(), auth, endpoints);
+
+    let first = client
+        .pages::<Value>(list_instances())
+        .collect(None)
+        .await
+        .expect("signed with ST$");
+    assert_eq!(first.len(), 2);
+    assert!(
+        fake.seen()[0]
+            .key_id
+            .as_deref()
+            .is_some_and(|k| k.starts_with("ST$"))
+    );
+
+    fake.inject(Injected {
+        status: 401,
+        code: "NotAuthenticated",
+        headers: Vec::new(),
+    });
+    let again = client
+        .pages::<Value>(list_instances())
+        .collect(None)
+        .await
+        .expect("after a refresh");
+    assert_eq!(again.len(), 2);
+    let calls: Vec<(String, u16)> = fake
+        .seen()
+        .iter()
+        .map(|s| (s.target.clone(), s.status))
+        .collect();
+    assert_eq!(calls[1].1, 401);
+    assert_eq!(calls[2], ("/v1/authentication/refresh".to_owned(), 200));
+    assert_eq!(calls[3].1, 200);
+    let refreshed = std::fs::read_to_string(&token_file).expect("the token file");
+    assert_ne!(refreshed.trim(), token, "the new token was written back");
+    assert_eq!(
+        fake.seen()[3].key_id.as_deref(),
+        Some(format!("ST${}", refreshed.trim()).as_str())
+    );
+}
+
+#[tokio::test]
+async fn config_mistakes_name_the_file_the_profile_and_the_key() {
+    let fake = FakeOci::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("config");
+    let where_ = format!("{} [DEFAULT]", file.display());
+
+    let missing = api_key_config().replace(&format!("fingerprint={FINGERPRINT}\n"), "");
+    let error = provider(dir.path(), &missing, &fake)
+        .await
+        .expect_err("no fingerprint");
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "{where_}: `fingerprint` is missing (API-key auth needs user, tenancy, fingerprint, key_file and region)"
+        )
+    );
+
+    let bad_path = api_key_config().replace(
+        &doc_key_path().display().to_string(),
+        "/nonexistent/key.pem",
+    );
+    let error = provider(dir.path(), &bad_path, &fake)
+        .await
+        .expect_err("bad key path");
+    assert_eq!(
+        error.to_string(),
+        format!("{where_}: key_file /nonexistent/key.pem: No such file or directory (os error 2)")
+    );
+
+    let encrypted = ocimcp_tests::root().join("oci-api/tests/fixtures/doc_key_pkcs8_encrypted.pem");
+    let wrong = api_key_config().replace(
+        &doc_key_path().display().to_string(),
+        &encrypted.display().to_string(),
+    ) + "pass_phrase=not the words\n";
+    let error = provider(dir.path(), &wrong, &fake)
+        .await
+        .expect_err("wrong passphrase");
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "{where_}: key_file {}: the pass_phrase does not decrypt the key (wrong pass_phrase?)",
+            encrypted.display()
+        )
+    );
+
+    let right = api_key_config().replace(
+        &doc_key_path().display().to_string(),
+        &encrypted.display().to_string(),
+    ) + "pass_phrase=secret words\n";
+    assert!(provider(dir.path(), &right, &fake).await.is_ok());
+
+    let error = provider(dir.path(), "[PROD]\nuser=u\n", &fake)
+        .await
+        .expect_err("no DEFAULT");
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "the OCI config file {} has no profile [DEFAULT] (it has: PROD)",
+            file.display()
+        )
+    );
+}
