@@ -18,7 +18,7 @@ use serde::de::DeserializeOwned;
 use crate::auth::{AuthError, AuthProvider};
 use crate::endpoints::Endpoints;
 use crate::region::{Region, Service};
-use crate::signer::{Coverage, Signed, Unsigned};
+use crate::signer::{Signer, Unsigned};
 
 /// What a call can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -143,22 +143,26 @@ impl RetryPolicy {
     }
 }
 
-/// A number in [0, 1) that differs between calls: enough for jitter.
-fn random_fraction() -> f64 {
+/// 64 bits that differ between calls (std's randomly keyed hasher over the time): enough
+/// for jitter and request ids, not for secrets.
+fn random_u64() -> u64 {
     let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
     hasher.write_u128(
         SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos()),
     );
-    (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
+    hasher.finish()
+}
+
+/// A number in [0, 1).
+fn random_fraction() -> f64 {
+    (random_u64() >> 11) as f64 / (1u64 << 53) as f64
 }
 
 /// A client-made `opc-request-id`: 32 upper-case hex digits, as the SDKs send.
 fn new_request_id() -> String {
-    let high = (random_fraction() * u64::MAX as f64) as u64;
-    let low = (random_fraction() * u64::MAX as f64) as u64;
-    format!("{high:016X}{low:016X}")
+    format!("{:016X}{:016X}", random_u64(), random_u64())
 }
 
 /// One call to describe: the service, method, path below the API version, query and body.
@@ -168,7 +172,7 @@ pub struct Request {
     pub method: Method,
     pub path: String,
     pub query: Vec<(String, String)>,
-    pub body: Option<Vec<u8>>,
+    pub body: Option<Bytes>,
     pub accept: &'static str,
     /// Whether a failure after the service may have acted (5xx, a dropped connection) may
     /// be retried: true for reads and for POSTs that only search.
@@ -212,9 +216,10 @@ impl Request {
         }
     }
 
-    pub fn json<T: serde::Serialize>(mut self, body: &T) -> Self {
-        self.body = serde_json::to_vec(body).ok();
-        self
+    /// The JSON body; fails only for values JSON cannot hold (maps with non-string keys).
+    pub fn json<T: serde::Serialize>(mut self, body: &T) -> Result<Self, serde_json::Error> {
+        self.body = Some(Bytes::from(serde_json::to_vec(body)?));
+        Ok(self)
     }
 
     /// Marks a POST that only reads (a search): safe to retry after a 5xx.
@@ -336,11 +341,6 @@ impl Client {
     /// Sends `request`, retrying and refreshing as the module doc says.
     pub async fn send(&self, request: &Request) -> Result<Response, Error> {
         let url = self.url(request)?;
-        let path_and_query = match url.query() {
-            Some(query) => format!("{}?{query}", url.path()),
-            None => url.path().to_owned(),
-        };
-        let host = host_header(&url);
         let body = request.body.clone().unwrap_or_default();
         let started = Instant::now();
         let request_id = new_request_id();
@@ -348,22 +348,11 @@ impl Client {
         let mut attempt = 0;
         loop {
             let signer = self.auth.signer().await?;
-            let signed = signer.sign_at(
-                &Unsigned {
-                    method: request.method.as_str(),
-                    path_and_query: &path_and_query,
-                    host: &host,
-                    body: &body,
-                    content_type: "application/json",
-                },
-                &httpdate::fmt_http_date(SystemTime::now()),
-                Coverage::Standard,
-            );
             let sent = signed_request(
                 &self.http,
+                &signer,
                 request.method.clone(),
                 url.clone(),
-                &signed,
                 body.clone(),
             )
             .header(http::header::ACCEPT, request.accept)
@@ -485,7 +474,7 @@ pub fn query_string(pairs: &[(&str, &str)]) -> String {
 }
 
 /// The Host header for `url`: the authority, with the port when it is not the default.
-pub(crate) fn host_header(url: &reqwest::Url) -> String {
+fn host_header(url: &reqwest::Url) -> String {
     let host = url.host_str().unwrap_or_default();
     match url.port() {
         Some(port) => format!("{host}:{port}"),
@@ -493,15 +482,27 @@ pub(crate) fn host_header(url: &reqwest::Url) -> String {
     }
 }
 
-/// A request carrying exactly the headers that were signed, with the body whose hash
-/// was signed (reqwest sets its Content-Length; it is never chunked).
+/// `method url` with `body`, signed by `signer` as of now: the request carries exactly the
+/// headers that were signed, and the body whose hash was signed (reqwest sets its
+/// Content-Length from it; it is never chunked).
 pub(crate) fn signed_request(
     http: &reqwest::Client,
+    signer: &Signer,
     method: Method,
     url: reqwest::Url,
-    signed: &Signed,
-    body: Vec<u8>,
+    body: Bytes,
 ) -> reqwest::RequestBuilder {
+    let path_and_query = match url.query() {
+        Some(query) => format!("{}?{query}", url.path()),
+        None => url.path().to_owned(),
+    };
+    let signed = signer.sign(&Unsigned {
+        method: method.as_str(),
+        path_and_query: &path_and_query,
+        host: &host_header(&url),
+        body: &body,
+        content_type: "application/json",
+    });
     let mut builder = http
         .request(method, url)
         .header(http::header::DATE, &signed.date)

@@ -12,7 +12,10 @@ use cbc::cipher::{BlockDecryptMut, KeyIvInit, block_padding::Pkcs7};
 use md5::{Digest, Md5};
 use pkcs8::{DecodePrivateKey, EncodePublicKey};
 use rsa::pkcs1::DecodeRsaPrivateKey;
+use rsa::pkcs1v15::SigningKey;
+use rsa::signature::{SignatureEncoding, Signer};
 use rsa::{RsaPrivateKey, RsaPublicKey};
+use sha2::Sha256;
 
 /// Why a PEM private key could not be read. The caller adds which file it was.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -31,10 +34,11 @@ pub enum KeyError {
     Malformed(String),
 }
 
-/// An RSA private key and what OCI derives from its public half.
+/// An RSA private key, ready to sign (RSASSA-PKCS1-v1_5 with SHA-256), and what OCI
+/// derives from its public half.
 #[derive(Clone)]
 pub struct PrivateKey {
-    key: RsaPrivateKey,
+    signing: SigningKey<Sha256>,
 }
 
 impl fmt::Debug for PrivateKey {
@@ -75,23 +79,28 @@ impl PrivateKey {
             }
             _ => return Err(KeyError::NotPem),
         };
-        Ok(PrivateKey { key })
+        Ok(PrivateKey::from(key))
     }
 
     /// A fresh RSA-2048 key (e = 65537): the session keys of token-based principals.
     pub fn generate() -> Result<Self, KeyError> {
         let mut rng = rsa::rand_core::OsRng;
         RsaPrivateKey::new(&mut rng, 2048)
-            .map(|key| PrivateKey { key })
+            .map(PrivateKey::from)
             .map_err(|e| KeyError::Malformed(e.to_string()))
     }
 
     pub fn rsa(&self) -> &RsaPrivateKey {
-        &self.key
+        self.signing.as_ref()
     }
 
     pub fn public(&self) -> RsaPublicKey {
-        self.key.to_public_key()
+        self.rsa().to_public_key()
+    }
+
+    /// RSASSA-PKCS1-v1_5 over SHA-256 of `data`: the signature of OCI requests and JWTs.
+    pub fn sign(&self, data: &[u8]) -> Vec<u8> {
+        self.signing.sign(data).to_vec()
     }
 
     /// DER SubjectPublicKeyInfo of the public half.
@@ -117,6 +126,14 @@ impl PrivateKey {
             .map(|b| format!("{b:02x}"))
             .collect::<Vec<_>>()
             .join(":")
+    }
+}
+
+impl From<RsaPrivateKey> for PrivateKey {
+    fn from(key: RsaPrivateKey) -> Self {
+        PrivateKey {
+            signing: SigningKey::new(key),
+        }
     }
 }
 

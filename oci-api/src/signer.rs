@@ -8,8 +8,6 @@ use std::time::SystemTime;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use rsa::pkcs1v15::SigningKey;
-use rsa::signature::{SignatureEncoding, Signer as _};
 use sha2::{Digest, Sha256};
 
 use crate::keys::PrivateKey;
@@ -132,8 +130,7 @@ impl Signer {
 
     /// base64(RSASSA-PKCS1-v1_5(SHA-256(text))).
     pub fn signature(&self, text: &str) -> String {
-        let key = SigningKey::<Sha256>::new(self.key.rsa().clone());
-        STANDARD.encode(key.sign(text.as_bytes()).to_bytes())
+        STANDARD.encode(self.key.sign(text.as_bytes()))
     }
 }
 

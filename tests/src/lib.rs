@@ -1,6 +1,7 @@
 //! End-to-end test harness: runs the real `ocimcpd` binary with a config written by the
 //! test, talks to it with real MCP clients (rmcp, and the Python SDK from the bootstrap
-//! venvs), and inspects real processes through /proc.
+//! venvs), and inspects real processes through /proc. [`fake_oci`] stands in for OCI,
+//! which cannot run here.
 //!
 //! Python venvs come from `tests/bootstrap.sh` (run by `tests/run-all.sh`); a missing venv
 //! fails the test with a message saying so.

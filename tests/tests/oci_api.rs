@@ -36,14 +36,33 @@ async fn provider(
     config: &str,
     fake: &FakeOci,
 ) -> Result<Arc<dyn oci_api::AuthProvider>, oci_api::AuthError> {
+    provider_with(dir, config, fake, AuthSettings::default()).await
+}
+
+/// [`provider`] with more `settings` than the config file's path.
+async fn provider_with(
+    dir: &Path,
+    config: &str,
+    fake: &FakeOci,
+    settings: AuthSettings,
+) -> Result<Arc<dyn oci_api::AuthProvider>, oci_api::AuthError> {
     let path = dir.join("config");
     std::fs::write(&path, config).expect("write the config");
     let settings = AuthSettings {
         config_file: Some(path),
-        ..AuthSettings::default()
+        ..settings
     };
-    let endpoints = Endpoints::everything_at(&fake.url).expect("the fake's URL");
-    auth::from_settings(&settings, &Environment::default(), &endpoints, &http()).await
+    auth::from_settings(
+        &settings,
+        &Environment::default(),
+        &endpoints(fake),
+        &http(),
+    )
+    .await
+}
+
+fn endpoints(fake: &FakeOci) -> Endpoints {
+    Endpoints::everything_at(&fake.url).expect("the fake's URL")
 }
 
 fn api_key_config() -> String {
@@ -63,11 +82,7 @@ async fn api_key_client(fake: &FakeOci, dir: &Path) -> Client {
         .expect("api_key provider");
     assert_eq!(auth.tenancy(), TENANCY);
     assert_eq!(auth.region().id(), "us-ashburn-1");
-    Client::new(
-        http(),
-        auth,
-        Endpoints::everything_at(&fake.url).expect("url"),
-    )
+    Client::new(http(), auth, endpoints(fake))
 }
 
 fn list_instances() -> Request {
@@ -199,11 +214,7 @@ async fn a_key_the_service_does_not_know_is_refused_and_not_retried() {
     let auth = provider(dir.path(), &api_key_config(), &fake)
         .await
         .expect("provider");
-    let client = Client::new(
-        http(),
-        auth,
-        Endpoints::everything_at(&fake.url).expect("url"),
-    );
+    let client = Client::new(http(), auth, endpoints(&fake));
     let error = client.send(&list_instances()).await.expect_err("401");
     assert!(
         error
@@ -230,15 +241,12 @@ async fn a_session_token_is_refreshed_after_a_401_and_the_call_retried() {
         session_key.display(),
         token_file.display()
     );
-    std::fs::write(dir.path().join("config"), &config).expect("config");
     let settings = AuthSettings {
-        config_file: Some(dir.path().join("config")),
         auth: Some("security_token".to_owned()),
         profile: Some("SESSION".to_owned()),
         ..AuthSettings::default()
     };
-    let endpoints = Endpoints::everything_at(&fake.url).expect("url");
-    let auth = auth::from_settings(&settings, &Environment::default(), &endpoints, &http())
+    let auth = provider_with(dir.path(), &config, &fake, settings)
         .await
         .expect("security_token provider");
     assert_eq!(
@@ -246,7 +254,7 @@ async fn a_session_token_is_refreshed_after_a_401_and_the_call_retried() {
         "ocid1.tenancy.oc1..faketenancy",
         "from the token's claims"
     );
-    let client = Client::new(http(), auth, endpoints);
+    let client = Client::new(http(), auth, endpoints(&fake));
 
     let first = client
         .pages::<Value>(list_instances())

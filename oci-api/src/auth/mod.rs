@@ -140,11 +140,6 @@ impl Environment {
         }
     }
 
-    pub fn with(mut self, name: &str, value: &str) -> Self {
-        self.vars.insert(name.to_owned(), value.to_owned());
-        self
-    }
-
     /// A variable's value; empty counts as unset.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.vars
@@ -207,7 +202,7 @@ impl AuthSettings {
 
     /// The region: the settings', else what `found` (the credentials') says, else `OCI_REGION`
     /// / `OCI_CLI_REGION`.
-    fn region(&self, env: &Environment, found: Option<&str>) -> Option<Region> {
+    fn choose_region(&self, env: &Environment, found: Option<&str>) -> Option<Region> {
         self.region
             .as_deref()
             .or(found)

@@ -16,7 +16,7 @@ use crate::endpoints::Endpoints;
 use crate::jwt::Claims;
 use crate::keys::PrivateKey;
 use crate::region::{Region, Service};
-use crate::signer::{Coverage, Signer, Unsigned};
+use crate::signer::Signer;
 
 const NEEDS: &str = "session-token auth needs security_token_file, key_file and region";
 
@@ -57,13 +57,14 @@ impl SecurityToken {
                 key: "security_token_file",
                 needs: NEEDS,
             })?;
-        let region = settings
-            .region(env, profile.get("region"))
-            .ok_or(AuthError::MissingKey {
-                profile: profile.describe(),
-                key: "region",
-                needs: NEEDS,
-            })?;
+        let region =
+            settings
+                .choose_region(env, profile.get("region"))
+                .ok_or(AuthError::MissingKey {
+                    profile: profile.describe(),
+                    key: "region",
+                    needs: NEEDS,
+                })?;
         let key = Arc::new(profile_key(profile)?);
         let (token, read_at) = read_token(&profile.describe(), &token_file)?;
         let claims = Claims::of(&token).map_err(|e| AuthError::Token {
@@ -111,24 +112,12 @@ impl SecurityToken {
         let signer = Signer::for_token(&current.token, self.key.clone());
         let body = serde_json::json!({ "currentToken": current.token }).to_string();
         let url = reqwest::Url::parse(&self.refresh_url).map_err(|e| failed(e.to_string()))?;
-        let host = crate::client::host_header(&url);
-        let signed = signer.sign_at(
-            &Unsigned {
-                method: "POST",
-                path_and_query: url.path(),
-                host: &host,
-                body: body.as_bytes(),
-                content_type: "application/json",
-            },
-            &httpdate::fmt_http_date(SystemTime::now()),
-            Coverage::Standard,
-        );
         let response = crate::client::signed_request(
             &self.http,
+            &signer,
             http::Method::POST,
             url,
-            &signed,
-            body.into_bytes(),
+            body.into(),
         )
         .send()
         .await
