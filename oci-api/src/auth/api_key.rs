@@ -33,14 +33,7 @@ impl ApiKey {
         let user = required("user")?;
         let tenancy = required("tenancy")?;
         let fingerprint = required("fingerprint")?;
-        let region =
-            settings
-                .choose_region(env, profile.get("region"))
-                .ok_or(AuthError::MissingKey {
-                    profile: profile.describe(),
-                    key: "region",
-                    needs: NEEDS,
-                })?;
+        let region = settings.profile_region(profile, env, NEEDS)?;
         let key = profile_key(profile)?;
         if key.fingerprint() != fingerprint {
             // OCI will answer 401; say why before that happens.

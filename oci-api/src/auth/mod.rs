@@ -210,6 +210,22 @@ impl AuthSettings {
             .or_else(|| env.get("OCI_CLI_REGION"))
             .map(Region::new)
     }
+
+    /// [`Self::choose_region`] with the profile's `region`; none anywhere is an error that
+    /// says what the auth method `needs`.
+    fn profile_region(
+        &self,
+        profile: &Profile,
+        env: &Environment,
+        needs: &'static str,
+    ) -> Result<Region, AuthError> {
+        self.choose_region(env, profile.get("region"))
+            .ok_or(AuthError::MissingKey {
+                profile: profile.describe(),
+                key: "region",
+                needs,
+            })
+    }
 }
 
 /// The provider `settings` and `env` choose.

@@ -57,14 +57,7 @@ impl SecurityToken {
                 key: "security_token_file",
                 needs: NEEDS,
             })?;
-        let region =
-            settings
-                .choose_region(env, profile.get("region"))
-                .ok_or(AuthError::MissingKey {
-                    profile: profile.describe(),
-                    key: "region",
-                    needs: NEEDS,
-                })?;
+        let region = settings.profile_region(profile, env, NEEDS)?;
         let key = Arc::new(profile_key(profile)?);
         let (token, read_at) = read_token(&profile.describe(), &token_file)?;
         let claims = Claims::of(&token).map_err(|e| AuthError::Token {
