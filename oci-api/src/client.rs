@@ -18,7 +18,7 @@ use serde::de::DeserializeOwned;
 use crate::auth::{AuthError, AuthProvider};
 use crate::endpoints::Endpoints;
 use crate::region::{Region, Service};
-use crate::signer::{Signer, Unsigned};
+use crate::signer::{Coverage, Signer, Unsigned};
 
 /// What a call can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -351,6 +351,7 @@ impl Client {
             let sent = signed_request(
                 &self.http,
                 &signer,
+                Coverage::Standard,
                 request.method.clone(),
                 url.clone(),
                 body.clone(),
@@ -482,12 +483,13 @@ fn host_header(url: &reqwest::Url) -> String {
     }
 }
 
-/// `method url` with `body`, signed by `signer` as of now: the request carries exactly the
-/// headers that were signed, and the body whose hash was signed (reqwest sets its
-/// Content-Length from it; it is never chunked).
+/// `method url` with `body`, signed by `signer` as of now over the headers `coverage`
+/// names: the request carries exactly the headers that were signed, and the body whose
+/// hash was signed (reqwest sets its Content-Length from it; it is never chunked).
 pub(crate) fn signed_request(
     http: &reqwest::Client,
     signer: &Signer,
+    coverage: Coverage,
     method: Method,
     url: reqwest::Url,
     body: Bytes,
@@ -496,13 +498,17 @@ pub(crate) fn signed_request(
         Some(query) => format!("{}?{query}", url.path()),
         None => url.path().to_owned(),
     };
-    let signed = signer.sign(&Unsigned {
-        method: method.as_str(),
-        path_and_query: &path_and_query,
-        host: &host_header(&url),
-        body: &body,
-        content_type: "application/json",
-    });
+    let signed = signer.sign_at(
+        &Unsigned {
+            method: method.as_str(),
+            path_and_query: &path_and_query,
+            host: &host_header(&url),
+            body: &body,
+            content_type: "application/json",
+        },
+        &httpdate::fmt_http_date(SystemTime::now()),
+        coverage,
+    );
     let mut builder = http
         .request(method, url)
         .header(http::header::DATE, &signed.date)

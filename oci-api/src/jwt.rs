@@ -59,6 +59,16 @@ impl Claims {
             .is_none_or(|exp| SystemTime::now() + margin < exp)
     }
 
+    /// Whether a token should be replaced now: less than `margin` of its life is left, or,
+    /// for a token that lives less than twice `margin`, less than half.
+    pub fn renewal_due(&self, margin: Duration) -> bool {
+        let lifetime = match (self.issued(), self.expires()) {
+            (Some(iat), Some(exp)) => exp.duration_since(iat).unwrap_or_default(),
+            _ => margin * 2,
+        };
+        !self.valid_for(margin.min(lifetime / 2))
+    }
+
     /// Whether less than half of the token's lifetime is left (OKE workload identity and
     /// token exchange refresh then).
     pub fn past_half_life(&self) -> bool {
@@ -105,6 +115,23 @@ mod tests {
         )))
         .expect("a JWT");
         assert!(old.past_half_life());
+    }
+
+    #[test]
+    fn renewal_is_due_a_margin_before_expiry_or_at_half_life_for_short_tokens() {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let lived = |iat: u64, exp: u64| {
+            Claims::of(&token(&format!(r#"{{"iat":{iat},"exp":{exp}}}"#))).expect("a JWT")
+        };
+        let margin = Duration::from_secs(60);
+        // A 20-minute token: due in its last minute only.
+        assert!(!lived(now - 600, now + 600).renewal_due(margin));
+        assert!(lived(now - 1150, now + 50).renewal_due(margin));
+        // A 10-second token: due after 5 s.
+        assert!(!lived(now - 2, now + 8).renewal_due(margin));
+        assert!(lived(now - 6, now + 4).renewal_due(margin));
     }
 
     #[test]

@@ -1,12 +1,12 @@
-//! The OCI client against the fake OCI (tests/src/fake_oci.rs): API-key and session-token
-//! auth end to end, pagination, retries, 401 refresh, and config-file mistakes.
+//! The OCI client against the fake OCI (tests/src/fake_oci/): every auth provider end to
+//! end, pagination, retries, 401 refresh, and config-file mistakes.
 
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use oci_api::auth::{self, AuthSettings, Environment};
-use oci_api::{Client, Endpoints, PrivateKey, Request, RetryPolicy, Service};
+use oci_api::{Client, PrivateKey, Request, RetryPolicy, Service};
 use ocimcp_tests::fake_oci::{FakeOci, Injected};
 use serde_json::{Value, json};
 
@@ -55,14 +55,10 @@ async fn provider_with(
     auth::from_settings(
         &settings,
         &Environment::default(),
-        &endpoints(fake),
+        &fake.endpoints(),
         &http(),
     )
     .await
-}
-
-fn endpoints(fake: &FakeOci) -> Endpoints {
-    Endpoints::everything_at(&fake.url).expect("the fake's URL")
 }
 
 fn api_key_config() -> String {
@@ -82,7 +78,7 @@ async fn api_key_client(fake: &FakeOci, dir: &Path) -> Client {
         .expect("api_key provider");
     assert_eq!(auth.tenancy(), TENANCY);
     assert_eq!(auth.region().id(), "us-ashburn-1");
-    Client::new(http(), auth, endpoints(fake))
+    Client::new(http(), auth, fake.endpoints())
 }
 
 fn list_instances() -> Request {
@@ -214,7 +210,7 @@ async fn a_key_the_service_does_not_know_is_refused_and_not_retried() {
     let auth = provider(dir.path(), &api_key_config(), &fake)
         .await
         .expect("provider");
-    let client = Client::new(http(), auth, endpoints(&fake));
+    let client = Client::new(http(), auth, fake.endpoints());
     let error = client.send(&list_instances()).await.expect_err("401");
     assert!(
         error
@@ -254,7 +250,7 @@ async fn a_session_token_is_refreshed_after_a_401_and_the_call_retried() {
         "ocid1.tenancy.oc1..faketenancy",
         "from the token's claims"
     );
-    let client = Client::new(http(), auth, endpoints(&fake));
+    let client = Client::new(http(), auth, fake.endpoints());
 
     let first = client
         .pages::<Value>(list_instances())
@@ -357,5 +353,103 @@ async fn config_mistakes_name_the_file_the_profile_and_the_key() {
             "the OCI config file {} has no profile [DEFAULT] (it has: PROD)",
             file.display()
         )
+    );
+}
+
+/// `(method target, status)` of what the fake saw from `from` on, IMDS reads left out.
+fn calls_since(fake: &FakeOci, from: usize) -> Vec<(String, u16)> {
+    fake.seen()[from..]
+        .iter()
+        .filter(|s| !s.target.starts_with("/opc/v2/"))
+        .map(|s| (format!("{} {}", s.method, s.target), s.status))
+        .collect()
+}
+
+#[tokio::test]
+async fn an_instance_principal_renews_its_token_across_expiry_and_after_a_401() {
+    let fake = FakeOci::start().await;
+    fake.add_instances(COMPARTMENT, 3);
+    fake.set_token_lifetime(Duration::from_secs(4));
+    let imds = fake.serve_instance(TENANCY, "iad");
+    let env = Environment::from_vars([("OCI_METADATA_BASE_URL", imds)]);
+    let settings = AuthSettings {
+        auth: Some("instance_principal".to_owned()),
+        ..AuthSettings::default()
+    };
+    let auth = auth::from_settings(&settings, &env, &fake.endpoints(), &http())
+        .await
+        .expect("an instance principal");
+    assert_eq!(auth.tenancy(), TENANCY, "from the certificate's subject");
+    assert_eq!(auth.region().id(), "us-ashburn-1", "IMDS said iad");
+    let client = Client::new(http(), auth, fake.endpoints());
+    let list = || async {
+        client
+            .pages::<Value>(list_instances())
+            .collect(None)
+            .await
+            .map(|items| items.len())
+    };
+    let token_of = |index: usize| fake.seen()[index].key_id.clone();
+
+    assert_eq!(list().await.expect("the first call"), 3);
+    let seen = fake.seen();
+    let first = seen.len() - 1;
+    assert!(
+        seen.iter()
+            .any(|s| s.target == "/opc/v2/identity/cert.pem" && s.status == 200)
+    );
+    assert_eq!(
+        calls_since(&fake, 0),
+        vec![
+            ("POST /v1/x509".to_owned(), 200),
+            (
+                format!("GET /20160918/instances?compartmentId={COMPARTMENT}&limit=100"),
+                200
+            ),
+        ]
+    );
+
+    // Past the first token's expiry: the provider renews before calling, so the
+    // service never sees the expired token.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert_eq!(list().await.expect("the call after expiry"), 3);
+    let after_expiry = calls_since(&fake, first + 1);
+    assert_eq!(after_expiry.len(), 2, "{after_expiry:?}");
+    assert_eq!(after_expiry[0], ("POST /v1/x509".to_owned(), 200));
+    assert_eq!(after_expiry[1].1, 200);
+    let second = fake.seen().len() - 1;
+    assert_ne!(token_of(first), token_of(second), "a new token");
+
+    // A 401 from the service: a new token, and the call once more.
+    fake.inject(Injected {
+        status: 401,
+        code: "NotAuthenticated",
+        headers: Vec::new(),
+    });
+    assert_eq!(list().await.expect("the call after a 401"), 3);
+    let after_401 = calls_since(&fake, second + 1);
+    let statuses: Vec<u16> = after_401.iter().map(|(_, status)| *status).collect();
+    assert_eq!(statuses, vec![401, 200, 200], "{after_401:?}");
+    assert_eq!(after_401[1].0, "POST /v1/x509");
+    assert_ne!(token_of(fake.seen().len() - 1), token_of(second));
+}
+
+#[tokio::test]
+async fn an_instance_principal_off_oci_says_what_is_wrong() {
+    let fake = FakeOci::start().await;
+    // Nothing answers at the metadata address.
+    let env = Environment::from_vars([("OCI_METADATA_BASE_URL", "http://127.0.0.1:9/opc/v2")]);
+    let settings = AuthSettings {
+        auth: Some("instance_principal".to_owned()),
+        ..AuthSettings::default()
+    };
+    let error = auth::from_settings(&settings, &env, &fake.endpoints(), &http())
+        .await
+        .expect_err("no IMDS");
+    let text = error.to_string();
+    assert!(
+        text.contains("http://127.0.0.1:9/opc/v2/instance/region")
+            && text.contains("only on an OCI compute instance"),
+        "{text}"
     );
 }

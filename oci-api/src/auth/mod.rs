@@ -3,7 +3,10 @@
 //! [`from_settings`] picks one from `[oci] auth`, `OCI_CLI_AUTH` or the config file.
 
 mod api_key;
+mod imds;
+mod instance_principal;
 mod security_token;
+mod token_service;
 
 use std::fmt;
 use std::future::Future;
@@ -13,6 +16,8 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 pub use api_key::ApiKey;
+pub use imds::Imds;
+pub use instance_principal::InstancePrincipal;
 pub use security_token::SecurityToken;
 
 use crate::config_file::{ConfigFile, ConfigFileError, DEFAULT_PROFILE, Profile, expand_home};
@@ -131,11 +136,26 @@ pub struct Environment {
 }
 
 impl Environment {
-    /// The `OCI_*` (and `HOME`) variables of this process.
+    /// The `OCI_*` variables of this process, `HOME`, and `KUBERNETES_SERVICE_HOST` (OKE
+    /// workload identity).
     pub fn from_process() -> Self {
         Environment {
             vars: std::env::vars()
-                .filter(|(k, _)| k.starts_with("OCI_") || k == "HOME")
+                .filter(|(k, _)| {
+                    k.starts_with("OCI_") || k == "HOME" || k == "KUBERNETES_SERVICE_HOST"
+                })
+                .collect(),
+        }
+    }
+
+    /// These variables only: for tests, and for callers that read them elsewhere.
+    pub fn from_vars<K: Into<String>, V: Into<String>>(
+        vars: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        Environment {
+            vars: vars
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
                 .collect(),
         }
     }
@@ -249,6 +269,9 @@ pub async fn from_settings(
             endpoints,
             http.clone(),
         )?),
+        AuthKind::InstancePrincipal => {
+            Arc::new(InstancePrincipal::new(settings, env, endpoints, http.clone()).await?)
+        }
         other => return Err(AuthError::NotBuilt(other)),
     })
 }

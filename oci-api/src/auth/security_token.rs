@@ -10,13 +10,14 @@ use std::time::{Duration, SystemTime};
 
 use tokio::sync::Mutex;
 
+use super::token_service::request_token;
 use super::{AuthError, AuthKind, AuthProvider, AuthSettings, BoxFuture, Environment, profile_key};
 use crate::config_file::Profile;
 use crate::endpoints::Endpoints;
 use crate::jwt::Claims;
 use crate::keys::PrivateKey;
 use crate::region::{Region, Service};
-use crate::signer::Signer;
+use crate::signer::{Coverage, Signer};
 
 const NEEDS: &str = "session-token auth needs security_token_file, key_file and region";
 
@@ -103,33 +104,22 @@ impl SecurityToken {
             reason,
         };
         let signer = Signer::for_token(&current.token, self.key.clone());
-        let body = serde_json::json!({ "currentToken": current.token }).to_string();
-        let url = reqwest::Url::parse(&self.refresh_url).map_err(|e| failed(e.to_string()))?;
-        let response = crate::client::signed_request(
+        let body = serde_json::json!({ "currentToken": current.token });
+        let token = request_token(
             &self.http,
             &signer,
-            http::Method::POST,
-            url,
-            body.into(),
+            Coverage::Standard,
+            &self.refresh_url,
+            &body,
         )
-        .send()
         .await
-        .map_err(|e| failed(e.to_string()))?;
-        let status = response.status();
-        let text = response.text().await.map_err(|e| failed(e.to_string()))?;
-        if status == http::StatusCode::UNAUTHORIZED {
-            return Err(failed(format!(
+        .map_err(|refused| match refused.status {
+            Some(http::StatusCode::UNAUTHORIZED) => failed(format!(
                 "the session can no longer be refreshed (401); sign in again with `oci session authenticate` for {}",
                 self.profile
-            )));
-        }
-        if !status.is_success() {
-            return Err(failed(format!("HTTP {status}: {text}")));
-        }
-        let token = serde_json::from_str::<serde_json::Value>(&text)
-            .ok()
-            .and_then(|v| v.get("token").and_then(|t| t.as_str()).map(str::to_owned))
-            .ok_or_else(|| failed("the answer has no `token`".to_owned()))?;
+            )),
+            _ => failed(refused.reason),
+        })?;
         write_token(&self.token_file, &token)
             .map_err(|e| failed(format!("writing {}: {e}", self.token_file.display())))?;
         current.read_at = std::fs::metadata(&self.token_file)

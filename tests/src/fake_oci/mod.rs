@@ -1,10 +1,13 @@
 //! A fake OCI API for tests, faithful to `shared/reference/oci_api.md`: it verifies every
 //! request's signature on its own (not with the client's code) against the API keys it
-//! trusts or the `jwk` claim of the tokens it minted, refuses what OCI refuses (a missing
-//! or bad signature, an unsigned body header, a stale date, an expired or forged token)
-//! with `401 NotAuthenticated`, serves compute instances with real `opc-next-page`
-//! pagination, refreshes session tokens (`POST /v1/authentication/refresh`), and answers
-//! with injected errors when a test asks.
+//! trusts, the `jwk` claim of the tokens it minted, or the instance certificate it issued,
+//! refuses what OCI refuses (a missing or bad signature, an unsigned body header, a stale
+//! date, an expired or forged token) with `401 NotAuthenticated`, serves compute instances
+//! with real `opc-next-page` pagination, refreshes session tokens
+//! (`POST /v1/authentication/refresh`), plays an instance's metadata service and the X.509
+//! federation (`instance`), and answers with injected errors when a test asks.
+
+mod instance;
 
 use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
@@ -24,6 +27,8 @@ use rsa::traits::PublicKeyParts;
 use rsa::{BigUint, RsaPrivateKey, RsaPublicKey};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+
+pub use instance::InstanceIdentity;
 
 /// An error answer the fake gives instead of serving the next request.
 #[derive(Debug, Clone)]
@@ -50,6 +55,7 @@ struct State {
     seen: Vec<Seen>,
     token_lifetime: Duration,
     next_request_id: u64,
+    instance: Option<InstanceIdentity>,
 }
 
 /// The fake, serving on a loopback port until dropped.
@@ -90,6 +96,7 @@ impl FakeOci {
             seen: Vec::new(),
             token_lifetime: Duration::from_secs(3600),
             next_request_id: 1,
+            instance: None,
         }));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -114,6 +121,11 @@ impl FakeOci {
             }
         });
         FakeOci { url, state, task }
+    }
+
+    /// Every OCI service at this fake.
+    pub fn endpoints(&self) -> oci_api::Endpoints {
+        oci_api::Endpoints::everything_at(&self.url).expect("the fake's URL is an http URL")
     }
 
     /// Trusts an API key: requests signed with `key_id` verify against `public`.
@@ -152,6 +164,16 @@ impl FakeOci {
     /// How long the tokens minted from now on live.
     pub fn set_token_lifetime(&self, lifetime: Duration) {
         lock(&self.state).token_lifetime = lifetime;
+    }
+
+    /// Plays a compute instance of `tenancy` in `region`: serves its identity at
+    /// `<url>/opc/v2` (what `OCI_METADATA_BASE_URL` is set to; returned) and federates it
+    /// at `POST /v1/x509`.
+    pub fn serve_instance(&self, tenancy: &str, region: &str) -> String {
+        let mut state = lock(&self.state);
+        let identity = InstanceIdentity::new(&state.issuer, tenancy, region);
+        state.instance = Some(identity);
+        format!("{}/opc/v2", self.url)
     }
 
     /// A security token (JWT signed by the fake's issuer) for the holder of `public`.
@@ -234,6 +256,16 @@ async fn handle(state: &Mutex<State>, request: Request<Incoming>) -> Response<Fu
     let mut state = lock(state);
     let request_id = state.next_request_id;
     state.next_request_id += 1;
+    if let Some(path) = target.strip_prefix("/opc/v2/") {
+        let response = metadata(&state, &parts.headers, path);
+        state.seen.push(Seen {
+            method,
+            target,
+            key_id: None,
+            status: response.status().as_u16(),
+        });
+        return response;
+    }
     let key_id = authorization_params(&parts.headers).and_then(|p| p.get("keyId").cloned());
     let (status, body, headers) = if let Some(injected) = state.injected.pop_front() {
         (
@@ -256,11 +288,39 @@ async fn handle(state: &Mutex<State>, request: Request<Incoming>) -> Response<Fu
     answer(status, request_id, body, &headers)
 }
 
+/// IMDS v2: plain text, only for `Authorization: Bearer Oracle`.
+fn metadata(state: &State, headers: &http::HeaderMap, path: &str) -> Response<Full<Bytes>> {
+    let authorized = headers
+        .get("authorization")
+        .is_some_and(|v| v.as_bytes() == b"Bearer Oracle");
+    let (status, text) = if !authorized {
+        (
+            401,
+            "IMDS v2 needs `Authorization: Bearer Oracle`".to_owned(),
+        )
+    } else {
+        match state.instance.as_ref().and_then(|i| i.metadata(path)) {
+            Some(text) => (200, text),
+            None => (404, format!("no metadata at {path}")),
+        }
+    };
+    Response::builder()
+        .status(status)
+        .header("content-type", "text/plain")
+        .body(Full::new(Bytes::from(text)))
+        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
+}
+
 /// Who signed a verified request.
 #[derive(Debug)]
 enum Principal {
     ApiKey,
-    Token { token: String, public: RsaPublicKey },
+    Token {
+        token: String,
+        public: RsaPublicKey,
+    },
+    /// The instance's leaf key, for X.509 federation.
+    Instance,
 }
 
 fn authorization_params(headers: &http::HeaderMap) -> Option<HashMap<String, String>> {
@@ -293,7 +353,13 @@ fn verify(
         .ok_or("no headers=")?
         .split(' ')
         .collect();
-    let mut required = vec!["date", "(request-target)", "host"];
+    let key_id = params.get("keyId").ok_or("no keyId")?;
+    // Federation requests are signed without `host`.
+    let federation = key_id.contains("/fed-x509/");
+    let mut required = vec!["date", "(request-target)"];
+    if !federation {
+        required.push("host");
+    }
     let body_method = matches!(parts.method.as_str(), "POST" | "PUT" | "PATCH");
     if body_method {
         required.extend(["content-length", "content-type", "x-content-sha256"]);
@@ -336,8 +402,14 @@ fn verify(
             return Err("content-length is not the body's length".to_owned());
         }
     }
-    let key_id = params.get("keyId").ok_or("no keyId")?;
-    let (public, principal) = if let Some(token) = key_id.strip_prefix("ST$") {
+    let (public, principal) = if federation {
+        let instance = state
+            .instance
+            .as_ref()
+            .filter(|i| i.federation_key_id() == *key_id)
+            .ok_or_else(|| format!("no instance certificate is {key_id}"))?;
+        (instance.leaf_public.clone(), Principal::Instance)
+    } else if let Some(token) = key_id.strip_prefix("ST$") {
         let public = token_key(state, token)?;
         (
             public.clone(),
@@ -444,6 +516,36 @@ fn route(
                 json!({ "token": mint(state, public, json!({})) }),
                 Vec::new(),
             )
+        }
+        ("POST", "/v1/x509") => {
+            let (Principal::Instance, Some(instance)) = (principal, &state.instance) else {
+                return (
+                    401,
+                    error_body(
+                        "NotAuthenticated",
+                        "federation needs the instance certificate's signature",
+                    ),
+                    Vec::new(),
+                );
+            };
+            match instance.check_federation(body) {
+                Ok(session) => {
+                    let claims = json!({
+                        "sub": instance.instance_id,
+                        "tenant": instance.tenancy,
+                        "opc-instance": instance.instance_id,
+                        "opc-certtype": "instance",
+                        "ptype": "instance",
+                        "ttype": "x509",
+                    });
+                    (
+                        200,
+                        json!({ "token": mint(state, &session, claims) }),
+                        Vec::new(),
+                    )
+                }
+                Err(reason) => (400, error_body("InvalidParameter", &reason), Vec::new()),
+            }
         }
         ("GET", "/20160918/instances") => {
             let Some(compartment) = query.get("compartmentId") else {
