@@ -453,3 +453,100 @@ async fn an_instance_principal_off_oci_says_what_is_wrong() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn a_resource_principal_signs_with_its_rpst_and_rereads_rotated_files() {
+    let fake = FakeOci::start().await;
+    fake.add_instances(COMPARTMENT, 2);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let key_path = ocimcp_tests::fixture("oci/session_key.pem");
+    let key_pem = std::fs::read_to_string(&key_path).expect("the key");
+    let public = PrivateKey::from_pem(&key_pem, None)
+        .expect("readable")
+        .public();
+    let claims =
+        json!({ "res_tenant": TENANCY, "res_compartment": COMPARTMENT, "ptype": "resource" });
+    let settings = AuthSettings {
+        auth: Some("resource_principal".to_owned()),
+        ..AuthSettings::default()
+    };
+    let env_with = |rpst: &str, pem: &str| {
+        Environment::from_vars([
+            ("OCI_RESOURCE_PRINCIPAL_VERSION", "2.2"),
+            ("OCI_RESOURCE_PRINCIPAL_RPST", rpst),
+            ("OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM", pem),
+            ("OCI_RESOURCE_PRINCIPAL_REGION", "phx"),
+        ])
+    };
+    let list = |client: Client| async move {
+        client
+            .pages::<Value>(list_instances())
+            .collect(None)
+            .await
+            .map(|items| items.len())
+    };
+    let unauthorized = || Injected {
+        status: 401,
+        code: "NotAuthenticated",
+        headers: Vec::new(),
+    };
+
+    // The values themselves in the variables.
+    let rpst = fake.mint_token(&public, claims.clone());
+    let auth = auth::from_settings(
+        &settings,
+        &env_with(&rpst, &key_pem),
+        &fake.endpoints(),
+        &http(),
+    )
+    .await
+    .expect("a resource principal from values");
+    assert_eq!(auth.tenancy(), TENANCY, "from res_tenant");
+    assert_eq!(auth.region().id(), "us-phoenix-1");
+    let client = Client::new(http(), auth, fake.endpoints());
+    assert_eq!(list(client.clone()).await.expect("signed with the RPST"), 2);
+    assert_eq!(
+        fake.seen().last().and_then(|s| s.key_id.clone()),
+        Some(format!("ST${rpst}"))
+    );
+    // Values cannot be rotated: a 401 is the caller's answer, not retried.
+    fake.inject(unauthorized());
+    let error = list(client).await.expect_err("a 401");
+    assert!(
+        error.to_string().contains("NotAuthenticated (401)"),
+        "{error}"
+    );
+
+    // Paths: the platform writes a new token, and a 401 makes the provider read it.
+    let rpst_file = dir.path().join("rpst");
+    std::fs::write(&rpst_file, &rpst).expect("write the RPST");
+    let env = env_with(
+        &rpst_file.display().to_string(),
+        &key_path.display().to_string(),
+    );
+    let auth = auth::from_settings(&settings, &env, &fake.endpoints(), &http())
+        .await
+        .expect("a resource principal from files");
+    let client = Client::new(http(), auth, fake.endpoints());
+    assert_eq!(list(client.clone()).await.expect("from files"), 2);
+    let rotated = fake.mint_token(&public, claims);
+    std::fs::write(&rpst_file, format!("{rotated}\n")).expect("rotate the RPST");
+    fake.inject(unauthorized());
+    assert_eq!(list(client).await.expect("after re-reading"), 2);
+    assert_eq!(
+        fake.seen().last().and_then(|s| s.key_id.clone()),
+        Some(format!("ST${rotated}"))
+    );
+
+    // Versions that need Oracle-internal endpoints are named.
+    let env = Environment::from_vars([("OCI_RESOURCE_PRINCIPAL_VERSION", "2.1")]);
+    let error = auth::from_settings(&settings, &env, &fake.endpoints(), &http())
+        .await
+        .expect_err("version 2.1");
+    assert!(
+        error
+            .to_string()
+            .contains("OCI_RESOURCE_PRINCIPAL_VERSION is 2.1"),
+        "{error}"
+    );
+}

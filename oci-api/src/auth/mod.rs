@@ -5,6 +5,7 @@
 mod api_key;
 mod imds;
 mod instance_principal;
+mod resource_principal;
 mod security_token;
 mod token_service;
 
@@ -18,6 +19,7 @@ use std::sync::Arc;
 pub use api_key::ApiKey;
 pub use imds::Imds;
 pub use instance_principal::InstancePrincipal;
+pub use resource_principal::ResourcePrincipal;
 pub use security_token::SecurityToken;
 
 use crate::config_file::{ConfigFile, ConfigFileError, DEFAULT_PROFILE, Profile, expand_home};
@@ -272,6 +274,7 @@ pub async fn from_settings(
         AuthKind::InstancePrincipal => {
             Arc::new(InstancePrincipal::new(settings, env, endpoints, http.clone()).await?)
         }
+        AuthKind::ResourcePrincipal => Arc::new(ResourcePrincipal::from_env(settings, env)?),
         other => return Err(AuthError::NotBuilt(other)),
     })
 }

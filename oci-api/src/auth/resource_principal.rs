@@ -1,0 +1,203 @@
+//! Resource-principal auth, version 2.2 (OCI Functions, Data Science, Container Instances):
+//! the platform hands the process a resource-principal session token (RPST) and its
+//! private key in `OCI_RESOURCE_PRINCIPAL_*` variables, each either the value itself or
+//! the absolute path of a file that holds it. Files are read again when the token they
+//! hold has expired or a call got 401, because the platform rotates them.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Mutex;
+
+use super::{AuthError, AuthKind, AuthProvider, AuthSettings, BoxFuture, Environment};
+use crate::jwt::Claims;
+use crate::keys::PrivateKey;
+use crate::region::Region;
+use crate::signer::Signer;
+
+const WHAT: &str = "resource principal";
+
+#[derive(Debug)]
+pub struct ResourcePrincipal {
+    tenancy: String,
+    region: Region,
+    source: Source,
+    current: Mutex<Current>,
+}
+
+/// Where the token and key come from.
+#[derive(Debug)]
+struct Source {
+    rpst: Material,
+    key: Material,
+    passphrase: Option<Material>,
+}
+
+/// A variable's content: the value itself, or the file an absolute path names.
+#[derive(Debug)]
+enum Material {
+    Value(String),
+    File {
+        variable: &'static str,
+        path: PathBuf,
+    },
+}
+
+#[derive(Debug)]
+struct Current {
+    token: String,
+    claims: Claims,
+    key: Arc<PrivateKey>,
+}
+
+impl Material {
+    fn from_env(env: &Environment, variable: &'static str) -> Option<Material> {
+        env.get(variable).map(|value| {
+            if value.starts_with('/') {
+                Material::File {
+                    variable,
+                    path: PathBuf::from(value),
+                }
+            } else {
+                Material::Value(value.to_owned())
+            }
+        })
+    }
+
+    fn read(&self) -> Result<String, AuthError> {
+        match self {
+            Material::Value(value) => Ok(value.clone()),
+            Material::File { variable, path } => std::fs::read_to_string(path)
+                .map(|text| text.trim().to_owned())
+                .map_err(|e| AuthError::Token {
+                    what: format!("{WHAT}: {variable} {}", path.display()),
+                    reason: e.to_string(),
+                }),
+        }
+    }
+
+    fn is_file(&self) -> bool {
+        matches!(self, Material::File { .. })
+    }
+}
+
+impl Source {
+    /// The token and key as they are now.
+    fn load(&self) -> Result<Current, AuthError> {
+        let token = self.rpst.read()?;
+        let token = token.strip_prefix("ST$").unwrap_or(&token).to_owned();
+        let claims = Claims::of(&token).map_err(|e| AuthError::Token {
+            what: format!("{WHAT}: OCI_RESOURCE_PRINCIPAL_RPST"),
+            reason: e.to_string(),
+        })?;
+        let passphrase = self.passphrase.as_ref().map(Material::read).transpose()?;
+        let key = PrivateKey::from_pem(&self.key.read()?, passphrase.as_deref()).map_err(|e| {
+            AuthError::Token {
+                what: format!("{WHAT}: OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM"),
+                reason: e.to_string(),
+            }
+        })?;
+        Ok(Current {
+            token,
+            claims,
+            key: Arc::new(key),
+        })
+    }
+
+    fn rotates(&self) -> bool {
+        self.rpst.is_file() || self.key.is_file()
+    }
+}
+
+impl ResourcePrincipal {
+    pub fn from_env(settings: &AuthSettings, env: &Environment) -> Result<Self, AuthError> {
+        let missing = |variable: &str, needs: &str| AuthError::Token {
+            what: WHAT.to_owned(),
+            reason: format!("{variable} is not set ({needs})"),
+        };
+        match env.get("OCI_RESOURCE_PRINCIPAL_VERSION") {
+            Some("2.2") => {}
+            Some(other) => {
+                return Err(AuthError::Token {
+                    what: WHAT.to_owned(),
+                    reason: format!(
+                        "OCI_RESOURCE_PRINCIPAL_VERSION is {other}; ocimcp reads version 2.2 (OCI Functions, Data Science, Container Instances) and, on OKE, oke_workload_identity"
+                    ),
+                });
+            }
+            None => {
+                return Err(missing(
+                    "OCI_RESOURCE_PRINCIPAL_VERSION",
+                    "the platform sets it; outside a resource choose another [oci] auth",
+                ));
+            }
+        }
+        let rpst = Material::from_env(env, "OCI_RESOURCE_PRINCIPAL_RPST")
+            .ok_or_else(|| missing("OCI_RESOURCE_PRINCIPAL_RPST", "the token or its path"))?;
+        let key = Material::from_env(env, "OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM")
+            .ok_or_else(|| missing("OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM", "the key or its path"))?;
+        let passphrase = Material::from_env(env, "OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM_PASSPHRASE");
+        let region = settings
+            .choose_region(env, env.get("OCI_RESOURCE_PRINCIPAL_REGION"))
+            .ok_or_else(|| missing("OCI_RESOURCE_PRINCIPAL_REGION", "the resource's region"))?;
+        let source = Source {
+            rpst,
+            key,
+            passphrase,
+        };
+        let current = source.load()?;
+        let tenancy = current
+            .claims
+            .str("res_tenant")
+            .or_else(|| current.claims.str("tenant"))
+            .ok_or_else(|| AuthError::Token {
+                what: format!("{WHAT}: OCI_RESOURCE_PRINCIPAL_RPST"),
+                reason: "the token has no res_tenant claim".to_owned(),
+            })?
+            .to_owned();
+        Ok(ResourcePrincipal {
+            tenancy,
+            region,
+            source,
+            current: Mutex::new(current),
+        })
+    }
+}
+
+impl AuthProvider for ResourcePrincipal {
+    fn kind(&self) -> AuthKind {
+        AuthKind::ResourcePrincipal
+    }
+
+    fn tenancy(&self) -> &str {
+        &self.tenancy
+    }
+
+    fn region(&self) -> &Region {
+        &self.region
+    }
+
+    fn signer(&self) -> BoxFuture<'_, Result<Signer, AuthError>> {
+        Box::pin(async move {
+            let mut current = self.current.lock().await;
+            if self.source.rotates() && !current.claims.valid_for(Duration::ZERO) {
+                *current = self.source.load()?;
+            }
+            Ok(Signer::for_token(&current.token, current.key.clone()))
+        })
+    }
+
+    fn refresh(&self) -> BoxFuture<'_, Result<bool, AuthError>> {
+        Box::pin(async move {
+            if !self.source.rotates() {
+                return Ok(false);
+            }
+            let mut current = self.current.lock().await;
+            let fresh = self.source.load()?;
+            let changed = fresh.token != current.token;
+            *current = fresh;
+            Ok(changed)
+        })
+    }
+}
