@@ -161,7 +161,7 @@ fn random_fraction() -> f64 {
 }
 
 /// A client-made `opc-request-id`: 32 upper-case hex digits, as the SDKs send.
-fn new_request_id() -> String {
+pub(crate) fn new_request_id() -> String {
     format!("{:016X}{:016X}", random_u64(), random_u64())
 }
 
@@ -527,7 +527,7 @@ pub(crate) fn signed_request(
     builder
 }
 
-fn error_chain(error: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {

@@ -550,3 +550,89 @@ async fn a_resource_principal_signs_with_its_rpst_and_rereads_rotated_files() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn oke_workload_identity_trades_the_service_account_token_over_tls() {
+    let fake = FakeOci::start().await;
+    fake.add_instances(COMPARTMENT, 2);
+    fake.set_token_lifetime(Duration::from_secs(4));
+    let proxymux = fake.serve_oke_proxymux("service-account-token").await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let token_path = dir.path().join("token");
+    let ca_path = dir.path().join("ca.crt");
+    std::fs::write(&token_path, "service-account-token\n").expect("write the token");
+    std::fs::write(&ca_path, &proxymux.ca_pem).expect("write the CA");
+    let env = Environment::from_vars([
+        ("KUBERNETES_SERVICE_HOST", proxymux.host.clone()),
+        ("OCI_RESOURCE_PRINCIPAL_REGION", "us-ashburn-1".to_owned()),
+        ("OCI_RESOURCE_PRINCIPAL_VERSION", "2.2".to_owned()),
+        (
+            "OCI_KUBERNETES_SERVICE_ACCOUNT_TOKEN_PATH",
+            token_path.display().to_string(),
+        ),
+        (
+            "OCI_KUBERNETES_SERVICE_ACCOUNT_CERT_PATH",
+            ca_path.display().to_string(),
+        ),
+    ]);
+    let settings = AuthSettings {
+        auth: Some("oke_workload_identity".to_owned()),
+        ..AuthSettings::default()
+    };
+    let auth = auth::from_settings(&settings, &env, &fake.endpoints(), &http())
+        .await
+        .expect("a workload identity");
+    assert_eq!(auth.tenancy(), "ocid1.tenancy.oc1..faketenancy");
+    let client = Client::new(http(), auth, fake.endpoints());
+    let list = || async {
+        client
+            .pages::<Value>(list_instances())
+            .collect(None)
+            .await
+            .map(|items| items.len())
+    };
+    assert_eq!(list().await.expect("signed with the RPST"), 2);
+    assert_eq!(
+        calls_since(&fake, 0)
+            .iter()
+            .map(|(call, _)| call.split('?').next().unwrap_or_default().to_owned())
+            .collect::<Vec<_>>(),
+        vec![
+            "POST /resourcePrincipalSessionTokens",
+            "GET /20160918/instances"
+        ]
+    );
+
+    // Past half of the token's life: a new one first.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let before = fake.seen().len();
+    assert_eq!(list().await.expect("after half-life"), 2);
+    let calls = calls_since(&fake, before);
+    assert_eq!(
+        calls[0],
+        ("POST /resourcePrincipalSessionTokens".to_owned(), 200)
+    );
+    assert_eq!(calls.len(), 2, "{calls:?}");
+
+    // A CA that did not sign the proxymux's certificate: TLS refuses it.
+    std::fs::write(&ca_path, ocimcp_tests::fake_oci::unrelated_authority_pem())
+        .expect("write the other CA");
+    let error = auth::from_settings(&settings, &env, &fake.endpoints(), &http())
+        .await
+        .expect_err("an untrusted proxymux");
+    assert!(
+        error.to_string().contains(&format!(
+            "POST https://{}:12250/resourcePrincipalSessionTokens",
+            proxymux.host
+        )) && error.to_string().to_lowercase().contains("certificate"),
+        "{error}"
+    );
+
+    // A token the cluster does not know.
+    std::fs::write(&ca_path, &proxymux.ca_pem).expect("write the CA back");
+    std::fs::write(&token_path, "stolen").expect("write another token");
+    let error = auth::from_settings(&settings, &env, &fake.endpoints(), &http())
+        .await
+        .expect_err("an unknown service account");
+    assert!(error.to_string().contains("HTTP 401"), "{error}");
+}

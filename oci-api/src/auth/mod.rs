@@ -5,6 +5,7 @@
 mod api_key;
 mod imds;
 mod instance_principal;
+mod oke_workload_identity;
 mod resource_principal;
 mod security_token;
 mod token_service;
@@ -19,6 +20,7 @@ use std::sync::Arc;
 pub use api_key::ApiKey;
 pub use imds::Imds;
 pub use instance_principal::InstancePrincipal;
+pub use oke_workload_identity::OkeWorkloadIdentity;
 pub use resource_principal::ResourcePrincipal;
 pub use security_token::SecurityToken;
 
@@ -101,8 +103,6 @@ pub enum AuthError {
         "unknown OCI auth method `{0}`: use api_key, security_token, instance_principal, resource_principal or oke_workload_identity"
     )]
     UnknownKind(String),
-    #[error("OCI auth method {0} is not built yet in this version of ocimcp")]
-    NotBuilt(AuthKind),
     #[error(transparent)]
     ConfigFile(#[from] ConfigFileError),
     #[error("{profile}: `{key}` is missing ({needs})")]
@@ -275,7 +275,7 @@ pub async fn from_settings(
             Arc::new(InstancePrincipal::new(settings, env, endpoints, http.clone()).await?)
         }
         AuthKind::ResourcePrincipal => Arc::new(ResourcePrincipal::from_env(settings, env)?),
-        other => return Err(AuthError::NotBuilt(other)),
+        AuthKind::OkeWorkloadIdentity => Arc::new(OkeWorkloadIdentity::new(settings, env).await?),
     })
 }
 

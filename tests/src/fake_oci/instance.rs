@@ -4,25 +4,16 @@
 //! (`POST /v1/x509`): signed by the leaf key under `<tenancy>/fed-x509/<SHA-1>`, carrying
 //! the same leaf and intermediate certificates and a session public key.
 //!
-//! The certificates are made at test time: an intermediate CA (the fake's issuer key) and
-//! a leaf whose subject carries `opc-tenant:` and `opc-instance:` as OCI's do.
-
-use std::str::FromStr;
-use std::time::Duration;
+//! The leaf certificate's subject carries `opc-tenant:` and `opc-instance:` as OCI's do.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use rsa::pkcs1v15::SigningKey;
-use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey};
+use rsa::pkcs8::DecodePublicKey;
 use rsa::{RsaPrivateKey, RsaPublicKey};
 use serde_json::Value;
-use sha2::Sha256;
-use x509_cert::builder::{Builder, CertificateBuilder, Profile};
-use x509_cert::der::{Encode, EncodePem};
-use x509_cert::name::Name;
-use x509_cert::serial_number::SerialNumber;
-use x509_cert::spki::SubjectPublicKeyInfoOwned;
-use x509_cert::time::Validity;
+use x509_cert::der::Encode;
+
+use super::certs;
 
 /// What the fake instance is, and what its IMDS serves.
 pub struct InstanceIdentity {
@@ -41,62 +32,25 @@ impl InstanceIdentity {
     /// An instance of `tenancy` in `region` (as IMDS words it: `iad` or `us-ashburn-1`),
     /// its certificates issued by `issuer`.
     pub fn new(issuer: &RsaPrivateKey, tenancy: &str, region: &str) -> InstanceIdentity {
-        let leaf_key_pem = std::fs::read_to_string(crate::fixture("oci/instance_leaf_key.pem"))
-            .expect("tests/fixtures/oci/instance_leaf_key.pem");
-        let leaf_key = RsaPrivateKey::from_pkcs8_pem(&leaf_key_pem).expect("the leaf key");
-        let ca_signer = SigningKey::<Sha256>::new(issuer.clone());
-        let ca_name =
-            Name::from_str("CN=PKISVC Identity Intermediate r2,O=Fake OCI").expect("a valid name");
-        let intermediate = CertificateBuilder::new(
-            Profile::SubCA {
-                issuer: ca_name.clone(),
-                path_len_constraint: None,
-            },
-            SerialNumber::from(1u32),
-            Validity::from_now(Duration::from_secs(86_400)).expect("a validity"),
-            ca_name.clone(),
-            SubjectPublicKeyInfoOwned::from_key(issuer.to_public_key()).expect("an spki"),
-            &ca_signer,
-        )
-        .expect("an intermediate builder")
-        .build::<rsa::pkcs1v15::Signature>()
-        .expect("the intermediate certificate");
+        let intermediate = certs::authority(issuer);
         let instance_id = "ocid1.instance.oc1.iad.fakeinstance".to_owned();
-        let subject = Name::from_str(&format!(
-            "CN={instance_id},OU=opc-certtype:instance,OU=opc-compartment:ocid1.compartment.oc1..fakecompartment,OU=opc-instance:{instance_id},OU=opc-tenant:{tenancy}"
-        ))
-        .expect("a valid subject");
-        let leaf = CertificateBuilder::new(
-            Profile::Leaf {
-                issuer: ca_name,
-                enable_key_agreement: false,
-                enable_key_encipherment: false,
-            },
-            SerialNumber::from(2u32),
-            Validity::from_now(Duration::from_secs(86_400)).expect("a validity"),
-            subject,
-            SubjectPublicKeyInfoOwned::from_key(leaf_key.to_public_key()).expect("an spki"),
-            &ca_signer,
-        )
-        .expect("a leaf builder")
-        .build::<rsa::pkcs1v15::Signature>()
-        .expect("the leaf certificate");
-        let pem = |cert: &x509_cert::Certificate| {
-            cert.to_pem(x509_cert::der::pem::LineEnding::LF)
-                .expect("PEM")
-        };
+        let leaf = certs::leaf(
+            issuer,
+            2,
+            &format!(
+                "CN={instance_id},OU=opc-certtype:instance,OU=opc-compartment:ocid1.compartment.oc1..fakecompartment,OU=opc-instance:{instance_id},OU=opc-tenant:{tenancy}"
+            ),
+            None,
+        );
         InstanceIdentity {
             tenancy: tenancy.to_owned(),
             instance_id,
             region: region.to_owned(),
-            leaf_pem: pem(&leaf),
+            leaf_pem: certs::pem(&leaf),
             leaf_der: leaf.to_der().expect("DER"),
-            leaf_key_pem: leaf_key
-                .to_pkcs8_pem(rsa::pkcs8::LineEnding::LF)
-                .expect("PEM")
-                .to_string(),
-            leaf_public: leaf_key.to_public_key(),
-            intermediate_pem: pem(&intermediate),
+            leaf_key_pem: certs::leaf_key_pem(),
+            leaf_public: certs::leaf_key().to_public_key(),
+            intermediate_pem: certs::pem(&intermediate),
             intermediate_der: intermediate.to_der().expect("DER"),
         }
     }

@@ -5,8 +5,11 @@
 //! date, an expired or forged token) with `401 NotAuthenticated`, serves compute instances
 //! with real `opc-next-page` pagination, refreshes session tokens
 //! (`POST /v1/authentication/refresh`), plays an instance's metadata service and the X.509
-//! federation (`instance`), and answers with injected errors when a test asks.
+//! federation (`instance`) and an OKE cluster's proxymux over TLS
+//! (`POST /resourcePrincipalSessionTokens`), and answers with injected errors when a test
+//! asks.
 
+mod certs;
 mod instance;
 
 use std::collections::{HashMap, VecDeque};
@@ -56,25 +59,95 @@ struct State {
     token_lifetime: Duration,
     next_request_id: u64,
     instance: Option<InstanceIdentity>,
+    /// The service-account token the proxymux accepts.
+    service_account_token: Option<String>,
 }
 
 /// The fake, serving on a loopback port until dropped.
 pub struct FakeOci {
     pub url: String,
     state: Arc<Mutex<State>>,
-    task: tokio::task::JoinHandle<()>,
+    tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
 
 impl Drop for FakeOci {
     fn drop(&mut self) {
-        self.task.abort();
+        for task in self.tasks.get_mut().map(std::mem::take).unwrap_or_default() {
+            task.abort();
+        }
     }
+}
+
+/// An OKE cluster's proxymux, as a pod sees it.
+pub struct Proxymux {
+    /// What `KUBERNETES_SERVICE_HOST` is: a loopback address, port 12250.
+    pub host: String,
+    /// The cluster CA that signed its TLS certificate.
+    pub ca_pem: String,
+}
+
+/// The PEM of a certificate authority that signed nothing the fake serves: what a client
+/// must refuse to trust the fake's TLS certificate by.
+pub fn unrelated_authority_pem() -> String {
+    certs::pem(&certs::authority(&certs::leaf_key()))
+}
+
+/// Serves `state` on `listener` (through `tls` when given) until aborted.
+fn serve(
+    listener: tokio::net::TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    state: Arc<Mutex<State>>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let state = state.clone();
+            let tls = tls.clone();
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(move |request| {
+                    let state = state.clone();
+                    async move { Ok::<_, Infallible>(handle(&state, request).await) }
+                });
+                let http = hyper::server::conn::http1::Builder::new();
+                let _ = match tls {
+                    None => {
+                        http.serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                            .await
+                    }
+                    Some(tls) => match tls.accept(stream).await {
+                        Ok(stream) => {
+                            http.serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                                .await
+                        }
+                        Err(_) => return,
+                    },
+                };
+            });
+        }
+    })
 }
 
 fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
     state
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn lock_tasks(
+    tasks: &Mutex<Vec<tokio::task::JoinHandle<()>>>,
+) -> std::sync::MutexGuard<'_, Vec<tokio::task::JoinHandle<()>>> {
+    tasks
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn random_byte() -> u8 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(now_seconds());
+    (hasher.finish() % 254) as u8 + 1
 }
 
 fn now_seconds() -> u64 {
@@ -97,30 +170,18 @@ impl FakeOci {
             token_lifetime: Duration::from_secs(3600),
             next_request_id: 1,
             instance: None,
+            service_account_token: None,
         }));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind the fake OCI");
         let url = format!("http://{}", listener.local_addr().expect("its address"));
-        let served = state.clone();
-        let task = tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    continue;
-                };
-                let state = served.clone();
-                tokio::spawn(async move {
-                    let service = hyper::service::service_fn(move |request| {
-                        let state = state.clone();
-                        async move { Ok::<_, Infallible>(handle(&state, request).await) }
-                    });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
-        FakeOci { url, state, task }
+        let task = serve(listener, None, state.clone());
+        FakeOci {
+            url,
+            state,
+            tasks: Mutex::new(vec![task]),
+        }
     }
 
     /// Every OCI service at this fake.
@@ -174,6 +235,45 @@ impl FakeOci {
         let identity = InstanceIdentity::new(&state.issuer, tenancy, region);
         state.instance = Some(identity);
         format!("{}/opc/v2", self.url)
+    }
+
+    /// Plays an OKE cluster's proxymux for pods holding `service_account_token`: HTTPS on
+    /// port 12250 of a random loopback address, with a certificate for that address.
+    pub async fn serve_oke_proxymux(&self, service_account_token: &str) -> Proxymux {
+        let (listener, ip) = loop {
+            let ip =
+                std::net::Ipv4Addr::new(127, random_byte(), random_byte(), random_byte().max(1));
+            if let Ok(listener) = tokio::net::TcpListener::bind((ip, 12250)).await {
+                break (listener, ip);
+            }
+        };
+        let (authority, certificate) = {
+            let mut state = lock(&self.state);
+            state.service_account_token = Some(service_account_token.to_owned());
+            (
+                certs::authority(&state.issuer),
+                certs::leaf(&state.issuer, 3, "CN=proxymux", Some(ip.into())),
+            )
+        };
+        use rsa::pkcs8::EncodePrivateKey;
+        use x509_cert::der::Encode;
+        let key = certs::leaf_key()
+            .to_pkcs8_der()
+            .expect("the leaf key as PKCS#8");
+        let config = rustls::ServerConfig::builder()
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![certificate.to_der().expect("DER").into()],
+                rustls::pki_types::PrivateKeyDer::Pkcs8(key.as_bytes().to_vec().into()),
+            )
+            .expect("a TLS server configuration");
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let task = serve(listener, Some(acceptor), self.state.clone());
+        lock_tasks(&self.tasks).push(task);
+        Proxymux {
+            host: ip.to_string(),
+            ca_pem: certs::pem(&authority),
+        }
     }
 
     /// A security token (JWT signed by the fake's issuer) for the holder of `public`.
@@ -266,6 +366,19 @@ async fn handle(state: &Mutex<State>, request: Request<Incoming>) -> Response<Fu
         });
         return response;
     }
+    if target == "/resourcePrincipalSessionTokens" {
+        let (status, text) = proxymux(&state, &parts.headers, &body);
+        state.seen.push(Seen {
+            method,
+            target,
+            key_id: None,
+            status,
+        });
+        return Response::builder()
+            .status(status)
+            .body(Full::new(Bytes::from(text)))
+            .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())));
+    }
     let key_id = authorization_params(&parts.headers).and_then(|p| p.get("keyId").cloned());
     let (status, body, headers) = if let Some(injected) = state.injected.pop_front() {
         (
@@ -309,6 +422,44 @@ fn metadata(state: &State, headers: &http::HeaderMap, path: &str) -> Response<Fu
         .header("content-type", "text/plain")
         .body(Full::new(Bytes::from(text)))
         .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
+}
+
+/// The proxymux: a service-account bearer token and a pod key in, base64 of
+/// `{"token": "ST$<RPST>"}` out.
+fn proxymux(state: &State, headers: &http::HeaderMap, body: &[u8]) -> (u16, String) {
+    let bearer = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    if bearer.is_none() || bearer != state.service_account_token.as_deref() {
+        return (
+            401,
+            "not a service-account token of this cluster".to_owned(),
+        );
+    }
+    let pod_key = serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|v| v.get("podKey")?.as_str().map(str::to_owned))
+        .and_then(|key| STANDARD.decode(key).ok())
+        .and_then(|der| {
+            use rsa::pkcs8::DecodePublicKey;
+            RsaPublicKey::from_public_key_der(&der).ok()
+        });
+    let Some(pod_key) = pod_key else {
+        return (
+            400,
+            "podKey is not a base64 SubjectPublicKeyInfo".to_owned(),
+        );
+    };
+    let claims = json!({
+        "sub": "ocid1.serviceaccount.oc1..fake",
+        "res_tenant": "ocid1.tenancy.oc1..faketenancy",
+        "res_compartment": "ocid1.compartment.oc1..fakecompartment",
+        "ptype": "resource",
+        "res_type": "workload",
+    });
+    let answer = json!({ "token": format!("ST${}", mint(state, &pod_key, claims)) });
+    (200, STANDARD.encode(answer.to_string()))
 }
 
 /// Who signed a verified request.
