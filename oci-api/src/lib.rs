@@ -20,7 +20,7 @@ pub mod oke_token;
 pub mod region;
 pub mod signer;
 
-pub use auth::{AuthError, AuthKind, AuthProvider, AuthSettings, Environment};
+pub use auth::{AuthError, AuthKind, AuthProvider, AuthSettings, Environment, Principal};
 pub use client::{Client, Error, Page, Pages, Request, Response, RetryPolicy, ServiceError};
 pub use endpoints::Endpoints;
 pub use keys::PrivateKey;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use oci_api::auth::{self, AuthSettings, Environment};
-use oci_api::{Client, PrivateKey, Request, RetryPolicy, Service};
+use oci_api::{AuthProvider, Client, PrivateKey, Request, RetryPolicy, Service};
 use ocimcp_tests::fake_oci::{FakeOci, Injected};
 use serde_json::{Value, json};
 
@@ -635,4 +635,103 @@ async fn oke_workload_identity_trades_the_service_account_token_over_tls() {
         .await
         .expect_err("an unknown service account");
     assert!(error.to_string().contains("HTTP 401"), "{error}");
+}
+
+#[tokio::test]
+async fn a_users_jwt_is_exchanged_for_a_upst_once_per_subject_and_renewed() {
+    let fake = FakeOci::start().await;
+    fake.add_instances(COMPARTMENT, 2);
+    fake.serve_identity_domain("gateway-client", "gateway-secret");
+    let anyone = doc_key().public();
+    let jwt_of = |user: &str| {
+        fake.mint_token(
+            &anyone,
+            json!({ "sub": user, "user_ocid": format!("ocid1.user.oc1..{user}") }),
+        )
+    };
+    let exchange = auth::TokenExchange::new(
+        &fake.url,
+        "gateway-client",
+        "gateway-secret",
+        oci_api::Region::new("iad"),
+        http(),
+    )
+    .expect("a token exchange");
+    let exchanges = || {
+        fake.seen()
+            .iter()
+            .filter(|s| s.target == "/oauth2/v1/token" && s.status == 200)
+            .count()
+    };
+
+    fake.set_token_lifetime(Duration::from_secs(4));
+    let alice = exchange
+        .principal_for(&jwt_of("alice"))
+        .await
+        .expect("alice's principal");
+    assert_eq!(alice.tenancy(), "ocid1.tenancy.oc1..faketenancy");
+    let client = Client::new(http(), alice.clone(), fake.endpoints());
+    let items = client
+        .pages::<Value>(list_instances())
+        .collect(None)
+        .await
+        .expect("signed with alice's UPST");
+    assert_eq!(items.len(), 2);
+    let upst = fake.seen().last().and_then(|s| s.key_id.clone());
+    assert!(upst.as_deref().is_some_and(|k| k.starts_with("ST$")));
+
+    // The same user again (a newer JWT): the same principal, no new exchange.
+    let again = exchange
+        .principal_for(&jwt_of("alice"))
+        .await
+        .expect("alice again");
+    assert!(Arc::ptr_eq(&alice, &again));
+    assert_eq!(exchanges(), 1);
+    // Another user: another exchange.
+    let bob = exchange.principal_for(&jwt_of("bob")).await.expect("bob");
+    assert_eq!(bob.subject(), "bob");
+    assert_eq!(exchanges(), 2);
+
+    // Past half of the UPST's life: exchanged again before the call.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    client
+        .pages::<Value>(list_instances())
+        .collect(None)
+        .await
+        .expect("after renewal");
+    assert_eq!(exchanges(), 3);
+    assert_ne!(fake.seen().last().and_then(|s| s.key_id.clone()), upst);
+
+    // A wrong client secret and an expired user token are both explained.
+    let wrong = auth::TokenExchange::new(
+        &fake.url,
+        "gateway-client",
+        "guessed",
+        oci_api::Region::new("iad"),
+        http(),
+    )
+    .expect("a token exchange");
+    let error = wrong
+        .principal_for(&jwt_of("carol"))
+        .await
+        .expect_err("a wrong secret");
+    assert!(
+        error
+            .to_string()
+            .contains("HTTP 401 Unauthorized: invalid_client: Client authentication failed."),
+        "{error}"
+    );
+    fake.set_token_lifetime(Duration::from_secs(1));
+    let short = jwt_of("dave");
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let error = exchange
+        .principal_for(&short)
+        .await
+        .expect_err("an expired JWT");
+    assert!(
+        error
+            .to_string()
+            .contains("the token of dave has expired; sign in again"),
+        "{error}"
+    );
 }

@@ -3,17 +3,17 @@
 
 use std::sync::Arc;
 
-use super::{AuthError, AuthKind, AuthProvider, AuthSettings, BoxFuture, Environment, profile_key};
+use super::{
+    AuthError, AuthKind, AuthProvider, AuthSettings, BoxFuture, Environment, Principal, profile_key,
+};
 use crate::config_file::Profile;
-use crate::region::Region;
 use crate::signer::Signer;
 
 const NEEDS: &str = "API-key auth needs user, tenancy, fingerprint, key_file and region";
 
 #[derive(Debug)]
 pub struct ApiKey {
-    tenancy: String,
-    region: Region,
+    principal: Principal,
     signer: Signer,
 }
 
@@ -44,24 +44,19 @@ impl ApiKey {
             );
         }
         Ok(ApiKey {
-            tenancy: tenancy.to_owned(),
-            region,
+            principal: Principal {
+                kind: AuthKind::ApiKey,
+                tenancy: tenancy.to_owned(),
+                region,
+            },
             signer: Signer::new(format!("{tenancy}/{user}/{fingerprint}"), Arc::new(key)),
         })
     }
 }
 
 impl AuthProvider for ApiKey {
-    fn kind(&self) -> AuthKind {
-        AuthKind::ApiKey
-    }
-
-    fn tenancy(&self) -> &str {
-        &self.tenancy
-    }
-
-    fn region(&self) -> &Region {
-        &self.region
+    fn principal(&self) -> &Principal {
+        &self.principal
     }
 
     fn signer(&self) -> BoxFuture<'_, Result<Signer, AuthError>> {

@@ -17,12 +17,12 @@ use x509_cert::Certificate;
 use x509_cert::der::{DecodePem, Encode, Tag, Tagged};
 
 use super::imds::Imds;
+use super::session::Session;
 use super::token_service::request_token;
-use super::{AuthError, AuthKind, AuthProvider, AuthSettings, BoxFuture, Environment};
+use super::{AuthError, AuthKind, AuthProvider, AuthSettings, BoxFuture, Environment, Principal};
 use crate::endpoints::Endpoints;
-use crate::jwt::Claims;
 use crate::keys::PrivateKey;
-use crate::region::{Region, Service};
+use crate::region::Service;
 use crate::signer::{Coverage, Signer};
 
 /// Renew when less than this is left of the token's life (the SDK's jitter; half the life
@@ -31,19 +31,11 @@ const REFRESH_MARGIN: Duration = Duration::from_secs(60);
 
 #[derive(Debug)]
 pub struct InstancePrincipal {
-    tenancy: String,
-    region: Region,
+    principal: Principal,
     imds: Imds,
     federation_url: String,
     http: reqwest::Client,
     session: Mutex<Session>,
-}
-
-#[derive(Debug)]
-struct Session {
-    token: String,
-    claims: Claims,
-    key: Arc<PrivateKey>,
 }
 
 impl InstancePrincipal {
@@ -76,8 +68,11 @@ impl InstancePrincipal {
             session.claims.expires()
         );
         Ok(InstancePrincipal {
-            tenancy: identity.tenancy,
-            region,
+            principal: Principal {
+                kind: AuthKind::InstancePrincipal,
+                tenancy: identity.tenancy,
+                region,
+            },
             imds,
             federation_url,
             http,
@@ -88,12 +83,13 @@ impl InstancePrincipal {
     /// A new token from a freshly read identity.
     async fn renew(&self) -> Result<Session, AuthError> {
         let identity = InstanceIdentity::fetch(&self.imds).await?;
-        if identity.tenancy != self.tenancy {
+        let tenancy = &self.principal.tenancy;
+        if identity.tenancy != *tenancy {
             return Err(AuthError::Exchange {
                 what: "renewing the instance-principal token",
                 reason: format!(
                     "the instance certificate now names tenancy {}, not {}; restart to use it",
-                    identity.tenancy, self.tenancy
+                    identity.tenancy, tenancy
                 ),
             });
         }
@@ -202,22 +198,12 @@ async fn federate(
     let token = request_token(http, &signer, Coverage::WithoutHost, url, &body)
         .await
         .map_err(|refused| failed(refused.reason))?;
-    let claims =
-        Claims::of(&token).map_err(|e| failed(format!("the auth service's answer: {e}")))?;
-    Ok(Session { token, claims, key })
+    Session::new(&token, key).map_err(|e| failed(format!("the auth service's answer: {e}")))
 }
 
 impl AuthProvider for InstancePrincipal {
-    fn kind(&self) -> AuthKind {
-        AuthKind::InstancePrincipal
-    }
-
-    fn tenancy(&self) -> &str {
-        &self.tenancy
-    }
-
-    fn region(&self) -> &Region {
-        &self.region
+    fn principal(&self) -> &Principal {
+        &self.principal
     }
 
     fn signer(&self) -> BoxFuture<'_, Result<Signer, AuthError>> {
@@ -227,7 +213,7 @@ impl AuthProvider for InstancePrincipal {
                 *session = self.renew().await?;
                 tracing::debug!("instance-principal token renewed before it expired");
             }
-            Ok(Signer::for_token(&session.token, session.key.clone()))
+            Ok(session.signer())
         })
     }
 

@@ -8,6 +8,8 @@ mod instance_principal;
 mod oke_workload_identity;
 mod resource_principal;
 mod security_token;
+mod session;
+mod token_exchange;
 mod token_service;
 
 use std::fmt;
@@ -23,6 +25,7 @@ pub use instance_principal::InstancePrincipal;
 pub use oke_workload_identity::OkeWorkloadIdentity;
 pub use resource_principal::ResourcePrincipal;
 pub use security_token::SecurityToken;
+pub use token_exchange::{TokenExchange, UserPrincipal};
 
 use crate::config_file::{ConfigFile, ConfigFileError, DEFAULT_PROFILE, Profile, expand_home};
 use crate::endpoints::Endpoints;
@@ -32,15 +35,31 @@ use crate::signer::Signer;
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
+/// Who a provider's credentials are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub kind: AuthKind,
+    /// The tenancy OCID the credentials belong to.
+    pub tenancy: String,
+    /// The region calls go to unless the caller names another.
+    pub region: Region,
+}
+
 /// A source of OCI credentials.
 pub trait AuthProvider: Send + Sync + fmt::Debug {
-    fn kind(&self) -> AuthKind;
+    fn principal(&self) -> &Principal;
 
-    /// The tenancy OCID the credentials belong to.
-    fn tenancy(&self) -> &str;
+    fn kind(&self) -> AuthKind {
+        self.principal().kind
+    }
 
-    /// The region calls go to unless the caller names another.
-    fn region(&self) -> &Region;
+    fn tenancy(&self) -> &str {
+        &self.principal().tenancy
+    }
+
+    fn region(&self) -> &Region {
+        &self.principal().region
+    }
 
     /// The signer for the next request, refreshed first if its token is about to expire.
     fn signer(&self) -> BoxFuture<'_, Result<Signer, AuthError>>;
@@ -60,6 +79,9 @@ pub enum AuthKind {
     InstancePrincipal,
     ResourcePrincipal,
     OkeWorkloadIdentity,
+    /// An end user's session from an identity-domain token exchange (not chosen by
+    /// `[oci] auth`: made per user by [`TokenExchange`]).
+    TokenExchange,
 }
 
 impl AuthKind {
@@ -70,6 +92,7 @@ impl AuthKind {
             AuthKind::InstancePrincipal => "instance_principal",
             AuthKind::ResourcePrincipal => "resource_principal",
             AuthKind::OkeWorkloadIdentity => "oke_workload_identity",
+            AuthKind::TokenExchange => "token_exchange",
         }
     }
 }
@@ -276,6 +299,8 @@ pub async fn from_settings(
         }
         AuthKind::ResourcePrincipal => Arc::new(ResourcePrincipal::from_env(settings, env)?),
         AuthKind::OkeWorkloadIdentity => Arc::new(OkeWorkloadIdentity::new(settings, env).await?),
+        // Never parsed from a setting: user principals come from a TokenExchange.
+        AuthKind::TokenExchange => return Err(AuthError::UnknownKind(kind.name().to_owned())),
     })
 }
 

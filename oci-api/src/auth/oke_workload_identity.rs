@@ -13,10 +13,9 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use tokio::sync::Mutex;
 
-use super::{AuthError, AuthKind, AuthProvider, AuthSettings, BoxFuture, Environment};
-use crate::jwt::Claims;
+use super::session::Session;
+use super::{AuthError, AuthKind, AuthProvider, AuthSettings, BoxFuture, Environment, Principal};
 use crate::keys::PrivateKey;
-use crate::region::Region;
 use crate::signer::Signer;
 
 const WHAT: &str = "OKE workload identity";
@@ -26,20 +25,12 @@ const TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Debug)]
 pub struct OkeWorkloadIdentity {
-    tenancy: String,
-    region: Region,
+    principal: Principal,
     url: String,
     token_path: PathBuf,
     /// Trusts only the cluster's CA.
     http: reqwest::Client,
     session: Mutex<Session>,
-}
-
-#[derive(Debug)]
-struct Session {
-    token: String,
-    claims: Claims,
-    key: Arc<PrivateKey>,
 }
 
 fn failed(reason: impl Into<String>) -> AuthError {
@@ -92,14 +83,15 @@ impl OkeWorkloadIdentity {
         let url = format!("https://{host}:{PROXYMUX_PORT}/resourcePrincipalSessionTokens");
         let session = request_session(&http, &url, &token_path).await?;
         let tenancy = session
-            .claims
-            .str("res_tenant")
-            .or_else(|| session.claims.str("tenant"))
+            .tenancy()
             .ok_or_else(|| failed("the token has no res_tenant claim"))?
             .to_owned();
         Ok(OkeWorkloadIdentity {
-            tenancy,
-            region,
+            principal: Principal {
+                kind: AuthKind::OkeWorkloadIdentity,
+                tenancy,
+                region,
+            },
             url,
             token_path,
             http,
@@ -157,22 +149,12 @@ async fn request_session(
                 "POST {url}: the answer is not base64 of {{\"token\": ...}}"
             ))
         })?;
-    let token = token.strip_prefix("ST$").unwrap_or(&token).to_owned();
-    let claims = Claims::of(&token).map_err(|e| failed(format!("POST {url}: {e}")))?;
-    Ok(Session { token, claims, key })
+    Session::new(&token, key).map_err(|e| failed(format!("POST {url}: {e}")))
 }
 
 impl AuthProvider for OkeWorkloadIdentity {
-    fn kind(&self) -> AuthKind {
-        AuthKind::OkeWorkloadIdentity
-    }
-
-    fn tenancy(&self) -> &str {
-        &self.tenancy
-    }
-
-    fn region(&self) -> &Region {
-        &self.region
+    fn principal(&self) -> &Principal {
+        &self.principal
     }
 
     fn signer(&self) -> BoxFuture<'_, Result<Signer, AuthError>> {
@@ -181,7 +163,7 @@ impl AuthProvider for OkeWorkloadIdentity {
             if session.claims.past_half_life() {
                 *session = request_session(&self.http, &self.url, &self.token_path).await?;
             }
-            Ok(Signer::for_token(&session.token, session.key.clone()))
+            Ok(session.signer())
         })
     }
 

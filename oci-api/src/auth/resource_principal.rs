@@ -10,20 +10,18 @@ use std::time::Duration;
 
 use tokio::sync::Mutex;
 
-use super::{AuthError, AuthKind, AuthProvider, AuthSettings, BoxFuture, Environment};
-use crate::jwt::Claims;
+use super::session::Session;
+use super::{AuthError, AuthKind, AuthProvider, AuthSettings, BoxFuture, Environment, Principal};
 use crate::keys::PrivateKey;
-use crate::region::Region;
 use crate::signer::Signer;
 
 const WHAT: &str = "resource principal";
 
 #[derive(Debug)]
 pub struct ResourcePrincipal {
-    tenancy: String,
-    region: Region,
+    principal: Principal,
     source: Source,
-    current: Mutex<Current>,
+    current: Mutex<Session>,
 }
 
 /// Where the token and key come from.
@@ -42,13 +40,6 @@ enum Material {
         variable: &'static str,
         path: PathBuf,
     },
-}
-
-#[derive(Debug)]
-struct Current {
-    token: String,
-    claims: Claims,
-    key: Arc<PrivateKey>,
 }
 
 impl Material {
@@ -84,13 +75,8 @@ impl Material {
 
 impl Source {
     /// The token and key as they are now.
-    fn load(&self) -> Result<Current, AuthError> {
+    fn load(&self) -> Result<Session, AuthError> {
         let token = self.rpst.read()?;
-        let token = token.strip_prefix("ST$").unwrap_or(&token).to_owned();
-        let claims = Claims::of(&token).map_err(|e| AuthError::Token {
-            what: format!("{WHAT}: OCI_RESOURCE_PRINCIPAL_RPST"),
-            reason: e.to_string(),
-        })?;
         let passphrase = self.passphrase.as_ref().map(Material::read).transpose()?;
         let key = PrivateKey::from_pem(&self.key.read()?, passphrase.as_deref()).map_err(|e| {
             AuthError::Token {
@@ -98,10 +84,9 @@ impl Source {
                 reason: e.to_string(),
             }
         })?;
-        Ok(Current {
-            token,
-            claims,
-            key: Arc::new(key),
+        Session::new(&token, Arc::new(key)).map_err(|e| AuthError::Token {
+            what: format!("{WHAT}: OCI_RESOURCE_PRINCIPAL_RPST"),
+            reason: e.to_string(),
         })
     }
 
@@ -148,17 +133,18 @@ impl ResourcePrincipal {
         };
         let current = source.load()?;
         let tenancy = current
-            .claims
-            .str("res_tenant")
-            .or_else(|| current.claims.str("tenant"))
+            .tenancy()
             .ok_or_else(|| AuthError::Token {
                 what: format!("{WHAT}: OCI_RESOURCE_PRINCIPAL_RPST"),
                 reason: "the token has no res_tenant claim".to_owned(),
             })?
             .to_owned();
         Ok(ResourcePrincipal {
-            tenancy,
-            region,
+            principal: Principal {
+                kind: AuthKind::ResourcePrincipal,
+                tenancy,
+                region,
+            },
             source,
             current: Mutex::new(current),
         })
@@ -166,16 +152,8 @@ impl ResourcePrincipal {
 }
 
 impl AuthProvider for ResourcePrincipal {
-    fn kind(&self) -> AuthKind {
-        AuthKind::ResourcePrincipal
-    }
-
-    fn tenancy(&self) -> &str {
-        &self.tenancy
-    }
-
-    fn region(&self) -> &Region {
-        &self.region
+    fn principal(&self) -> &Principal {
+        &self.principal
     }
 
     fn signer(&self) -> BoxFuture<'_, Result<Signer, AuthError>> {
@@ -184,7 +162,7 @@ impl AuthProvider for ResourcePrincipal {
             if self.source.rotates() && !current.claims.valid_for(Duration::ZERO) {
                 *current = self.source.load()?;
             }
-            Ok(Signer::for_token(&current.token, current.key.clone()))
+            Ok(current.signer())
         })
     }
 

@@ -11,12 +11,14 @@ use std::time::{Duration, SystemTime};
 use tokio::sync::Mutex;
 
 use super::token_service::request_token;
-use super::{AuthError, AuthKind, AuthProvider, AuthSettings, BoxFuture, Environment, profile_key};
+use super::{
+    AuthError, AuthKind, AuthProvider, AuthSettings, BoxFuture, Environment, Principal, profile_key,
+};
 use crate::config_file::Profile;
 use crate::endpoints::Endpoints;
 use crate::jwt::Claims;
 use crate::keys::PrivateKey;
-use crate::region::{Region, Service};
+use crate::region::Service;
 use crate::signer::{Coverage, Signer};
 
 const NEEDS: &str = "session-token auth needs security_token_file, key_file and region";
@@ -26,8 +28,7 @@ const REFRESH_MARGIN: Duration = Duration::from_secs(120);
 
 #[derive(Debug)]
 pub struct SecurityToken {
-    tenancy: String,
-    region: Region,
+    principal: Principal,
     profile: String,
     token_file: PathBuf,
     key: Arc<PrivateKey>,
@@ -83,8 +84,11 @@ impl SecurityToken {
             endpoints.base(Service::Auth, &region)
         );
         Ok(SecurityToken {
-            tenancy,
-            region,
+            principal: Principal {
+                kind: AuthKind::SecurityToken,
+                tenancy,
+                region,
+            },
             profile: profile.describe(),
             token_file,
             key,
@@ -153,16 +157,8 @@ fn write_token(path: &PathBuf, token: &str) -> std::io::Result<()> {
 }
 
 impl AuthProvider for SecurityToken {
-    fn kind(&self) -> AuthKind {
-        AuthKind::SecurityToken
-    }
-
-    fn tenancy(&self) -> &str {
-        &self.tenancy
-    }
-
-    fn region(&self) -> &Region {
-        &self.region
+    fn principal(&self) -> &Principal {
+        &self.principal
     }
 
     fn signer(&self) -> BoxFuture<'_, Result<Signer, AuthError>> {

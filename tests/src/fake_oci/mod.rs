@@ -6,8 +6,9 @@
 //! with real `opc-next-page` pagination, refreshes session tokens
 //! (`POST /v1/authentication/refresh`), plays an instance's metadata service and the X.509
 //! federation (`instance`) and an OKE cluster's proxymux over TLS
-//! (`POST /resourcePrincipalSessionTokens`), and answers with injected errors when a test
-//! asks.
+//! (`POST /resourcePrincipalSessionTokens`) and an identity domain's token exchange
+//! (`POST /oauth2/v1/token`, a user's JWT for a UPST), and answers with injected errors
+//! when a test asks.
 
 mod certs;
 mod instance;
@@ -61,6 +62,8 @@ struct State {
     instance: Option<InstanceIdentity>,
     /// The service-account token the proxymux accepts.
     service_account_token: Option<String>,
+    /// The OAuth client (id, secret) the identity domain's token endpoint accepts.
+    oauth_client: Option<(String, String)>,
 }
 
 /// The fake, serving on a loopback port until dropped.
@@ -171,6 +174,7 @@ impl FakeOci {
             next_request_id: 1,
             instance: None,
             service_account_token: None,
+            oauth_client: None,
         }));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -276,6 +280,12 @@ impl FakeOci {
         }
     }
 
+    /// Plays an identity domain (at [`FakeOci::url`]) whose token endpoint exchanges the
+    /// JWTs this fake minted for UPSTs, for the OAuth client `client_id`/`secret`.
+    pub fn serve_identity_domain(&self, client_id: &str, secret: &str) {
+        lock(&self.state).oauth_client = Some((client_id.to_owned(), secret.to_owned()));
+    }
+
     /// A security token (JWT signed by the fake's issuer) for the holder of `public`.
     pub fn mint_token(&self, public: &RsaPublicKey, claims: Value) -> String {
         let state = lock(&self.state);
@@ -365,6 +375,16 @@ async fn handle(state: &Mutex<State>, request: Request<Incoming>) -> Response<Fu
             status: response.status().as_u16(),
         });
         return response;
+    }
+    if target == "/oauth2/v1/token" {
+        let (status, answer) = token_exchange(&state, &parts.headers, &body);
+        state.seen.push(Seen {
+            method,
+            target,
+            key_id: None,
+            status,
+        });
+        return self::answer(status, request_id, answer, &[]);
     }
     if target == "/resourcePrincipalSessionTokens" {
         let (status, text) = proxymux(&state, &parts.headers, &body);
@@ -460,6 +480,63 @@ fn proxymux(state: &State, headers: &http::HeaderMap, body: &[u8]) -> (u16, Stri
     });
     let answer = json!({ "token": format!("ST${}", mint(state, &pod_key, claims)) });
     (200, STANDARD.encode(answer.to_string()))
+}
+
+/// The token-exchange grant: Basic auth of the OAuth client, a JWT this fake issued as
+/// `subject_token`, the session public key; a UPST for that key out. Errors are OAuth's.
+fn token_exchange(state: &State, headers: &http::HeaderMap, body: &[u8]) -> (u16, Value) {
+    let oauth_error = |status: u16, error: &str, description: &str| {
+        (
+            status,
+            json!({ "error": error, "error_description": description }),
+        )
+    };
+    let basic = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+        .and_then(|v| STANDARD.decode(v).ok())
+        .and_then(|v| String::from_utf8(v).ok());
+    let expected = state
+        .oauth_client
+        .as_ref()
+        .map(|(id, secret)| format!("{id}:{secret}"));
+    if basic.is_none() || basic != expected {
+        return oauth_error(401, "invalid_client", "Client authentication failed.");
+    }
+    let form: HashMap<String, String> = form_urlencoded::parse(body).into_owned().collect();
+    let field = |name: &str| form.get(name).map(String::as_str);
+    if field("grant_type") != Some("urn:ietf:params:oauth:grant-type:token-exchange")
+        || field("requested_token_type") != Some("urn:oci:token-type:oci-upst")
+        || field("subject_token_type") != Some("jwt")
+    {
+        return oauth_error(400, "unsupported_grant_type", "Not a UPST token exchange.");
+    }
+    let subject = match field("subject_token").map(|token| issued_claims(state, token)) {
+        Some(Ok(claims)) => claims,
+        Some(Err(reason)) => return oauth_error(400, "invalid_grant", &reason),
+        None => return oauth_error(400, "invalid_request", "subject_token is missing."),
+    };
+    let public = field("public_key")
+        .and_then(|key| STANDARD.decode(key).ok())
+        .and_then(|der| {
+            use rsa::pkcs8::DecodePublicKey;
+            RsaPublicKey::from_public_key_der(&der).ok()
+        });
+    let Some(public) = public else {
+        return oauth_error(
+            400,
+            "invalid_request",
+            "public_key is not a base64 SubjectPublicKeyInfo.",
+        );
+    };
+    let user = subject
+        .get("user_ocid")
+        .or_else(|| subject.get("sub"))
+        .cloned()
+        .unwrap_or(Value::Null);
+    let claims = json!({ "sub": user, "ptype": "user", "ttype": "upst" });
+    (200, json!({ "token": mint(state, &public, claims) }))
 }
 
 /// Who signed a verified request.
@@ -588,9 +665,9 @@ fn verify(
     Ok(principal)
 }
 
-/// The public key of a token the fake minted: its issuer signature must verify and it
-/// must not have expired.
-fn token_key(state: &State, token: &str) -> Result<RsaPublicKey, String> {
+/// The claims of a token the fake minted: its issuer signature must verify and it must not
+/// have expired.
+fn issued_claims(state: &State, token: &str) -> Result<Value, String> {
     let mut parts = token.split('.');
     let (Some(header), Some(payload), Some(signature)) = (parts.next(), parts.next(), parts.next())
     else {
@@ -612,6 +689,12 @@ fn token_key(state: &State, token: &str) -> Result<RsaPublicKey, String> {
     if claims.get("exp").and_then(Value::as_u64).unwrap_or(0) <= now_seconds() {
         return Err("the token has expired".to_owned());
     }
+    Ok(claims)
+}
+
+/// The public key of a token the fake minted (its `jwk` claim).
+fn token_key(state: &State, token: &str) -> Result<RsaPublicKey, String> {
+    let claims = issued_claims(state, token)?;
     let jwk: Value = claims
         .get("jwk")
         .and_then(Value::as_str)
