@@ -115,3 +115,36 @@ fn usage_errors_exit_2() {
     let output = ocimcpd(&["--no-such-flag"], None);
     assert_eq!(output.status.code(), Some(2));
 }
+
+#[test]
+fn check_config_names_oci_mistakes_by_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("ocimcpd.toml");
+    std::fs::write(
+        &config,
+        "[oci]\nauth = \"password\"\nendpoint = \"127.0.0.1:8080\"\n\n[oci.endpoints]\ncompute = \"http://127.0.0.1:1\"\nmonitoring = \"http://127.0.0.1:2\"\n",
+    )
+    .expect("write the config");
+    let output = ocimcpd(&["--check-config"], Some(&config));
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    for expected in [
+        "ocimcpd.toml:2:8: key `oci.auth`: unknown OCI auth method `password`: use api_key, security_token, instance_principal, resource_principal or oke_workload_identity",
+        "ocimcpd.toml:3:12: key `oci.endpoint`: endpoint `127.0.0.1:8080` is not an http:// or https:// URL",
+        "ocimcpd.toml:6:11: key `oci.endpoints.compute`: [oci.endpoints] names `compute`, which is not a service",
+    ] {
+        assert!(err.contains(expected), "missing {expected:?} in:\n{err}");
+    }
+    assert!(
+        !err.contains("monitoring"),
+        "a good entry is not reported: {err}"
+    );
+
+    std::fs::write(
+        &config,
+        "[oci]\nauth = \"instance_principal\"\nregion = \"iad\"\n\n[oci.endpoints]\nmonitoring = \"http://127.0.0.1:2\"\n",
+    )
+    .expect("write the config");
+    let output = ocimcpd(&["--check-config"], Some(&config));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+}

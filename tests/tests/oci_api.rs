@@ -735,3 +735,43 @@ async fn a_users_jwt_is_exchanged_for_a_upst_once_per_subject_and_renewed() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn the_daemon_says_who_it_is_to_oci_or_why_it_has_no_credentials() {
+    let fake = FakeOci::start().await;
+    fake.trust_api_key(
+        &format!("{TENANCY}/{USER}/{FINGERPRINT}"),
+        doc_key().public(),
+    );
+    let daemon = ocimcp_tests::Daemon::start(&format!(
+        "[gateway]\nlisten = \"127.0.0.1:0\"\n\n[oci]\nauth = \"api_key\"\nconfig_file = \"oci-config\"\nendpoint = \"{}\"\n",
+        fake.url
+    ));
+    // The config file sits beside ocimcpd.toml, named relative to it.
+    std::fs::write(daemon.dir.path().join("oci-config"), api_key_config()).expect("write");
+    let daemon = daemon.restart();
+    ocimcp_tests::eventually(Duration::from_secs(20), "the OCI line", || {
+        daemon.log().contains(&format!(
+            "OCI credentials: api_key of tenancy {TENANCY} in region us-ashburn-1"
+        ))
+    })
+    .await;
+
+    // A profile without its key: the daemon still serves, and says what is missing.
+    std::fs::write(
+        daemon.dir.path().join("oci-config"),
+        format!("[DEFAULT]\nuser={USER}\ntenancy={TENANCY}\nregion=iad\n"),
+    )
+    .expect("write");
+    let daemon = daemon.restart();
+    ocimcp_tests::eventually(Duration::from_secs(20), "the warning", || {
+        daemon.log().contains("no OCI credentials:")
+            && daemon.log().contains("`fingerprint` is missing")
+    })
+    .await;
+    let client = ocimcp_tests::connect_discover(&daemon.url()).await;
+    assert!(
+        client.list_all_tools().await.is_ok(),
+        "the gateway serves without OCI"
+    );
+}

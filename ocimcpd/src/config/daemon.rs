@@ -1,4 +1,5 @@
-//! The daemon-wide sections of the config file: `[daemon]`, `[gateway]`, `[discovery]`.
+//! The daemon-wide sections of the config file: `[daemon]`, `[gateway]`, `[discovery]`
+//! (`[oci]` is in `oci.rs`).
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -21,6 +22,7 @@ pub(super) struct RawConfig {
     pub daemon: Option<RawDaemon>,
     pub gateway: Option<RawGateway>,
     pub discovery: Option<RawDiscovery>,
+    pub oci: Option<super::oci::RawOci>,
     pub backends: Option<Vec<Spanned<RawBackend>>>,
 }
 

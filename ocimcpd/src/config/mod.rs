@@ -12,6 +12,7 @@ mod discovered;
 mod duration;
 mod error;
 mod glob;
+mod oci;
 mod policy;
 mod seed;
 mod size;
@@ -30,11 +31,13 @@ pub use discovered::{DISCOVERED_TAG, DiscoveredBackend, DiscoveredLaunch};
 pub use duration::ConfigDuration;
 pub use error::{ConfigError, ConfigIssue, Location};
 pub use glob::Glob;
+pub use oci::OciSettings;
 pub use policy::{CallLimits, DEFAULT_MAX_MESSAGE_BYTES, HealthSettings, Limits, ToolTimeouts};
 pub use size::{ConfigSize, describe as describe_size};
 
 use backend::RawBackend;
 use daemon::{RawConfig, RawDaemon, RawDiscovery, RawGateway};
+use oci::RawOci;
 
 /// The configuration compiled into the binary, used when no config file exists.
 pub const DEFAULT_CONFIG: &str = include_str!("default.toml");
@@ -82,6 +85,8 @@ pub struct Settings {
     pub source: ConfigSource,
     pub daemon: DaemonSettings,
     pub gateway: GatewaySettings,
+    /// `[oci]`, when the file has it.
+    pub oci: Option<OciSettings>,
     pub backends_dir: PathBuf,
     /// Folders searched for MCP projects (`[discovery] scan_paths`).
     pub scan_paths: Vec<PathBuf>,
@@ -158,6 +163,7 @@ pub fn parse(
 
     let daemon = RawDaemon::settle(raw.daemon, &file, text, config_dir, &mut issues);
     let gateway = RawGateway::settle(raw.gateway, &file, text, &mut issues);
+    let oci = RawOci::settle(raw.oci, &file, text, config_dir, &mut issues);
     let (backends_dir, dir_explicit) =
         RawDiscovery::backends_dir(raw.discovery.as_ref(), config_dir);
     let scan_paths = RawDiscovery::scan_paths(raw.discovery.as_ref(), config_dir);
@@ -213,6 +219,7 @@ pub fn parse(
             source,
             daemon,
             gateway,
+            oci,
             backends_dir,
             scan_paths,
             backends,

@@ -1,0 +1,94 @@
+//! `[oci]`: which OCI credentials the daemon uses (the same choices as the OCI CLI's
+//! `--auth`, config file and profile) and where the OCI services are (`endpoint` for all,
+//! `[oci.endpoints]` per service, for proxies and tests).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use oci_api::auth::AuthKind;
+use oci_api::{AuthSettings, Endpoints};
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::backend::resolve;
+use super::error::{ConfigIssue, Location};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawOci {
+    auth: Option<Spanned<String>>,
+    config_file: Option<String>,
+    profile: Option<String>,
+    region: Option<String>,
+    endpoint: Option<Spanned<String>>,
+    endpoints: Option<BTreeMap<String, Spanned<String>>>,
+}
+
+/// `[oci]`, validated.
+#[derive(Debug, Clone)]
+pub struct OciSettings {
+    pub auth: AuthSettings,
+    pub endpoints: Endpoints,
+}
+
+impl RawOci {
+    /// The settings, or `None` when the file has no `[oci]` section; problems go to
+    /// `issues` with the line they are on.
+    pub fn settle(
+        raw: Option<Self>,
+        file: &Arc<Path>,
+        text: &str,
+        config_dir: &Path,
+        issues: &mut Vec<ConfigIssue>,
+    ) -> Option<OciSettings> {
+        let raw = raw?;
+        let at = |span| Location::at(file, text, Some(span));
+        if let Some(auth) = &raw.auth
+            && let Err(e) = auth.get_ref().parse::<AuthKind>()
+        {
+            issues.push(ConfigIssue::new(
+                at(auth.span()),
+                Some("oci.auth"),
+                e.to_string(),
+            ));
+        }
+        // Each entry checked on its own, so that an error names its line.
+        if let Some(url) = &raw.endpoint
+            && let Err(e) = Endpoints::new(Some(url.get_ref()), &BTreeMap::new())
+        {
+            issues.push(ConfigIssue::new(
+                at(url.span()),
+                Some("oci.endpoint"),
+                e.to_string(),
+            ));
+        }
+        for (name, url) in raw.endpoints.iter().flatten() {
+            let one = BTreeMap::from([(name.clone(), url.get_ref().clone())]);
+            if let Err(e) = Endpoints::new(None, &one) {
+                let key = format!("oci.endpoints.{name}");
+                issues.push(ConfigIssue::new(at(url.span()), Some(&key), e.to_string()));
+            }
+        }
+        let per_service: BTreeMap<String, String> = raw
+            .endpoints
+            .iter()
+            .flatten()
+            .map(|(name, url)| (name.clone(), url.get_ref().clone()))
+            .collect();
+        let endpoints = Endpoints::new(
+            raw.endpoint.as_ref().map(|url| url.get_ref().as_str()),
+            &per_service,
+        )
+        .unwrap_or_default();
+        Some(OciSettings {
+            auth: AuthSettings {
+                auth: raw.auth.map(Spanned::into_inner),
+                config_file: raw.config_file.map(|path| resolve(config_dir, &path)),
+                profile: raw.profile,
+                region: raw.region,
+            },
+            endpoints,
+        })
+    }
+}
