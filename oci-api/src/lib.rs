@@ -7,6 +7,7 @@
 //! - [`auth`]: the credential providers behind one trait;
 //! - [`region`] and [`endpoints`]: where each service is, overridable for tests and proxies;
 //! - [`client`]: signed calls with retries, 401 refresh, typed errors and pagination;
+//! - [`ops`]: the typed operations the tools call, one module per service;
 //! - [`oke_token`]: the Kubernetes bearer token of `oci ce cluster generate-token`;
 //! - [`jwt`]: the claims of the tokens OCI hands out.
 
@@ -17,6 +18,7 @@ pub mod endpoints;
 pub mod jwt;
 pub mod keys;
 pub mod oke_token;
+pub mod ops;
 pub mod region;
 pub mod signer;
 
