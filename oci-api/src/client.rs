@@ -174,6 +174,8 @@ pub struct Request {
     pub query: Vec<(String, String)>,
     pub body: Option<Bytes>,
     pub accept: &'static str,
+    /// Headers besides the signed ones (`opc-retry-token`, `if-match`).
+    pub headers: Vec<(&'static str, String)>,
     /// Whether a failure after the service may have acted (5xx, a dropped connection) may
     /// be retried: true for reads and for POSTs that only search.
     pub idempotent: bool,
@@ -191,6 +193,7 @@ impl Request {
             query: Vec::new(),
             body: None,
             accept: "application/json",
+            headers: Vec::new(),
             idempotent,
             operation,
         }
@@ -220,6 +223,18 @@ impl Request {
     pub fn json<T: serde::Serialize>(mut self, body: &T) -> Result<Self, serde_json::Error> {
         self.body = Some(Bytes::from(serde_json::to_vec(body)?));
         Ok(self)
+    }
+
+    pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    /// An `opc-retry-token` for an action that takes one: OCI performs the action once
+    /// for all attempts carrying the token, so the call may be retried after a 5xx.
+    pub fn retry_token(mut self) -> Self {
+        self.idempotent = true;
+        self.header("opc-retry-token", new_request_id())
     }
 
     /// Marks a POST that only reads (a search): safe to retry after a 5xx.
@@ -348,19 +363,23 @@ impl Client {
         let mut attempt = 0;
         loop {
             let signer = self.auth.signer().await?;
-            let sent = signed_request(
+            let mut builder = signed_request(
                 &self.http,
                 &signer,
                 Coverage::Standard,
                 request.method.clone(),
                 url.clone(),
                 body.clone(),
-            )
-            .header(http::header::ACCEPT, request.accept)
-            .header("opc-request-id", &request_id)
-            .timeout(self.timeout)
-            .send()
-            .await;
+            );
+            for (name, value) in &request.headers {
+                builder = builder.header(*name, value);
+            }
+            let sent = builder
+                .header(http::header::ACCEPT, request.accept)
+                .header("opc-request-id", &request_id)
+                .timeout(self.timeout)
+                .send()
+                .await;
             let retry_after;
             let failure = match sent {
                 Err(e) => {

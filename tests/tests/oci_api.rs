@@ -775,3 +775,60 @@ async fn the_daemon_says_who_it_is_to_oci_or_why_it_has_no_credentials() {
         "the gateway serves without OCI"
     );
 }
+
+#[tokio::test]
+async fn typed_calls_list_instances_and_an_action_retried_after_a_503_happens_once() {
+    use oci_api::ops::compute::{InstanceAction, InstancePowerAction, ListInstances};
+    let fake = FakeOci::start().await;
+    fake.add_instances(COMPARTMENT, 250);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let client = api_key_client(&fake, dir.path())
+        .await
+        .with_retry(RetryPolicy {
+            base_delay: Duration::from_millis(10),
+            ..RetryPolicy::default()
+        });
+    let list = ListInstances {
+        limit: Some(100),
+        ..ListInstances::new(COMPARTMENT)
+    };
+    let instances = client
+        .list_instances(&list)
+        .collect(None)
+        .await
+        .expect("typed pages");
+    assert_eq!(instances.len(), 250);
+    assert_eq!(
+        instances[249].display_name.as_deref(),
+        Some("instance-0249")
+    );
+    assert_eq!(instances[0].lifecycle_state.as_deref(), Some("RUNNING"));
+
+    fake.inject(Injected {
+        status: 503,
+        code: "ServiceUnavailable",
+        headers: Vec::new(),
+    });
+    let stopped = client
+        .instance_action(&InstanceAction::new(
+            "ocid1.instance.oc1..i0007",
+            InstancePowerAction::Stop,
+        ))
+        .await
+        .expect("the action after a retry");
+    assert_eq!(stopped.lifecycle_state.as_deref(), Some("STOPPING"));
+    let posts: Vec<_> = fake
+        .seen()
+        .into_iter()
+        .filter(|s| s.method == "POST")
+        .collect();
+    assert_eq!(
+        posts.iter().map(|s| s.status).collect::<Vec<_>>(),
+        vec![503, 200]
+    );
+    assert!(posts[0].retry_token.is_some());
+    assert_eq!(
+        posts[0].retry_token, posts[1].retry_token,
+        "the retry carries the same token, so OCI acts once"
+    );
+}

@@ -159,7 +159,8 @@ impl InstanceAction {
             Service::Core,
             format!("/instances/{}", path_segment(&self.instance_id)),
         )
-        .query("action", self.action.as_str());
+        .query("action", self.action.as_str())
+        .retry_token();
         match &self.details {
             Some(details) => with_json_body(request, details),
             None => Ok(request),
@@ -387,8 +388,8 @@ impl Client {
         self.call(&get_instance_request(instance_id)).await
     }
 
-    /// Sends the action once: without an `opc-retry-token` a failure after OCI may have
-    /// acted is not retried.
+    /// Carries an `opc-retry-token`, so a 5xx or a dropped connection is retried without
+    /// the action happening twice.
     pub async fn instance_action(&self, action: &InstanceAction) -> Result<Instance, Error> {
         self.call(&action.request()?).await
     }
@@ -473,7 +474,21 @@ mod tests {
         assert_eq!(request.path, "/instances/ocid1.instance.oc1.iad.aaa");
         assert_eq!(request.query, pairs(&[("action", "SOFTSTOP")]));
         assert!(request.body.is_none());
-        assert!(!request.idempotent, "an action is not retried after a 5xx");
+        let token = request
+            .headers
+            .iter()
+            .find(|(name, _)| *name == "opc-retry-token")
+            .map(|(_, value)| value.clone());
+        assert!(
+            token.is_some_and(|t| t.len() == 32),
+            "{:?}",
+            request.headers
+        );
+        assert!(request.idempotent, "with a retry token it may be retried");
+        let again = InstanceAction::new("i", InstancePowerAction::SoftStop)
+            .request()
+            .expect("builds");
+        assert_ne!(again.headers, request.headers, "a new token per action");
     }
 
     #[test]

@@ -27,9 +27,8 @@
 //!   ignored, so a new or missing field never fails a call; enumerations in answers are
 //!   strings, so new values pass through; times in answers stay RFC 3339 text;
 //! - times sent to OCI are [`Timestamp`]s, written in UTC with `Z` as the SDK writes them.
-//!
-//! What the shared `Request` cannot carry yet: headers, so no `opc-retry-token` on
-//! actions and no `if-match`.
+//! - `InstanceAction` carries an `opc-retry-token` and is retried like a read; the
+//!   Autonomous Database start and stop take none and are sent once.
 
 pub mod cloud_guard;
 pub mod compute;

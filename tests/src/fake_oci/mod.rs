@@ -3,7 +3,8 @@
 //! trusts, the `jwk` claim of the tokens it minted, or the instance certificate it issued,
 //! refuses what OCI refuses (a missing or bad signature, an unsigned body header, a stale
 //! date, an expired or forged token) with `401 NotAuthenticated`, serves compute instances
-//! with real `opc-next-page` pagination, refreshes session tokens
+//! with real `opc-next-page` pagination and their power actions (done once per
+//! `opc-retry-token`), refreshes session tokens
 //! (`POST /v1/authentication/refresh`), plays an instance's metadata service and the X.509
 //! federation (`instance`) and an OKE cluster's proxymux over TLS
 //! (`POST /resourcePrincipalSessionTokens`) and an identity domain's token exchange
@@ -49,6 +50,8 @@ pub struct Seen {
     pub target: String,
     pub key_id: Option<String>,
     pub status: u16,
+    /// The `opc-retry-token` header, for actions.
+    pub retry_token: Option<String>,
 }
 
 struct State {
@@ -59,6 +62,8 @@ struct State {
     seen: Vec<Seen>,
     token_lifetime: Duration,
     next_request_id: u64,
+    /// Instance actions done, by retry token: a token seen again gets the same answer.
+    actions_done: HashMap<String, Value>,
     instance: Option<InstanceIdentity>,
     /// The service-account token the proxymux accepts.
     service_account_token: Option<String>,
@@ -172,6 +177,7 @@ impl FakeOci {
             seen: Vec::new(),
             token_lifetime: Duration::from_secs(3600),
             next_request_id: 1,
+            actions_done: HashMap::new(),
             instance: None,
             service_account_token: None,
             oauth_client: None,
@@ -373,6 +379,7 @@ async fn handle(state: &Mutex<State>, request: Request<Incoming>) -> Response<Fu
             target,
             key_id: None,
             status: response.status().as_u16(),
+            retry_token: None,
         });
         return response;
     }
@@ -383,6 +390,7 @@ async fn handle(state: &Mutex<State>, request: Request<Incoming>) -> Response<Fu
             target,
             key_id: None,
             status,
+            retry_token: None,
         });
         return self::answer(status, request_id, answer, &[]);
     }
@@ -393,6 +401,7 @@ async fn handle(state: &Mutex<State>, request: Request<Incoming>) -> Response<Fu
             target,
             key_id: None,
             status,
+            retry_token: None,
         });
         return Response::builder()
             .status(status)
@@ -400,6 +409,11 @@ async fn handle(state: &Mutex<State>, request: Request<Incoming>) -> Response<Fu
             .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())));
     }
     let key_id = authorization_params(&parts.headers).and_then(|p| p.get("keyId").cloned());
+    let retry_token = parts
+        .headers
+        .get("opc-retry-token")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let (status, body, headers) = if let Some(injected) = state.injected.pop_front() {
         (
             injected.status,
@@ -409,7 +423,14 @@ async fn handle(state: &Mutex<State>, request: Request<Incoming>) -> Response<Fu
     } else {
         match verify(&state, &parts, &target, &body) {
             Err(reason) => (401, error_body("NotAuthenticated", &reason), Vec::new()),
-            Ok(signer) => route(&state, &method, &target, &body, &signer),
+            Ok(signer) => route(
+                &mut state,
+                &method,
+                &target,
+                &body,
+                &signer,
+                retry_token.as_deref(),
+            ),
         }
     };
     state.seen.push(Seen {
@@ -417,6 +438,7 @@ async fn handle(state: &Mutex<State>, request: Request<Incoming>) -> Response<Fu
         target,
         key_id,
         status,
+        retry_token,
     });
     answer(status, request_id, body, &headers)
 }
@@ -711,11 +733,12 @@ fn token_key(state: &State, token: &str) -> Result<RsaPublicKey, String> {
 }
 
 fn route(
-    state: &State,
+    state: &mut State,
     method: &str,
     target: &str,
     body: &[u8],
     principal: &Principal,
+    retry_token: Option<&str>,
 ) -> (u16, Value, Vec<(&'static str, String)>) {
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
     let query: HashMap<String, String> = form_urlencoded::parse(query.as_bytes())
@@ -824,6 +847,47 @@ fn route(
                 Vec::new()
             };
             (200, json!(page), headers)
+        }
+        ("POST", path) if path.starts_with("/20160918/instances/") => {
+            let id = &path["/20160918/instances/".len()..];
+            if let Some(done) = retry_token.and_then(|token| state.actions_done.get(token)) {
+                return (200, done.clone(), Vec::new());
+            }
+            let state_after = match query.get("action").map(String::as_str) {
+                Some("START") => "STARTING",
+                Some("STOP" | "SOFTSTOP") => "STOPPING",
+                Some("RESET" | "SOFTRESET") => "RUNNING",
+                _ => {
+                    return (
+                        400,
+                        error_body(
+                            "InvalidParameter",
+                            "action must be START, STOP, SOFTSTOP, RESET or SOFTRESET",
+                        ),
+                        Vec::new(),
+                    );
+                }
+            };
+            let Some(instance) = state
+                .instances
+                .iter_mut()
+                .find(|i| i.get("id").and_then(Value::as_str) == Some(id))
+            else {
+                return (
+                    404,
+                    error_body(
+                        "NotAuthorizedOrNotFound",
+                        "Authorization failed or requested resource not found.",
+                    ),
+                    Vec::new(),
+                );
+            };
+            instance["lifecycleState"] = json!(state_after);
+            let answer = instance.clone();
+            if let Some(token) = retry_token {
+                state.actions_done.insert(token.to_owned(), answer.clone());
+            }
+            (200, answer, Vec::new())
         }
         ("GET", path) if path.starts_with("/20160918/instances/") => {
             let id = &path["/20160918/instances/".len()..];
