@@ -136,7 +136,7 @@ fn check_config_names_oci_mistakes_by_line() {
         assert!(err.contains(expected), "missing {expected:?} in:\n{err}");
     }
     assert!(
-        !err.contains("monitoring"),
+        !err.contains("oci.endpoints.monitoring"),
         "a good entry is not reported: {err}"
     );
 
