@@ -4,13 +4,15 @@
 //! refuses what OCI refuses (a missing or bad signature, an unsigned body header, a stale
 //! date, an expired or forged token) with `401 NotAuthenticated`, serves compute instances
 //! with real `opc-next-page` pagination and their power actions (done once per
-//! `opc-retry-token`), refreshes session tokens
+//! `opc-retry-token`), every other operation of the reference's §7 from fixtures
+//! (`catalog`), refreshes session tokens
 //! (`POST /v1/authentication/refresh`), plays an instance's metadata service and the X.509
 //! federation (`instance`) and an OKE cluster's proxymux over TLS
 //! (`POST /resourcePrincipalSessionTokens`) and an identity domain's token exchange
 //! (`POST /oauth2/v1/token`, a user's JWT for a UPST), and answers with injected errors
 //! when a test asks.
 
+mod catalog;
 mod certs;
 mod instance;
 
@@ -341,15 +343,23 @@ fn answer(
     body: Value,
     headers: &[(&str, String)],
 ) -> Response<Full<Bytes>> {
+    // A body given its own content type (the kubeconfig's YAML) is text, sent as it is.
+    let has_content_type = headers.iter().any(|(name, _)| *name == "content-type");
     let mut response = Response::builder()
         .status(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
-        .header("content-type", "application/json")
         .header("opc-request-id", format!("fake-{request_id:06}"));
+    if !has_content_type {
+        response = response.header("content-type", "application/json");
+    }
     for (name, value) in headers {
         response = response.header(*name, value);
     }
+    let body = match body {
+        Value::String(text) if has_content_type => text,
+        json => json.to_string(),
+    };
     response
-        .body(Full::new(Bytes::from(body.to_string())))
+        .body(Full::new(Bytes::from(body)))
         .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
 }
 
@@ -911,10 +921,12 @@ fn route(
                 ),
             }
         }
-        _ => (
-            404,
-            error_body("NotFound", &format!("no route {method} {path}")),
-            Vec::new(),
-        ),
+        _ => catalog::answer(method, path, &query).unwrap_or_else(|| {
+            (
+                404,
+                error_body("NotFound", &format!("no route {method} {path}")),
+                Vec::new(),
+            )
+        }),
     }
 }
