@@ -26,23 +26,28 @@ impl Endpoints {
         all: Option<&str>,
         per_service: &BTreeMap<String, String>,
     ) -> Result<Self, EndpointError> {
-        let check = |url: &str| {
-            if url.starts_with("http://") || url.starts_with("https://") {
-                Ok(url.trim_end_matches('/').to_owned())
-            } else {
-                Err(EndpointError::NotAUrl(url.to_owned()))
-            }
-        };
-        let mut endpoints = Endpoints {
-            all: all.map(check).transpose()?,
-            per_service: BTreeMap::new(),
-        };
+        let mut endpoints = Endpoints::default();
+        if let Some(url) = all {
+            endpoints.set_all(url)?;
+        }
         for (name, url) in per_service {
-            let service = Service::from_name(name)
-                .ok_or_else(|| EndpointError::UnknownService(name.clone()))?;
-            endpoints.per_service.insert(service, check(url)?);
+            endpoints.set_service(name, url)?;
         }
         Ok(endpoints)
+    }
+
+    /// Every service not set on its own at `url`.
+    pub fn set_all(&mut self, url: &str) -> Result<(), EndpointError> {
+        self.all = Some(check_url(url)?);
+        Ok(())
+    }
+
+    /// The service `name` (a [`Service::name`]) at `url`.
+    pub fn set_service(&mut self, name: &str, url: &str) -> Result<(), EndpointError> {
+        let service = Service::from_name(name)
+            .ok_or_else(|| EndpointError::UnknownService(name.to_owned()))?;
+        self.per_service.insert(service, check_url(url)?);
+        Ok(())
     }
 
     /// Every service at `url`.
@@ -57,6 +62,15 @@ impl Endpoints {
             .or(self.all.as_ref())
             .cloned()
             .unwrap_or_else(|| service.endpoint(region))
+    }
+}
+
+/// `url` without a trailing slash, if it is an http(s) URL.
+fn check_url(url: &str) -> Result<String, EndpointError> {
+    if url.starts_with("http://") || url.starts_with("https://") {
+        Ok(url.trim_end_matches('/').to_owned())
+    } else {
+        Err(EndpointError::NotAUrl(url.to_owned()))
     }
 }
 

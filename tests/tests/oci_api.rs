@@ -7,23 +7,11 @@ use std::time::Duration;
 
 use oci_api::auth::{self, AuthSettings, Environment};
 use oci_api::{AuthProvider, Client, PrivateKey, Request, RetryPolicy, Service};
+use ocimcp_tests::fake_oci::doc_key::{self, FINGERPRINT, TENANCY, USER};
 use ocimcp_tests::fake_oci::{FakeOci, Injected};
 use serde_json::{Value, json};
 
-const TENANCY: &str =
-    "ocid1.tenancy.oc1..aaaaaaaaba3pv6wkcr4jqae5f15p2b2m2yt2j6rx32uzr4h25vqstifsfdsq";
-const USER: &str = "ocid1.user.oc1..aaaaaaaat5nvwcna5j6aqzjcaty5eqbb6qt2jvpkanghtgdaqedqw3rynjq";
-const FINGERPRINT: &str = "73:61:a2:21:67:e0:df:be:7e:4b:93:1e:15:98:a5:b7";
 const COMPARTMENT: &str = "ocid1.compartment.oc1..c";
-
-fn doc_key_path() -> std::path::PathBuf {
-    ocimcp_tests::root().join("oci-api/tests/fixtures/doc_key_pkcs1.pem")
-}
-
-fn doc_key() -> PrivateKey {
-    let pem = std::fs::read_to_string(doc_key_path()).expect("the doc key");
-    PrivateKey::from_pem(&pem, None).expect("readable")
-}
 
 fn http() -> reqwest::Client {
     ocimcp_tests::init();
@@ -61,24 +49,12 @@ async fn provider_with(
     .await
 }
 
-fn api_key_config() -> String {
-    format!(
-        "[DEFAULT]\nuser={USER}\nfingerprint={FINGERPRINT}\ntenancy={TENANCY}\nregion=us-ashburn-1\nkey_file={}\n",
-        doc_key_path().display()
-    )
-}
-
 async fn api_key_client(fake: &FakeOci, dir: &Path) -> Client {
-    fake.trust_api_key(
-        &format!("{TENANCY}/{USER}/{FINGERPRINT}"),
-        doc_key().public(),
-    );
-    let auth = provider(dir, &api_key_config(), fake)
-        .await
-        .expect("api_key provider");
-    assert_eq!(auth.tenancy(), TENANCY);
-    assert_eq!(auth.region().id(), "us-ashburn-1");
-    Client::new(http(), auth, fake.endpoints())
+    fake.trust_doc_key();
+    let client = doc_key::client(fake, dir).await;
+    assert_eq!(client.tenancy(), TENANCY);
+    assert_eq!(client.region().id(), "us-ashburn-1");
+    client
 }
 
 fn list_instances() -> Request {
@@ -206,8 +182,8 @@ async fn a_key_the_service_does_not_know_is_refused_and_not_retried() {
         None,
     )
     .expect("readable");
-    fake.trust_api_key(&format!("{TENANCY}/{USER}/{FINGERPRINT}"), other.public());
-    let auth = provider(dir.path(), &api_key_config(), &fake)
+    fake.trust_api_key(&doc_key::key_id(), other.public());
+    let auth = provider(dir.path(), &doc_key::config(), &fake)
         .await
         .expect("provider");
     let client = Client::new(http(), auth, fake.endpoints());
@@ -299,7 +275,7 @@ async fn config_mistakes_name_the_file_the_profile_and_the_key() {
     let file = dir.path().join("config");
     let where_ = format!("{} [DEFAULT]", file.display());
 
-    let missing = api_key_config().replace(&format!("fingerprint={FINGERPRINT}\n"), "");
+    let missing = doc_key::config().replace(&format!("fingerprint={FINGERPRINT}\n"), "");
     let error = provider(dir.path(), &missing, &fake)
         .await
         .expect_err("no fingerprint");
@@ -310,8 +286,8 @@ async fn config_mistakes_name_the_file_the_profile_and_the_key() {
         )
     );
 
-    let bad_path = api_key_config().replace(
-        &doc_key_path().display().to_string(),
+    let bad_path = doc_key::config().replace(
+        &doc_key::path().display().to_string(),
         "/nonexistent/key.pem",
     );
     let error = provider(dir.path(), &bad_path, &fake)
@@ -323,8 +299,8 @@ async fn config_mistakes_name_the_file_the_profile_and_the_key() {
     );
 
     let encrypted = ocimcp_tests::root().join("oci-api/tests/fixtures/doc_key_pkcs8_encrypted.pem");
-    let wrong = api_key_config().replace(
-        &doc_key_path().display().to_string(),
+    let wrong = doc_key::config().replace(
+        &doc_key::path().display().to_string(),
         &encrypted.display().to_string(),
     ) + "pass_phrase=not the words\n";
     let error = provider(dir.path(), &wrong, &fake)
@@ -338,8 +314,8 @@ async fn config_mistakes_name_the_file_the_profile_and_the_key() {
         )
     );
 
-    let right = api_key_config().replace(
-        &doc_key_path().display().to_string(),
+    let right = doc_key::config().replace(
+        &doc_key::path().display().to_string(),
         &encrypted.display().to_string(),
     ) + "pass_phrase=secret words\n";
     assert!(provider(dir.path(), &right, &fake).await.is_ok());
@@ -642,7 +618,7 @@ async fn a_users_jwt_is_exchanged_for_a_upst_once_per_subject_and_renewed() {
     let fake = FakeOci::start().await;
     fake.add_instances(COMPARTMENT, 2);
     fake.serve_identity_domain("gateway-client", "gateway-secret");
-    let anyone = doc_key().public();
+    let anyone = doc_key::key().public();
     let jwt_of = |user: &str| {
         fake.mint_token(
             &anyone,
@@ -739,16 +715,13 @@ async fn a_users_jwt_is_exchanged_for_a_upst_once_per_subject_and_renewed() {
 #[tokio::test]
 async fn the_daemon_says_who_it_is_to_oci_or_why_it_has_no_credentials() {
     let fake = FakeOci::start().await;
-    fake.trust_api_key(
-        &format!("{TENANCY}/{USER}/{FINGERPRINT}"),
-        doc_key().public(),
-    );
+    fake.trust_doc_key();
     let daemon = ocimcp_tests::Daemon::start(&format!(
         "[gateway]\nlisten = \"127.0.0.1:0\"\n\n[oci]\nauth = \"api_key\"\nconfig_file = \"oci-config\"\nendpoint = \"{}\"\n",
         fake.url
     ));
     // The config file sits beside ocimcpd.toml, named relative to it.
-    std::fs::write(daemon.dir.path().join("oci-config"), api_key_config()).expect("write");
+    std::fs::write(daemon.dir.path().join("oci-config"), doc_key::config()).expect("write");
     let daemon = daemon.restart();
     ocimcp_tests::eventually(Duration::from_secs(20), "the OCI line", || {
         daemon.log().contains(&format!(

@@ -6,7 +6,6 @@
 
 use std::path::Path;
 
-use oci_api::auth::{self, AuthSettings, Environment};
 use oci_api::ops::Timestamp;
 use oci_api::ops::cloud_guard::ListProblems;
 use oci_api::ops::compute::{
@@ -25,51 +24,23 @@ use oci_api::ops::monitoring::{ListAlarms, ListAlarmsStatus, ListMetrics, Summar
 use oci_api::ops::network::{ListInVcn, ListNetworkSecurityGroups, ListVcns};
 use oci_api::ops::search::SearchResources;
 use oci_api::ops::usage::{Granularity, RequestSummarizedUsages, UsageAggregation, UsageQueryType};
-use oci_api::{Client, Error, Pages, PrivateKey, Request, Service, ServiceError};
+use oci_api::{Client, Error, Pages, Request, Service, ServiceError};
+use ocimcp_tests::fake_oci::doc_key;
 use ocimcp_tests::fake_oci::{FakeOci, Seen};
 use serde::de::DeserializeOwned;
 
-const TENANCY: &str =
-    "ocid1.tenancy.oc1..aaaaaaaaba3pv6wkcr4jqae5f15p2b2m2yt2j6rx32uzr4h25vqstifsfdsq";
-const USER: &str = "ocid1.user.oc1..aaaaaaaat5nvwcna5j6aqzjcaty5eqbb6qt2jvpkanghtgdaqedqw3rynjq";
-const FINGERPRINT: &str = "73:61:a2:21:67:e0:df:be:7e:4b:93:1e:15:98:a5:b7";
 /// The compartment and tenancy of the fixtures (Appendix C of the reference).
 const COMPARTMENT: &str = "ocid1.compartment.oc1..ccc";
 const FIXTURE_TENANCY: &str = "ocid1.tenancy.oc1..t";
 /// Items per page: every fixture list has three, so each is read over two pages.
 const PAGE: u32 = 2;
 
-fn doc_key_path() -> std::path::PathBuf {
-    ocimcp_tests::root().join("oci-api/tests/fixtures/doc_key_pkcs1.pem")
-}
-
-/// A client signing with the doc key under `TENANCY/USER/FINGERPRINT`, which the fake
-/// trusts only when `trusted`.
+/// A client signing with the doc key, which the fake trusts only when `trusted`.
 async fn api_key_client(fake: &FakeOci, dir: &Path, trusted: bool) -> Client {
     if trusted {
-        let pem = std::fs::read_to_string(doc_key_path()).expect("the doc key");
-        let key = PrivateKey::from_pem(&pem, None).expect("readable");
-        fake.trust_api_key(&format!("{TENANCY}/{USER}/{FINGERPRINT}"), key.public());
+        fake.trust_doc_key();
     }
-    let config = dir.join("config");
-    std::fs::write(
-        &config,
-        format!(
-            "[DEFAULT]\nuser={USER}\nfingerprint={FINGERPRINT}\ntenancy={TENANCY}\nregion=us-ashburn-1\nkey_file={}\n",
-            doc_key_path().display()
-        ),
-    )
-    .expect("write the config");
-    let settings = AuthSettings {
-        config_file: Some(config),
-        ..AuthSettings::default()
-    };
-    ocimcp_tests::init();
-    let http = reqwest::Client::new();
-    let auth = auth::from_settings(&settings, &Environment::default(), &fake.endpoints(), &http)
-        .await
-        .expect("api_key provider");
-    Client::new(http, auth, fake.endpoints())
+    doc_key::client(fake, dir).await
 }
 
 /// Every item of a list asked for [`PAGE`] at a time, after checking it came in two pages.
@@ -108,7 +79,7 @@ fn requests_to(fake: &FakeOci, path: &str) -> Vec<Seen> {
 
 /// Every request the fake saw was signed with the API key and answered 200.
 fn all_signed_and_answered(fake: &FakeOci) {
-    let key_id = format!("{TENANCY}/{USER}/{FINGERPRINT}");
+    let key_id = doc_key::key_id();
     for seen in fake.seen() {
         assert_eq!(seen.key_id.as_deref(), Some(key_id.as_str()), "{seen:?}");
         assert_eq!(seen.status, 200, "{seen:?}");

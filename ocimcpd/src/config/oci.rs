@@ -53,9 +53,10 @@ impl RawOci {
                 e.to_string(),
             ));
         }
-        // Each entry checked on its own, so that an error names its line.
+        // Entry by entry, so that an error names its line.
+        let mut endpoints = Endpoints::default();
         if let Some(url) = &raw.endpoint
-            && let Err(e) = Endpoints::new(Some(url.get_ref()), &BTreeMap::new())
+            && let Err(e) = endpoints.set_all(url.get_ref())
         {
             issues.push(ConfigIssue::new(
                 at(url.span()),
@@ -64,23 +65,11 @@ impl RawOci {
             ));
         }
         for (name, url) in raw.endpoints.iter().flatten() {
-            let one = BTreeMap::from([(name.clone(), url.get_ref().clone())]);
-            if let Err(e) = Endpoints::new(None, &one) {
+            if let Err(e) = endpoints.set_service(name, url.get_ref()) {
                 let key = format!("oci.endpoints.{name}");
                 issues.push(ConfigIssue::new(at(url.span()), Some(&key), e.to_string()));
             }
         }
-        let per_service: BTreeMap<String, String> = raw
-            .endpoints
-            .iter()
-            .flatten()
-            .map(|(name, url)| (name.clone(), url.get_ref().clone()))
-            .collect();
-        let endpoints = Endpoints::new(
-            raw.endpoint.as_ref().map(|url| url.get_ref().as_str()),
-            &per_service,
-        )
-        .unwrap_or_default();
         Some(OciSettings {
             auth: AuthSettings {
                 auth: raw.auth.map(Spanned::into_inner),

@@ -14,6 +14,7 @@
 
 mod catalog;
 mod certs;
+pub mod doc_key;
 mod instance;
 
 use std::collections::{HashMap, VecDeque};
@@ -153,10 +154,10 @@ fn lock_tasks(
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// 1 to 254, from the random keys every `RandomState` gets.
 fn random_byte() -> u8 {
     use std::hash::{BuildHasher, Hasher};
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u64(now_seconds());
+    let hasher = std::collections::hash_map::RandomState::new().build_hasher();
     (hasher.finish() % 254) as u8 + 1
 }
 
@@ -199,6 +200,11 @@ impl FakeOci {
     /// Every OCI service at this fake.
     pub fn endpoints(&self) -> oci_api::Endpoints {
         oci_api::Endpoints::everything_at(&self.url).expect("the fake's URL is an http URL")
+    }
+
+    /// Trusts the [`doc_key`] tests sign with.
+    pub fn trust_doc_key(&self) {
+        self.trust_api_key(&doc_key::key_id(), doc_key::key().public());
     }
 
     /// Trusts an API key: requests signed with `key_id` verify against `public`.
@@ -253,8 +259,7 @@ impl FakeOci {
     /// port 12250 of a random loopback address, with a certificate for that address.
     pub async fn serve_oke_proxymux(&self, service_account_token: &str) -> Proxymux {
         let (listener, ip) = loop {
-            let ip =
-                std::net::Ipv4Addr::new(127, random_byte(), random_byte(), random_byte().max(1));
+            let ip = std::net::Ipv4Addr::new(127, random_byte(), random_byte(), random_byte());
             if let Ok(listener) = tokio::net::TcpListener::bind((ip, 12250)).await {
                 break (listener, ip);
             }
@@ -382,8 +387,20 @@ async fn handle(state: &Mutex<State>, request: Request<Incoming>) -> Response<Fu
     let mut state = lock(state);
     let request_id = state.next_request_id;
     state.next_request_id += 1;
-    if let Some(path) = target.strip_prefix("/opc/v2/") {
-        let response = metadata(&state, &parts.headers, path);
+    // What is not signed: IMDS, the identity domain, the proxymux.
+    let unsigned = if let Some(path) = target.strip_prefix("/opc/v2/") {
+        let (status, text) = metadata(&state, &parts.headers, path);
+        Some(text_answer(status, text))
+    } else if target == "/oauth2/v1/token" {
+        let (status, body) = token_exchange(&state, &parts.headers, &body);
+        Some(answer(status, request_id, body, &[]))
+    } else if target == "/resourcePrincipalSessionTokens" {
+        let (status, text) = proxymux(&state, &parts.headers, &body);
+        Some(text_answer(status, text))
+    } else {
+        None
+    };
+    if let Some(response) = unsigned {
         state.seen.push(Seen {
             method,
             target,
@@ -392,31 +409,6 @@ async fn handle(state: &Mutex<State>, request: Request<Incoming>) -> Response<Fu
             retry_token: None,
         });
         return response;
-    }
-    if target == "/oauth2/v1/token" {
-        let (status, answer) = token_exchange(&state, &parts.headers, &body);
-        state.seen.push(Seen {
-            method,
-            target,
-            key_id: None,
-            status,
-            retry_token: None,
-        });
-        return self::answer(status, request_id, answer, &[]);
-    }
-    if target == "/resourcePrincipalSessionTokens" {
-        let (status, text) = proxymux(&state, &parts.headers, &body);
-        state.seen.push(Seen {
-            method,
-            target,
-            key_id: None,
-            status,
-            retry_token: None,
-        });
-        return Response::builder()
-            .status(status)
-            .body(Full::new(Bytes::from(text)))
-            .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())));
     }
     let key_id = authorization_params(&parts.headers).and_then(|p| p.get("keyId").cloned());
     let retry_token = parts
@@ -453,27 +445,30 @@ async fn handle(state: &Mutex<State>, request: Request<Incoming>) -> Response<Fu
     answer(status, request_id, body, &headers)
 }
 
-/// IMDS v2: plain text, only for `Authorization: Bearer Oracle`.
-fn metadata(state: &State, headers: &http::HeaderMap, path: &str) -> Response<Full<Bytes>> {
-    let authorized = headers
-        .get("authorization")
-        .is_some_and(|v| v.as_bytes() == b"Bearer Oracle");
-    let (status, text) = if !authorized {
-        (
-            401,
-            "IMDS v2 needs `Authorization: Bearer Oracle`".to_owned(),
-        )
-    } else {
-        match state.instance.as_ref().and_then(|i| i.metadata(path)) {
-            Some(text) => (200, text),
-            None => (404, format!("no metadata at {path}")),
-        }
-    };
+/// A plain-text answer.
+fn text_answer(status: u16, text: String) -> Response<Full<Bytes>> {
     Response::builder()
         .status(status)
         .header("content-type", "text/plain")
         .body(Full::new(Bytes::from(text)))
         .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
+}
+
+/// IMDS v2: plain text, only for `Authorization: Bearer Oracle`.
+fn metadata(state: &State, headers: &http::HeaderMap, path: &str) -> (u16, String) {
+    let authorized = headers
+        .get("authorization")
+        .is_some_and(|v| v.as_bytes() == b"Bearer Oracle");
+    if !authorized {
+        return (
+            401,
+            "IMDS v2 needs `Authorization: Bearer Oracle`".to_owned(),
+        );
+    }
+    match state.instance.as_ref().and_then(|i| i.metadata(path)) {
+        Some(text) => (200, text),
+        None => (404, format!("no metadata at {path}")),
+    }
 }
 
 /// The proxymux: a service-account bearer token and a pod key in, base64 of
