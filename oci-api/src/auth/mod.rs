@@ -1,6 +1,7 @@
 //! Who the client is to OCI: one [`AuthProvider`] per way an operator authenticates, each
 //! handing out the [`Signer`] to use now and saying which tenancy and region it is in.
-//! [`from_settings`] picks one from `[oci] auth`, `OCI_CLI_AUTH` or the config file.
+//! [`from_settings`] picks one from `[oci] auth`, `OCI_CLI_AUTH` or the config file;
+//! [`TokenExchange`] makes one per end user from their identity-domain JWT.
 
 mod api_key;
 mod imds;
