@@ -1,6 +1,6 @@
 //! Every typed operation of `oci_api::ops` end to end against the fake OCI: signed with an
 //! API key, answered from the instances the test adds and the fixtures of
-//! `tests/fixtures/oci/catalog.json`, each list read two items a page (its three items
+//! `tests/fixtures/oci/catalog/`, each list read two items a page (its three items
 //! over two pages, the page token encoded in the query), and the answers parsed into the
 //! models with the fixtures' values.
 
@@ -122,9 +122,18 @@ async fn compute_and_network_operations_answer_the_fixtures_page_by_page() {
         .expect("InstanceAction");
     assert_eq!(stopping.lifecycle_state.as_deref(), Some("STOPPING"));
 
+    let of_aaa = client
+        .list_vnic_attachments(&ListVnicAttachments::of_instance(
+            COMPARTMENT,
+            "ocid1.instance.oc1.iad.aaa",
+        ))
+        .collect(None)
+        .await
+        .expect("ListVnicAttachments of one instance");
+    assert_eq!(of_aaa.len(), 2, "the fake filters by instanceId");
     let attachments = read_in_two_pages(client.list_vnic_attachments(&ListVnicAttachments {
         limit: Some(PAGE),
-        ..ListVnicAttachments::of_instance(COMPARTMENT, "ocid1.instance.oc1.iad.aaa")
+        ..ListVnicAttachments::new(COMPARTMENT)
     }))
     .await;
     let vnic_ids = texts(&attachments, |a| a.vnic_id.as_deref());
@@ -183,7 +192,11 @@ async fn compute_and_network_operations_answer_the_fixtures_page_by_page() {
     assert_eq!(subnets[0].virtual_router_ip.as_deref(), Some("10.0.0.1"));
     assert_eq!(subnets[1].security_list_ids.len(), 2);
 
-    let security_lists = read_in_two_pages(client.list_security_lists(&in_vcn)).await;
+    let security_lists = read_in_two_pages(client.list_security_lists(&ListInVcn {
+        limit: Some(PAGE),
+        ..ListInVcn::new(COMPARTMENT)
+    }))
+    .await;
     let ssh = &security_lists[0].ingress_security_rules[0];
     assert_eq!(ssh.protocol.as_deref(), Some("6"));
     let ssh_ports = ssh
@@ -203,7 +216,11 @@ async fn compute_and_network_operations_answer_the_fixtures_page_by_page() {
         Some(true)
     );
 
-    let route_tables = read_in_two_pages(client.list_route_tables(&in_vcn)).await;
+    let route_tables = read_in_two_pages(client.list_route_tables(&ListInVcn {
+        limit: Some(PAGE),
+        ..ListInVcn::new(COMPARTMENT)
+    }))
+    .await;
     assert_eq!(
         route_tables[0].route_rules[0].network_entity_id.as_deref(),
         Some("ocid1.internetgateway.oc1.iad.i")
@@ -555,7 +572,7 @@ async fn logging_identity_and_cloud_guard_operations_answer_the_fixtures_page_by
     assert_eq!(names, ["Administrators", "NetworkAdmins", "Auditors"]);
 
     let problems = read_in_two_pages(client.list_problems(&ListProblems {
-        lifecycle_detail: Some("OPEN".to_owned()),
+        lifecycle_detail: None,
         compartment_id_in_subtree: Some(true),
         access_level: Some("ACCESSIBLE".to_owned()),
         limit: Some(PAGE),

@@ -1,8 +1,11 @@
 //! The fake's fixture answers for the operations of `oci_api.md` §7 that `route` does not
-//! serve from its state (all but the compute instances). `tests/fixtures/oci/catalog.json`,
-//! loaded once, maps `"METHOD /apiVersion/path"` templates, where `{id}` stands for one
-//! path segment, to the body OCI answers. A JSON array, or the `items` array of a
-//! collection object (`results` for a log search), is paged by the `limit` query (default:
+//! serve from its state (all but the compute instances). The files of
+//! `tests/fixtures/oci/catalog/` (one per service), loaded once, map
+//! `"METHOD /apiVersion/path"` templates, where `{id}` stands for one path segment, to the
+//! body OCI answers; a test can plant its own answers over them ([`Overrides`]). A JSON
+//! array, or the `items` array of a collection object (`results` for a log search), is
+//! filtered by the query parameters its items have as fields (`compartmentId`,
+//! `instanceId`, `vcnId`, `lifecycleState`, ...), then paged by the `limit` query (default:
 //! all) and the `page` token, with `opc-next-page` while items remain; the collection's
 //! other fields are kept. A string is YAML text (the kubeconfig). Any other object is
 //! answered as it is, but only for its own `id` when the path names one: another id is a
@@ -25,7 +28,8 @@ type Answer = (u16, Value, Headers);
 const ITEM_FIELDS: [&str; 2] = ["items", "results"];
 
 /// One entry of the catalog.
-struct Entry {
+#[derive(Debug, Clone)]
+pub(super) struct Entry {
     method: String,
     /// The template's path segments; `{...}` matches any one segment.
     segments: Vec<String>,
@@ -76,32 +80,60 @@ fn catalog() -> &'static Result<Vec<Entry>, String> {
 }
 
 fn load() -> Result<Vec<Entry>, String> {
-    let path = crate::fixture("oci/catalog.json");
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let Value::Object(entries) =
-        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?
-    else {
-        return Err(format!("{} is not a JSON object", path.display()));
-    };
-    entries
-        .into_iter()
-        .map(|(key, body)| match key.split_once(' ') {
+    let folder = crate::fixture("oci/catalog");
+    let mut files: Vec<_> = std::fs::read_dir(&folder)
+        .map_err(|e| format!("{}: {e}", folder.display()))?
+        .filter_map(|entry| Some(entry.ok()?.path()))
+        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+        .collect();
+    files.sort();
+    let mut entries = Vec::new();
+    for path in files {
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let Value::Object(answers) =
+            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?
+        else {
+            return Err(format!("{} is not a JSON object", path.display()));
+        };
+        for (key, body) in answers {
+            let entry = Entry::parse(&key, body)
+                .map_err(|reason| format!("{}: {reason}", path.display()))?;
+            if entries
+                .iter()
+                .any(|e: &Entry| e.method == entry.method && e.segments == entry.segments)
+            {
+                return Err(format!("{}: `{key}` is answered twice", path.display()));
+            }
+            entries.push(entry);
+        }
+    }
+    Ok(entries)
+}
+
+impl Entry {
+    /// The entry of `"METHOD /apiVersion/path"`.
+    pub(super) fn parse(key: &str, body: Value) -> Result<Entry, String> {
+        match key.split_once(' ') {
             Some((method, template)) if template.starts_with('/') => Ok(Entry {
                 method: method.to_owned(),
                 segments: template.split('/').map(str::to_owned).collect(),
                 body,
             }),
-            _ => Err(format!(
-                "{}: `{key}` is not `METHOD /apiVersion/path`",
-                path.display()
-            )),
-        })
-        .collect()
+            _ => Err(format!("`{key}` is not `METHOD /apiVersion/path`")),
+        }
+    }
 }
 
-/// The catalog's answer to `method path` (the path without its query), `None` when no
-/// entry is for it.
-pub(super) fn answer(method: &str, path: &str, query: &HashMap<String, String>) -> Option<Answer> {
+/// The catalog's answer to `method path` (the path without its query), a planted one in
+/// `overrides` first; `None` when no entry is for it.
+pub(super) fn answer(
+    method: &str,
+    path: &str,
+    pairs: &[(String, String)],
+    overrides: &[Entry],
+) -> Option<Answer> {
+    let query: &HashMap<String, String> = &pairs.iter().cloned().collect();
     let entries = match catalog() {
         Ok(entries) => entries,
         Err(reason) => {
@@ -109,22 +141,22 @@ pub(super) fn answer(method: &str, path: &str, query: &HashMap<String, String>) 
         }
     };
     let segments: Vec<&str> = path.split('/').collect();
-    let (entry, bound) = entries
-        .iter()
-        .filter_map(|entry| Some((entry, entry.bind(method, &segments)?)))
-        .max_by_key(|(entry, _)| entry.literal_segments())?;
+    let (entry, bound) =
+        best(overrides, method, &segments).or_else(|| best(entries, method, &segments))?;
     let answer = match &entry.body {
-        Value::Array(items) => page(items, entry.list_name(), query)
+        Value::Array(items) => page(&filtered(items, pairs), entry.list_name(), query)
             .map(|(items, headers)| (200, Value::Array(items), headers)),
         Value::Object(fields) => match ITEM_FIELDS
             .iter()
             .find_map(|name| Some((*name, fields.get(*name)?.as_array()?)))
         {
-            Some((name, items)) => page(items, entry.list_name(), query).map(|(items, headers)| {
-                let mut collection: Map<String, Value> = fields.clone();
-                collection.insert(name.to_owned(), Value::Array(items));
-                (200, Value::Object(collection), headers)
-            }),
+            Some((name, items)) => {
+                page(&filtered(items, pairs), entry.list_name(), query).map(|(items, headers)| {
+                    let mut collection: Map<String, Value> = fields.clone();
+                    collection.insert(name.to_owned(), Value::Array(items));
+                    (200, Value::Object(collection), headers)
+                })
+            }
             None => resource(&entry.body, bound.first().copied()),
         },
         Value::String(yaml) => Ok((
@@ -135,6 +167,52 @@ pub(super) fn answer(method: &str, path: &str, query: &HashMap<String, String>) 
         other => Ok((200, other.clone(), Vec::new())),
     };
     Some(answer.unwrap_or_else(|refusal| refusal))
+}
+
+/// The most specific of `entries` for `method` and `segments`, with its bound segments;
+/// the last of equally specific ones.
+fn best<'e, 'p>(
+    entries: &'e [Entry],
+    method: &str,
+    segments: &[&'p str],
+) -> Option<(&'e Entry, Vec<&'p str>)> {
+    entries
+        .iter()
+        .filter_map(|entry| Some((entry, entry.bind(method, segments)?)))
+        .max_by_key(|(entry, _)| entry.literal_segments())
+}
+
+/// The query parameters that never filter items.
+const NOT_FILTERS: [&str; 4] = ["limit", "page", "sortBy", "sortOrder"];
+
+/// The items whose fields equal a value of every query parameter they have as a field
+/// (OCI's list filters: `compartmentId`, `instanceId`, `vcnId`, `lifecycleState`, ...; a
+/// repeated parameter matches any of its values). With `compartmentIdInSubtree=true` the
+/// compartment is not a filter: items of its sub-compartments count too.
+fn filtered(items: &[Value], pairs: &[(String, String)]) -> Vec<Value> {
+    let subtree = pairs
+        .iter()
+        .any(|(name, value)| name == "compartmentIdInSubtree" && value == "true");
+    let mut filters: Vec<(&str, Vec<&str>)> = Vec::new();
+    for (name, value) in pairs {
+        if NOT_FILTERS.contains(&name.as_str()) || (subtree && name == "compartmentId") {
+            continue;
+        }
+        match filters.iter_mut().find(|(n, _)| n == name) {
+            Some((_, values)) => values.push(value),
+            None => filters.push((name, vec![value])),
+        }
+    }
+    items
+        .iter()
+        .filter(|item| {
+            filters.iter().all(|(name, wanted)| match item.get(*name) {
+                Some(Value::String(value)) => wanted.contains(&value.as_str()),
+                _ => true,
+            })
+        })
+        .cloned()
+        .collect()
 }
 
 /// One resource, only under its own `id` when the path names one.

@@ -55,6 +55,8 @@ pub struct Seen {
     pub status: u16,
     /// The `opc-retry-token` header, for actions.
     pub retry_token: Option<String>,
+    /// The request body, as text.
+    pub body: String,
 }
 
 struct State {
@@ -63,6 +65,8 @@ struct State {
     instances: Vec<Value>,
     injected: VecDeque<Injected>,
     seen: Vec<Seen>,
+    /// Answers a test planted over the catalog's.
+    overrides: Vec<catalog::Entry>,
     token_lifetime: Duration,
     next_request_id: u64,
     /// Instance actions done, by retry token: a token seen again gets the same answer.
@@ -178,6 +182,7 @@ impl FakeOci {
             instances: Vec::new(),
             injected: VecDeque::new(),
             seen: Vec::new(),
+            overrides: Vec::new(),
             token_lifetime: Duration::from_secs(3600),
             next_request_id: 1,
             actions_done: HashMap::new(),
@@ -229,6 +234,18 @@ impl FakeOci {
                 })
             })
             .collect();
+    }
+
+    /// Replaces the compute instances with these (OCI `Instance` bodies).
+    pub fn set_instances(&self, instances: Vec<Value>) {
+        lock(&self.state).instances = instances;
+    }
+
+    /// Answers `"METHOD /apiVersion/path"` (`{id}` for any one segment) with `body` from
+    /// now on, over the catalog's answer; lists are filtered and paged the same way.
+    pub fn set_answer(&self, key: &str, body: Value) {
+        let entry = catalog::Entry::parse(key, body).expect("a `METHOD /path` key");
+        lock(&self.state).overrides.push(entry);
     }
 
     /// The next requests get these answers, one each, before anything is checked.
@@ -384,6 +401,7 @@ async fn handle(state: &Mutex<State>, request: Request<Incoming>) -> Response<Fu
         .uri
         .path_and_query()
         .map_or_else(|| parts.uri.path().to_owned(), |pq| pq.as_str().to_owned());
+    let body_text = String::from_utf8_lossy(&body).into_owned();
     let mut state = lock(state);
     let request_id = state.next_request_id;
     state.next_request_id += 1;
@@ -407,6 +425,7 @@ async fn handle(state: &Mutex<State>, request: Request<Incoming>) -> Response<Fu
             key_id: None,
             status: response.status().as_u16(),
             retry_token: None,
+            body: body_text,
         });
         return response;
     }
@@ -441,6 +460,7 @@ async fn handle(state: &Mutex<State>, request: Request<Incoming>) -> Response<Fu
         key_id,
         status,
         retry_token,
+        body: body_text,
     });
     answer(status, request_id, body, &headers)
 }
@@ -746,9 +766,10 @@ fn route(
     retry_token: Option<&str>,
 ) -> (u16, Value, Vec<(&'static str, String)>) {
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    let query: HashMap<String, String> = form_urlencoded::parse(query.as_bytes())
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
         .into_owned()
         .collect();
+    let query: HashMap<String, String> = pairs.iter().cloned().collect();
     match (method, path) {
         ("POST", "/v1/authentication/refresh") => {
             let Principal::Token { token, public } = principal else {
@@ -916,7 +937,7 @@ fn route(
                 ),
             }
         }
-        _ => catalog::answer(method, path, &query).unwrap_or_else(|| {
+        _ => catalog::answer(method, path, &pairs, &state.overrides).unwrap_or_else(|| {
             (
                 404,
                 error_body("NotFound", &format!("no route {method} {path}")),
