@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use crate::region::{Region, Service};
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Endpoints {
     all: Option<String>,
     per_service: BTreeMap<Service, String>,

@@ -17,7 +17,7 @@
 //! - [`admin`]: the admin socket and its protocol, which `ocimcpctl` speaks.
 //! - [`watch`]: the live configuration: file watching, reloads, per-file rejection.
 //! - [`discovery`]: finding MCP projects in the scan paths.
-//! - [`oci`]: the daemon's OCI credentials, from `[oci]`.
+//! - [`tools`]: the built-in OCI tool set, served in-process as the backend `oci`.
 //! - [`local_socket`]: binding Unix sockets and checking their peers' credentials.
 //! - [`paths`]: default runtime and state directories.
 //! - [`logging`]: the tracing subscriber, and the ring `ocimcpctl logs` reads.
@@ -34,12 +34,12 @@ pub mod gateway;
 pub mod jsonl;
 pub mod local_socket;
 pub mod logging;
-pub mod oci;
 pub mod paths;
 pub mod registry;
 pub mod relay;
 pub mod supervisor;
 pub mod systemd;
+pub mod tools;
 pub mod watch;
 
 use std::sync::Arc;
@@ -187,11 +187,6 @@ pub async fn run(
         Arc::new(admin),
         serving.child_token(),
     ));
-    if let Some(oci_settings) = settings.oci.clone() {
-        front.spawn(async move {
-            oci::connect(&oci_settings).await;
-        });
-    }
     // Listening on every socket, backends starting: clients can connect.
     systemd::ready();
 

@@ -7,6 +7,7 @@
 //! fails the test with a message saying so.
 
 pub mod fake_oci;
+pub mod oci_gateway;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -139,9 +140,16 @@ impl Daemon {
         init();
         let dir = tempfile::tempdir().expect("temp dir");
         let dir_str = dir.path().display().to_string();
+        // The built-in OCI tools only where a test asks for them (`[builtin]`), so other
+        // tests see only their own backends.
+        let builtin_off = if config.contains("[builtin]") {
+            ""
+        } else {
+            "\n[builtin]\noci = false\n"
+        };
         std::fs::write(
             dir.path().join("ocimcpd.toml"),
-            config.replace("{dir}", &dir_str),
+            format!("{}{builtin_off}", config.replace("{dir}", &dir_str)),
         )
         .expect("write config");
         std::fs::create_dir_all(dir.path().join("backends.d")).expect("backends.d");

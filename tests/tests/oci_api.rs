@@ -717,7 +717,7 @@ async fn the_daemon_says_who_it_is_to_oci_or_why_it_has_no_credentials() {
     let fake = FakeOci::start().await;
     fake.trust_doc_key();
     let daemon = ocimcp_tests::Daemon::start(&format!(
-        "[gateway]\nlisten = \"127.0.0.1:0\"\n\n[oci]\nauth = \"api_key\"\nconfig_file = \"oci-config\"\nendpoint = \"{}\"\n",
+        "[gateway]\nlisten = \"127.0.0.1:0\"\n\n[builtin]\noci = true\n\n[oci]\nauth = \"api_key\"\nconfig_file = \"oci-config\"\nendpoint = \"{}\"\n",
         fake.url
     ));
     // The config file sits beside ocimcpd.toml, named relative to it.
@@ -746,6 +746,21 @@ async fn the_daemon_says_who_it_is_to_oci_or_why_it_has_no_credentials() {
     assert!(
         client.list_all_tools().await.is_ok(),
         "the gateway serves without OCI"
+    );
+    // The OCI tools say why they cannot work.
+    let result = ocimcp_tests::call_until_ok(
+        &client,
+        "oci_ping",
+        serde_json::json!({}),
+        Duration::from_secs(20),
+    )
+    .await;
+    let text = ocimcp_tests::text(&result);
+    assert_eq!(result.is_error, Some(true), "{text}");
+    assert!(
+        text.contains("no OCI credentials: api_key (chosen by [oci] auth or OCI_CLI_AUTH)")
+            && text.contains("`fingerprint` is missing"),
+        "{text}"
     );
 }
 

@@ -196,7 +196,7 @@ impl Environment {
 }
 
 /// How `[oci]` in the daemon's config chooses credentials; every field may be left out.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuthSettings {
     /// `api_key`, `security_token`, `instance_principal`, ...; else `OCI_CLI_AUTH`, else

@@ -250,6 +250,11 @@ fn describe_transport(transport: &Transport) -> (String, Option<PathBuf>, Option
             (words.join(" "), stdio.cwd.clone(), stdio.venv.clone())
         }
         Transport::StreamableHttp(http) => (http.url.clone(), None, None),
+        Transport::InProcess(builtin) => (
+            format!("built-in {} tool set (in-process)", builtin.name()),
+            None,
+            None,
+        ),
     }
 }
 

@@ -15,7 +15,7 @@ use tokio::time::Instant;
 
 use super::client::{BackendClient, BackendEvent};
 use super::ordered::InOrder;
-use crate::config::{HttpSpec, StdioSpec, Transport};
+use crate::config::{Builtin, HttpSpec, StdioSpec, Transport};
 use crate::jsonl::{self, JsonLines};
 use crate::registry::{BackendEntry, Listing};
 use crate::relay::{Notice, Relay};
@@ -61,6 +61,9 @@ pub(super) async fn connect(
     } = match &spec.transport {
         Transport::Stdio(stdio) => connect_stdio(entry, stdio, handler, deadline).await,
         Transport::StreamableHttp(http) => connect_http(entry, http, handler, deadline).await,
+        Transport::InProcess(builtin) => {
+            connect_in_process(entry, builtin, handler, deadline).await
+        }
     }?;
     Ok(Session {
         running,
@@ -240,6 +243,64 @@ async fn connect_http(
             "{} did not finish its first listing within {timeout:?} (timeouts.connect)",
             http.url
         ))),
+    }
+}
+
+/// How many bytes the in-memory pipe to a built-in tool set buffers each way.
+const IN_PROCESS_PIPE: usize = 1 << 20;
+
+/// Serves a built-in tool set on one end of an in-memory pipe and connects to the other,
+/// so it is a backend like any other (same catalog, progress, cancellation and health).
+/// The server ends when the connection is dropped.
+async fn connect_in_process(
+    entry: &BackendEntry,
+    builtin: &Builtin,
+    handler: BackendClient,
+    deadline: Instant,
+) -> Result<Started, StartFailure> {
+    let failure = |error: String| StartFailure { error, exit: None };
+    let (client_end, server_end) = tokio::io::duplex(IN_PROCESS_PIPE);
+    let name = entry.name().to_owned();
+    match builtin {
+        Builtin::Oci(settings) => {
+            let server = crate::tools::OciToolServer::new(settings.clone());
+            server.find_credentials_now();
+            tokio::spawn(async move {
+                match rmcp::serve_server(server, server_end).await {
+                    Ok(running) => {
+                        let _ = running.waiting().await;
+                    }
+                    Err(e) => {
+                        tracing::warn!(backend = %name, "built-in tool set did not start: {e}")
+                    }
+                }
+            });
+        }
+    }
+    let (read, write) = tokio::io::split(client_end);
+    let transport = JsonLines::new(
+        read,
+        write,
+        entry.spec().limits.max_response_bytes,
+        jsonl::Peer {
+            who: format!("built-in backend `{}`", entry.name()),
+            setting: "limits.max_response_bytes",
+        },
+    );
+    let transport = InOrder::new(transport, handler.clone());
+    let running = match tokio::time::timeout_at(deadline, serve_client(handler, transport)).await {
+        Ok(Ok(running)) => running,
+        Ok(Err(e)) => return Err(failure(format!("initialize failed: {e}"))),
+        Err(_) => return Err(failure("did not answer initialize".to_owned())),
+    };
+    match tokio::time::timeout_at(deadline, list_everything(running.peer())).await {
+        Ok(Ok(listing)) => Ok(Started {
+            running,
+            child: None,
+            listing,
+        }),
+        Ok(Err(e)) => Err(failure(format!("first listing: {e}"))),
+        Err(_) => Err(failure("did not finish its first listing".to_owned())),
     }
 }
 

@@ -13,6 +13,7 @@ use toml::Spanned;
 use super::duration::ConfigDuration;
 use super::error::{ConfigIssue, Location};
 use super::glob::Glob;
+use super::oci::OciSettings;
 use super::policy::{
     CallLimits, HealthDraft, HealthSettings, Limits, LimitsDraft, RawHealth, RawLimits,
     RawToolTimeouts, ToolTimeouts, ToolTimeoutsDraft,
@@ -55,6 +56,8 @@ impl BackendSpec {
 pub enum Transport {
     Stdio(StdioSpec),
     StreamableHttp(HttpSpec),
+    /// One of the daemon's own tool sets, served in-process (`[builtin]`).
+    InProcess(Builtin),
 }
 
 impl Transport {
@@ -62,6 +65,49 @@ impl Transport {
         match self {
             Transport::Stdio(_) => "stdio",
             Transport::StreamableHttp(_) => "streamable_http",
+            Transport::InProcess(_) => "in_process",
+        }
+    }
+}
+
+/// The daemon's built-in tool sets, with the settings they run on: a change to those
+/// settings restarts the tool set on reload.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Builtin {
+    /// The OCI tools (`[builtin] oci`), configured by `[oci]`.
+    Oci(OciSettings),
+}
+
+impl Builtin {
+    /// The backend name and what `ocimcpctl show` says it is.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Builtin::Oci(_) => "oci",
+        }
+    }
+
+    /// The backend spec that serves this tool set: unprefixed, so tool names are the
+    /// tool set's own; `origin` is where `[builtin]` is (or the config file).
+    pub fn spec(self, origin: Location) -> BackendSpec {
+        let description = match &self {
+            Builtin::Oci(_) => {
+                "built-in OCI tools (compute, cost, database, network, observability, security, search, skills)"
+            }
+        };
+        BackendSpec {
+            name: self.name().to_owned(),
+            description: description.to_owned(),
+            enabled: true,
+            namespace: String::new(),
+            tags: vec!["builtin".to_owned()],
+            transport: Transport::InProcess(self),
+            restart: RestartSettings::default(),
+            timeouts: Timeouts::default(),
+            health: HealthSettings::default(),
+            limits: Limits::default(),
+            tools: ToolFilter::default(),
+            namespace_origin: origin.clone(),
+            origin,
         }
     }
 }

@@ -23,6 +23,7 @@ pub(super) struct RawConfig {
     pub gateway: Option<RawGateway>,
     pub discovery: Option<RawDiscovery>,
     pub oci: Option<super::oci::RawOci>,
+    pub builtin: Option<Spanned<RawBuiltin>>,
     pub backends: Option<Vec<Spanned<RawBackend>>>,
 }
 
@@ -55,6 +56,21 @@ pub(super) struct RawGateway {
 pub(super) struct RawDiscovery {
     backends_dir: Option<String>,
     scan_paths: Option<Vec<String>>,
+}
+
+/// `[builtin]`: which of the daemon's own tool sets it serves.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawBuiltin {
+    oci: Option<bool>,
+}
+
+impl RawBuiltin {
+    /// Whether the OCI tools are served: yes unless `oci = false`.
+    pub fn oci(raw: Option<&Spanned<Self>>) -> bool {
+        raw.and_then(|builtin| builtin.get_ref().oci)
+            .unwrap_or(true)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]

@@ -23,8 +23,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use backend::{
-    BackendSpec, HttpSpec, RESERVED_NAMESPACE, RestartPolicy, RestartSettings, StdioSpec, Timeouts,
-    ToolFilter, Transport,
+    BackendSpec, Builtin, HttpSpec, RESERVED_NAMESPACE, RestartPolicy, RestartSettings, StdioSpec,
+    Timeouts, ToolFilter, Transport,
 };
 pub use daemon::{DaemonSettings, GatewaySettings, LogFormat};
 pub use discovered::{DISCOVERED_TAG, DiscoveredBackend, DiscoveredLaunch};
@@ -36,7 +36,7 @@ pub use policy::{CallLimits, DEFAULT_MAX_MESSAGE_BYTES, HealthSettings, Limits, 
 pub use size::{ConfigSize, describe as describe_size};
 
 use backend::RawBackend;
-use daemon::{RawConfig, RawDaemon, RawDiscovery, RawGateway};
+use daemon::{RawBuiltin, RawConfig, RawDaemon, RawDiscovery, RawGateway};
 use oci::RawOci;
 
 /// The configuration compiled into the binary, used when no config file exists.
@@ -205,6 +205,13 @@ pub fn parse(
     }
 
     let mut backends = Vec::new();
+    if RawBuiltin::oci(raw.builtin.as_ref()) {
+        let origin = raw.builtin.as_ref().map_or_else(
+            || Location::file(&file),
+            |builtin| Location::at(&file, text, Some(builtin.span())),
+        );
+        backends.push(Builtin::Oci(oci.clone().unwrap_or_default()).spec(origin));
+    }
     for draft in drafts {
         match draft.validate() {
             Ok(spec) => backends.push(spec),
@@ -302,6 +309,17 @@ pub fn check_unique(backends: &[BackendSpec]) -> Vec<ConfigIssue> {
     let mut namespaces: HashMap<&str, &BackendSpec> = HashMap::new();
     for spec in backends {
         if let Some(first) = names.insert(&spec.name, spec) {
+            if let Transport::InProcess(builtin) = &first.transport {
+                issues.push(ConfigIssue::new(
+                    spec.origin.clone(),
+                    Some("name"),
+                    format!(
+                        "backend name `{}` is the name of the built-in {} tool set; rename this backend, or set `[builtin] {} = false` to turn the built-in tools off",
+                        spec.name, builtin.name(), builtin.name()
+                    ),
+                ));
+                continue;
+            }
             issues.push(ConfigIssue::new(
                 spec.origin.clone(),
                 Some("name"),

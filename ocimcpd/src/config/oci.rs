@@ -23,13 +23,20 @@ pub(super) struct RawOci {
     region: Option<String>,
     endpoint: Option<Spanned<String>>,
     endpoints: Option<BTreeMap<String, Spanned<String>>>,
+    compartment_id: Option<Spanned<String>>,
+    allow_mutations: Option<bool>,
 }
 
-/// `[oci]`, validated.
-#[derive(Debug, Clone)]
+/// `[oci]`, validated. The default (no `[oci]` section) finds credentials on its own.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OciSettings {
     pub auth: AuthSettings,
     pub endpoints: Endpoints,
+    /// Where the OCI tools look when a call names no compartment; else the tenancy.
+    pub compartment_id: Option<String>,
+    /// Whether the OCI tools may start, stop and restart resources (also
+    /// `ALLOW_MUTATIONS=true` in the daemon's environment).
+    pub allow_mutations: bool,
 }
 
 impl RawOci {
@@ -70,6 +77,23 @@ impl RawOci {
                 issues.push(ConfigIssue::new(at(url.span()), Some(&key), e.to_string()));
             }
         }
+        if let Some(compartment) = &raw.compartment_id {
+            let value = compartment.get_ref();
+            let parts: Vec<&str> = value.split('.').collect();
+            let shaped = parts.len() >= 5
+                && parts[0] == "ocid1"
+                && matches!(parts[1], "compartment" | "tenancy")
+                && parts.last().is_some_and(|unique| !unique.is_empty());
+            if !shaped {
+                issues.push(ConfigIssue::new(
+                    at(compartment.span()),
+                    Some("oci.compartment_id"),
+                    format!(
+                        "`{value}` is not a compartment OCID (`ocid1.compartment.oc1..<id>` or the tenancy's `ocid1.tenancy.oc1..<id>`)"
+                    ),
+                ));
+            }
+        }
         Some(OciSettings {
             auth: AuthSettings {
                 auth: raw.auth.map(Spanned::into_inner),
@@ -78,6 +102,8 @@ impl RawOci {
                 region: raw.region,
             },
             endpoints,
+            compartment_id: raw.compartment_id.map(Spanned::into_inner),
+            allow_mutations: raw.allow_mutations.unwrap_or(false),
         })
     }
 }

@@ -9,7 +9,8 @@
 //! all) and the `page` token, with `opc-next-page` while items remain; the collection's
 //! other fields are kept. A string is YAML text (the kubeconfig). Any other object is
 //! answered as it is, but only for its own `id` when the path names one: another id is a
-//! `404`, as OCI answers.
+//! `404`, as OCI answers. An array under a template ending in `{id}` is a set of
+//! resources, each answered under its own `id`.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -143,7 +144,13 @@ pub(super) fn answer(
     let segments: Vec<&str> = path.split('/').collect();
     let (entry, bound) =
         best(overrides, method, &segments).or_else(|| best(entries, method, &segments))?;
+    let by_id = entry.segments.last().is_some_and(|s| is_placeholder(s));
     let answer = match &entry.body {
+        Value::Array(items) if by_id => items
+            .iter()
+            .find(|item| item.get("id").and_then(Value::as_str) == bound.last().copied())
+            .map(|item| (200, item.clone(), Vec::new()))
+            .ok_or_else(not_found),
         Value::Array(items) => page(&filtered(items, pairs), entry.list_name(), query)
             .map(|(items, headers)| (200, Value::Array(items), headers)),
         Value::Object(fields) => match ITEM_FIELDS
@@ -189,7 +196,7 @@ const NOT_FILTERS: [&str; 4] = ["limit", "page", "sortBy", "sortOrder"];
 /// (OCI's list filters: `compartmentId`, `instanceId`, `vcnId`, `lifecycleState`, ...; a
 /// repeated parameter matches any of its values). With `compartmentIdInSubtree=true` the
 /// compartment is not a filter: items of its sub-compartments count too.
-fn filtered(items: &[Value], pairs: &[(String, String)]) -> Vec<Value> {
+pub(super) fn filtered(items: &[Value], pairs: &[(String, String)]) -> Vec<Value> {
     let subtree = pairs
         .iter()
         .any(|(name, value)| name == "compartmentIdInSubtree" && value == "true");
@@ -218,16 +225,21 @@ fn filtered(items: &[Value], pairs: &[(String, String)]) -> Vec<Value> {
 /// One resource, only under its own `id` when the path names one.
 fn resource(body: &Value, path_id: Option<&str>) -> Result<Answer, Answer> {
     match (path_id, body.get("id").and_then(Value::as_str)) {
-        (Some(asked), Some(id)) if asked != id => Err((
-            404,
-            error_body(
-                "NotAuthorizedOrNotFound",
-                "Authorization failed or requested resource not found.",
-            ),
-            Vec::new(),
-        )),
+        (Some(asked), Some(id)) if asked != id => Err(not_found()),
         _ => Ok((200, body.clone(), Vec::new())),
     }
+}
+
+/// OCI's answer for an id it does not know (or may not show).
+fn not_found() -> Answer {
+    (
+        404,
+        error_body(
+            "NotAuthorizedOrNotFound",
+            "Authorization failed or requested resource not found.",
+        ),
+        Vec::new(),
+    )
 }
 
 /// The page of `items` that the `limit` and `page` queries ask for, and `opc-next-page`

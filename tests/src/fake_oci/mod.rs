@@ -831,13 +831,13 @@ fn route(
             }
         }
         ("GET", "/20160918/instances") => {
-            let Some(compartment) = query.get("compartmentId") else {
+            if !query.contains_key("compartmentId") {
                 return (
                     400,
                     error_body("MissingParameter", "compartmentId is required"),
                     Vec::new(),
                 );
-            };
+            }
             let limit = query
                 .get("limit")
                 .and_then(|l| l.parse::<usize>().ok())
@@ -860,12 +860,9 @@ fn route(
                     }
                 },
             };
-            let matching: Vec<&Value> = state
-                .instances
-                .iter()
-                .filter(|i| i.get("compartmentId").and_then(Value::as_str) == Some(compartment))
-                .collect();
-            let page: Vec<&Value> = matching.iter().skip(start).take(limit).copied().collect();
+            // Filtered like the catalog's lists: compartment, state, name, domain.
+            let matching = catalog::filtered(&state.instances, &pairs);
+            let page: Vec<&Value> = matching.iter().skip(start).take(limit).collect();
             let next = start + page.len();
             let headers = if next < matching.len() {
                 vec![("opc-next-page", format!("tok/{next}+=="))]

@@ -1,0 +1,7 @@
+//! Cost tools (being written).
+
+use super::toolbox::ToolDef;
+
+pub fn tools() -> Vec<ToolDef> {
+    Vec::new()
+}

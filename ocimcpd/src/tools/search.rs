@@ -1,0 +1,7 @@
+//! Search tools (being written).
+
+use super::toolbox::ToolDef;
+
+pub fn tools() -> Vec<ToolDef> {
+    Vec::new()
+}

@@ -1,0 +1,7 @@
+//! Security tools (being written).
+
+use super::toolbox::ToolDef;
+
+pub fn tools() -> Vec<ToolDef> {
+    Vec::new()
+}

@@ -1,0 +1,126 @@
+//! The gateway with its built-in OCI tools (`[builtin] oci`) signing with the doc key
+//! against a [`FakeOci`] that holds the fixture instances (`fixtures/oci/instances.json`)
+//! and the catalog: what the OCI tool tests start, and the calls they make through a real
+//! MCP client.
+
+use std::time::Duration;
+
+use rmcp::model::CallToolResult;
+use serde_json::{Value, json};
+
+use crate::fake_oci::{FakeOci, doc_key};
+use crate::{Client, Daemon};
+
+/// The fixtures' tenancy and their main compartment.
+pub const TENANCY: &str = "ocid1.tenancy.oc1..t";
+pub const COMPARTMENT: &str = "ocid1.compartment.oc1..ccc";
+
+/// A running gateway on a fake OCI.
+pub struct OciGateway {
+    pub fake: FakeOci,
+    pub daemon: Daemon,
+    pub client: Client,
+    _keys: tempfile::TempDir,
+}
+
+/// The fixture instances.
+pub fn fixture_instances() -> Vec<Value> {
+    let path = crate::fixture("oci/instances.json");
+    let text = std::fs::read_to_string(&path).expect("fixtures/oci/instances.json");
+    serde_json::from_str(&text).expect("instances.json is a JSON array")
+}
+
+impl OciGateway {
+    /// Starts the fake and the gateway; `oci_extra` is added to `[oci]`
+    /// (`allow_mutations = true`, `compartment_id = "..."`).
+    pub async fn start(oci_extra: &str) -> OciGateway {
+        Self::start_with_env(oci_extra, &[]).await
+    }
+
+    /// Like [`OciGateway::start`], with extra environment for the daemon.
+    pub async fn start_with_env(oci_extra: &str, env: &[(&str, &str)]) -> OciGateway {
+        let fake = FakeOci::start().await;
+        fake.trust_doc_key();
+        fake.set_instances(fixture_instances());
+        let keys = tempfile::tempdir().expect("temp dir");
+        let profile = keys.path().join("oci-config");
+        std::fs::write(&profile, doc_key::config()).expect("write the OCI config");
+        let config = format!(
+            "[gateway]\nlisten = \"127.0.0.1:0\"\n\n[builtin]\noci = true\n\n[oci]\nauth = \"api_key\"\nconfig_file = \"{}\"\nendpoint = \"{}\"\n{oci_extra}\n",
+            profile.display(),
+            fake.url
+        );
+        let daemon = Daemon::start_with(&config, &[], env);
+        let client = crate::connect_discover(&daemon.url()).await;
+        crate::call_until_ok(
+            &client,
+            "oci_list_domains",
+            json!({}),
+            Duration::from_secs(30),
+        )
+        .await;
+        OciGateway {
+            fake,
+            daemon,
+            client,
+            _keys: keys,
+        }
+    }
+
+    /// Calls a tool (`Err` only for a protocol error, not a tool error).
+    pub async fn call(&self, tool: &str, arguments: Value) -> CallToolResult {
+        crate::call(&self.client, tool, arguments)
+            .await
+            .unwrap_or_else(|e| panic!("{tool}: protocol error {e}"))
+    }
+
+    /// The markdown answer of a call that must succeed.
+    pub async fn markdown(&self, tool: &str, arguments: Value) -> String {
+        let result = self.call(tool, arguments).await;
+        let text = crate::text(&result);
+        assert_ne!(result.is_error, Some(true), "{tool} failed: {text}");
+        assert!(
+            serde_json::from_str::<Value>(&text).is_err() || text.trim().is_empty(),
+            "{tool}: markdown expected, got JSON: {text}"
+        );
+        text
+    }
+
+    /// The JSON answer of a call that must succeed: the text, which must be the same
+    /// object as `structuredContent`.
+    pub async fn json(&self, tool: &str, mut arguments: Value) -> Value {
+        arguments["response_format"] = json!("json");
+        let result = self.call(tool, arguments).await;
+        let text = crate::text(&result);
+        assert_ne!(result.is_error, Some(true), "{tool} failed: {text}");
+        let parsed: Value = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("{tool}: not JSON ({e}): {text}"));
+        assert_eq!(
+            result.structured_content.as_ref(),
+            Some(&parsed),
+            "{tool}: structuredContent and the JSON text differ"
+        );
+        parsed
+    }
+
+    /// The text of a call that must fail as a tool error (`isError: true`).
+    pub async fn error(&self, tool: &str, arguments: Value) -> String {
+        let result = self.call(tool, arguments).await;
+        let text = crate::text(&result);
+        assert_eq!(
+            result.is_error,
+            Some(true),
+            "{tool} should have failed: {text}"
+        );
+        text
+    }
+
+    /// The requests the fake saw whose target starts with `prefix`.
+    pub fn requests_to(&self, prefix: &str) -> Vec<crate::fake_oci::Seen> {
+        self.fake
+            .seen()
+            .into_iter()
+            .filter(|seen| seen.target.starts_with(prefix))
+            .collect()
+    }
+}

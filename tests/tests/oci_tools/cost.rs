@@ -1,0 +1,1 @@
+//! Cost tools (tests being written).

@@ -1,0 +1,1 @@
+//! Database tools (tests being written).

@@ -1,0 +1,1 @@
+//! Discovery tools (tests being written).

@@ -1,0 +1,1 @@
+//! Network tools (tests being written).

@@ -1,0 +1,1 @@
+//! Observability tools (tests being written).

@@ -1,0 +1,1 @@
+//! Rules tools (tests being written).

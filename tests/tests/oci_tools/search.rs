@@ -1,0 +1,1 @@
+//! Search tools (tests being written).

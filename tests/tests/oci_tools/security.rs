@@ -1,0 +1,1 @@
+//! Security tools (tests being written).

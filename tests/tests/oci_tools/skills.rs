@@ -1,0 +1,1 @@
+//! Skills tools (tests being written).
