@@ -65,12 +65,14 @@ pub enum Service {
     ContainerEngine,
     CloudGuard,
     ResourceSearch,
+    /// Log Analytics (Logging Analytics): namespaces, sources, queries.
+    LogAnalytics,
     /// The auth service: X.509 federation and session refresh.
     Auth,
 }
 
 impl Service {
-    pub const ALL: [Service; 10] = [
+    pub const ALL: [Service; 11] = [
         Service::Core,
         Service::Monitoring,
         Service::Usage,
@@ -80,6 +82,7 @@ impl Service {
         Service::ContainerEngine,
         Service::CloudGuard,
         Service::ResourceSearch,
+        Service::LogAnalytics,
         Service::Auth,
     ];
 
@@ -95,6 +98,7 @@ impl Service {
             Service::ContainerEngine => "containerengine",
             Service::CloudGuard => "cloudguard",
             Service::ResourceSearch => "search",
+            Service::LogAnalytics => "loganalytics",
             Service::Auth => "auth",
         }
     }
@@ -113,6 +117,7 @@ impl Service {
             Service::ContainerEngine => "/20180222",
             Service::CloudGuard => "/20200131",
             Service::ResourceSearch => "/20180409",
+            Service::LogAnalytics => "/20200601",
             Service::Auth => "",
         }
     }
@@ -130,6 +135,7 @@ impl Service {
             Service::ContainerEngine => format!("https://containerengine.{r}.oci.{d}"),
             Service::CloudGuard => format!("https://cloudguard-cp-api.{r}.oci.{d}"),
             Service::ResourceSearch => format!("https://query.{r}.oci.{d}"),
+            Service::LogAnalytics => format!("https://loganalytics.{r}.oci.{d}"),
             Service::Auth => format!("https://auth.{r}.{d}"),
         }
     }

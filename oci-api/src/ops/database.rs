@@ -1,5 +1,5 @@
 //! Database (`database` host, `/20160918`): Autonomous Databases (list, read, start, stop,
-//! backups) and DB systems with their backups.
+//! backups), DB systems (list, read) and their databases (read) with their backups.
 
 use std::collections::BTreeMap;
 
@@ -126,6 +126,24 @@ pub fn stop_autonomous_database_request(
         }
         None => Ok(request),
     }
+}
+
+/// `GetDbSystem`.
+pub fn get_db_system_request(db_system_id: &str) -> Request {
+    Request::get(
+        "GetDbSystem",
+        Service::Database,
+        format!("/dbSystems/{}", path_segment(db_system_id)),
+    )
+}
+
+/// `GetDatabase`: one database of a DB system (or of a VM cluster).
+pub fn get_database_request(database_id: &str) -> Request {
+    Request::get(
+        "GetDatabase",
+        Service::Database,
+        format!("/databases/{}", path_segment(database_id)),
+    )
 }
 
 /// `ListAutonomousDatabaseBackups`: OCI wants `autonomous_database_id` or `compartment_id`.
@@ -305,6 +323,19 @@ pub struct AutonomousDatabase {
     pub data_storage_size_in_gbs: Option<f64>,
     #[serde(rename = "usedDataStorageSizeInTBs")]
     pub used_data_storage_size_in_tbs: Option<f64>,
+    #[serde(rename = "usedDataStorageSizeInGBs")]
+    pub used_data_storage_size_in_gbs: Option<f64>,
+    /// Storage allocated to the database's files (`allocatedStorageSizeInTBs`).
+    #[serde(rename = "allocatedStorageSizeInTBs")]
+    pub allocated_storage_size_in_tbs: Option<f64>,
+    #[serde(rename = "actualUsedDataStorageSizeInTBs")]
+    pub actual_used_data_storage_size_in_tbs: Option<f64>,
+    #[serde(rename = "memoryPerComputeUnitInGBs")]
+    pub memory_per_compute_unit_in_gbs: Option<f64>,
+    /// Days automatic backups are kept.
+    pub backup_retention_period_in_days: Option<i64>,
+    #[serde(rename = "totalBackupStorageSizeInGBs")]
+    pub total_backup_storage_size_in_gbs: Option<f64>,
     pub is_free_tier: Option<bool>,
     pub is_dedicated: Option<bool>,
     pub is_auto_scaling_enabled: Option<bool>,
@@ -320,9 +351,12 @@ pub struct AutonomousDatabase {
     pub private_endpoint: Option<String>,
     pub private_endpoint_ip: Option<String>,
     pub private_endpoint_label: Option<String>,
+    pub public_endpoint: Option<String>,
     pub subnet_id: Option<String>,
     #[serde(default, deserialize_with = "null_as_empty")]
     pub nsg_ids: Vec<String>,
+    /// Whether the access control list (`whitelisted_ips`) applies.
+    pub is_access_control_enabled: Option<bool>,
     #[serde(default, deserialize_with = "null_as_empty")]
     pub whitelisted_ips: Vec<String>,
     pub is_mtls_connection_required: Option<bool>,
@@ -410,7 +444,8 @@ pub struct AutonomousDatabaseBackup {
     pub region: Option<String>,
 }
 
-/// A DB system (`DbSystemSummary`).
+/// A DB system: both `DbSystem` (one read) and the list items `DbSystemSummary`, which
+/// have the same fields.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DbSystem {
@@ -448,6 +483,29 @@ pub struct DbSystem {
     pub freeform_tags: FreeformTags,
     #[serde(default, deserialize_with = "null_as_empty")]
     pub defined_tags: DefinedTags,
+}
+
+/// A database of a DB system (`Database`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Database {
+    pub id: String,
+    pub compartment_id: Option<String>,
+    pub db_name: Option<String>,
+    pub db_unique_name: Option<String>,
+    pub db_home_id: Option<String>,
+    pub db_system_id: Option<String>,
+    pub vm_cluster_id: Option<String>,
+    /// `AVAILABLE`, `PROVISIONING`, `BACKUP_IN_PROGRESS`, `FAILED`, ...
+    pub lifecycle_state: Option<String>,
+    pub lifecycle_details: Option<String>,
+    pub character_set: Option<String>,
+    pub pdb_name: Option<String>,
+    pub is_cdb: Option<bool>,
+    pub time_created: Option<String>,
+    pub last_backup_timestamp: Option<String>,
+    #[serde(default, deserialize_with = "null_as_empty")]
+    pub freeform_tags: FreeformTags,
 }
 
 /// A DB-system database backup (`BackupSummary`).
@@ -525,6 +583,14 @@ impl Client {
         self.pages(list.request())
     }
 
+    pub async fn get_db_system(&self, db_system_id: &str) -> Result<DbSystem, Error> {
+        self.call(&get_db_system_request(db_system_id)).await
+    }
+
+    pub async fn get_database(&self, database_id: &str) -> Result<Database, Error> {
+        self.call(&get_database_request(database_id)).await
+    }
+
     pub fn list_backups(&self, list: &ListBackups) -> Pages<'_, Backup> {
         self.pages(list.request())
     }
@@ -587,6 +653,33 @@ mod tests {
         let forced = stop_autonomous_database_request(id, Some(true)).expect("builds");
         assert_eq!(body_text(&forced), r#"{"isForceStop":true}"#);
         assert_eq!(forced.operation, "StopAutonomousDatabase");
+    }
+
+    #[test]
+    fn db_systems_and_databases_are_read_by_id() {
+        let system = get_db_system_request("ocid1.dbsystem.oc1.iad.d1");
+        assert_eq!(system.method, Method::GET);
+        assert_eq!(system.operation, "GetDbSystem");
+        assert_eq!(system.path, "/dbSystems/ocid1.dbsystem.oc1.iad.d1");
+        assert!(system.query.is_empty() && system.body.is_none());
+        let database = get_database_request("ocid1.database.oc1.iad.db1");
+        assert_eq!(database.operation, "GetDatabase");
+        assert_eq!(database.path, "/databases/ocid1.database.oc1.iad.db1");
+        assert_eq!(
+            get_database_request("a/b?c").path,
+            "/databases/a%2Fb%3Fc",
+            "an id cannot reach another path"
+        );
+        let parsed: Database = serde_json::from_str(
+            r#"{"id":"ocid1.database.oc1.iad.db1","compartmentId":"c","dbName":"SALES","dbSystemId":"ocid1.dbsystem.oc1.iad.d1","lifecycleState":"AVAILABLE","isCdb":true,"freeformTags":null}"#,
+        )
+        .expect("parses");
+        assert_eq!(
+            parsed.db_system_id.as_deref(),
+            Some("ocid1.dbsystem.oc1.iad.d1")
+        );
+        assert_eq!(parsed.is_cdb, Some(true));
+        assert!(parsed.freeform_tags.is_empty());
     }
 
     #[test]
@@ -679,9 +772,13 @@ mod tests {
     #[test]
     fn an_autonomous_database_with_profiles_urls_and_nulls_parses() {
         let adb: AutonomousDatabase = serde_json::from_str(
-            r#"{"id":"a","lifecycleState":"STOPPING","connectionStrings":{"profiles":[{"displayName":"adb1_tp","value":"(description=...)","consumerGroup":"TP","protocol":"TCPS","tlsAuthentication":"MUTUAL"}]},"connectionUrls":{"sqlDevWebUrl":"https://x/ords/sql-developer","apexUrl":"https://x/ords/apex"},"nsgIds":null,"whitelistedIps":null,"privateEndpoint":null}"#,
+            r#"{"id":"a","lifecycleState":"STOPPING","connectionStrings":{"profiles":[{"displayName":"adb1_tp","value":"(description=...)","consumerGroup":"TP","protocol":"TCPS","tlsAuthentication":"MUTUAL"}]},"connectionUrls":{"sqlDevWebUrl":"https://x/ords/sql-developer","apexUrl":"https://x/ords/apex"},"nsgIds":null,"whitelistedIps":null,"privateEndpoint":null,"backupRetentionPeriodInDays":60,"usedDataStorageSizeInGBs":312,"allocatedStorageSizeInTBs":0.4,"isAccessControlEnabled":true}"#,
         )
         .expect("parses");
+        assert_eq!(adb.backup_retention_period_in_days, Some(60));
+        assert_eq!(adb.used_data_storage_size_in_gbs, Some(312.0));
+        assert_eq!(adb.allocated_storage_size_in_tbs, Some(0.4));
+        assert_eq!(adb.is_access_control_enabled, Some(true));
         let profile = &adb.connection_strings.expect("strings").profiles[0];
         assert_eq!(profile.tls_authentication.as_deref(), Some("MUTUAL"));
         assert_eq!(profile.consumer_group.as_deref(), Some("TP"));

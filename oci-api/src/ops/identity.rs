@@ -1,6 +1,6 @@
 //! Identity (`identity` host, `/20160918`): the tenancy, its compartment tree, region
-//! subscriptions and availability domains, and the IAM policies, users and groups of the
-//! legacy (default-domain) endpoints.
+//! subscriptions and availability domains, and the IAM policies, users (with their group
+//! memberships and API keys) and groups of the legacy (default-domain) endpoints.
 
 use serde::Deserialize;
 
@@ -180,6 +180,56 @@ impl ListUsers {
     }
 }
 
+/// `GetUser`.
+pub fn get_user_request(user_id: &str) -> Request {
+    Request::get(
+        "GetUser",
+        Service::Identity,
+        format!("/users/{}", path_segment(user_id)),
+    )
+}
+
+/// `ListApiKeys`: one unpaged list. OCI's path ends with a `/`.
+pub fn list_api_keys_request(user_id: &str) -> Request {
+    Request::get(
+        "ListApiKeys",
+        Service::Identity,
+        format!("/users/{}/apiKeys/", path_segment(user_id)),
+    )
+}
+
+/// `ListUserGroupMemberships`: by user, by group, or both (in the tenancy).
+#[derive(Debug, Clone, Default)]
+pub struct ListUserGroupMemberships {
+    pub compartment_id: String,
+    pub user_id: Option<String>,
+    pub group_id: Option<String>,
+    pub limit: Option<u32>,
+}
+
+impl ListUserGroupMemberships {
+    /// The groups `user_id` is in.
+    pub fn of_user(tenancy_id: impl Into<String>, user_id: impl Into<String>) -> Self {
+        ListUserGroupMemberships {
+            compartment_id: tenancy_id.into(),
+            user_id: Some(user_id.into()),
+            ..Default::default()
+        }
+    }
+
+    pub fn request(&self) -> Request {
+        Request::get(
+            "ListUserGroupMemberships",
+            Service::Identity,
+            "/userGroupMemberships".to_owned(),
+        )
+        .query("compartmentId", &self.compartment_id)
+        .query_opt("userId", self.user_id.as_ref())
+        .query_opt("groupId", self.group_id.as_ref())
+        .query_opt("limit", self.limit)
+    }
+}
+
 /// A compartment (`Compartment`).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -311,7 +361,47 @@ pub struct Group {
     pub defined_tags: DefinedTags,
 }
 
+/// A user's membership of a group (`UserGroupMembership`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserGroupMembership {
+    pub id: String,
+    pub compartment_id: Option<String>,
+    pub group_id: Option<String>,
+    pub user_id: Option<String>,
+    pub time_created: Option<String>,
+    pub lifecycle_state: Option<String>,
+}
+
+/// A user's API signing key (`ApiKey`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiKey {
+    /// `<tenancy>/<user>/<fingerprint>`.
+    pub key_id: Option<String>,
+    pub fingerprint: Option<String>,
+    pub user_id: Option<String>,
+    pub time_created: Option<String>,
+    /// `CREATING`, `ACTIVE`, `INACTIVE`, `DELETING`, `DELETED`.
+    pub lifecycle_state: Option<String>,
+}
+
 impl Client {
+    pub async fn get_user(&self, user_id: &str) -> Result<User, Error> {
+        self.call(&get_user_request(user_id)).await
+    }
+
+    pub async fn list_api_keys(&self, user_id: &str) -> Result<Vec<ApiKey>, Error> {
+        self.call(&list_api_keys_request(user_id)).await
+    }
+
+    pub fn list_user_group_memberships(
+        &self,
+        list: &ListUserGroupMemberships,
+    ) -> Pages<'_, UserGroupMembership> {
+        self.pages(list.request())
+    }
+
     pub fn list_compartments(&self, list: &ListCompartments) -> Pages<'_, Compartment> {
         self.pages(list.request())
     }
@@ -413,6 +503,46 @@ mod tests {
             domains.query,
             pairs(&[("compartmentId", "ocid1.tenancy.oc1..t")])
         );
+    }
+
+    #[test]
+    fn a_user_its_keys_and_its_memberships() {
+        let user = get_user_request("ocid1.user.oc1..u");
+        assert_eq!(
+            (user.method, user.operation, user.path.as_str()),
+            (Method::GET, "GetUser", "/users/ocid1.user.oc1..u")
+        );
+        assert!(user.query.is_empty());
+        let keys = list_api_keys_request("ocid1.user.oc1..u");
+        assert_eq!(
+            (keys.operation, keys.path.as_str()),
+            ("ListApiKeys", "/users/ocid1.user.oc1..u/apiKeys/")
+        );
+        let memberships = ListUserGroupMemberships {
+            limit: Some(100),
+            ..ListUserGroupMemberships::of_user("t", "ocid1.user.oc1..u")
+        }
+        .request();
+        assert_eq!(memberships.service, Service::Identity);
+        assert_eq!(memberships.path, "/userGroupMemberships");
+        assert_eq!(
+            memberships.query,
+            pairs(&[
+                ("compartmentId", "t"),
+                ("userId", "ocid1.user.oc1..u"),
+                ("limit", "100"),
+            ])
+        );
+        let parsed: Vec<ApiKey> = serde_json::from_str(
+            r#"[{"keyId":"t/u/aa:bb","fingerprint":"aa:bb","userId":"ocid1.user.oc1..u","timeCreated":"2024-05-01T12:00:00Z","lifecycleState":"ACTIVE","keyValue":"-----BEGIN PUBLIC KEY-----"}]"#,
+        )
+        .expect("parses");
+        assert_eq!(parsed[0].fingerprint.as_deref(), Some("aa:bb"));
+        let parsed: Vec<UserGroupMembership> = serde_json::from_str(
+            r#"[{"id":"ocid1.groupmembership.oc1..m","compartmentId":"t","groupId":"ocid1.group.oc1..g","userId":"ocid1.user.oc1..u","lifecycleState":"ACTIVE","inactiveStatus":null}]"#,
+        )
+        .expect("parses");
+        assert_eq!(parsed[0].group_id.as_deref(), Some("ocid1.group.oc1..g"));
     }
 
     #[test]

@@ -35,6 +35,7 @@ pub mod compute;
 pub mod container_engine;
 pub mod database;
 pub mod identity;
+pub mod log_analytics;
 pub mod logging;
 pub mod monitoring;
 pub mod network;

@@ -1,11 +1,11 @@
 //! Monitoring (`telemetry` host, `/20180401`): metric data by MQL query, the metrics that
-//! exist, and alarms with their current status.
+//! exist, and alarms with their current status and their history.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{DefinedTags, FreeformTags, Timestamp, null_as_empty, with_json_body};
+use super::{DefinedTags, FreeformTags, Timestamp, null_as_empty, path_segment, with_json_body};
 use crate::client::{Client, Error, Pages, Request};
 use crate::region::Service;
 
@@ -234,6 +234,80 @@ impl ListAlarmsStatus {
     }
 }
 
+/// `GetAlarm`: one alarm definition.
+pub fn get_alarm_request(alarm_id: &str) -> Request {
+    Request::get(
+        "GetAlarm",
+        Service::Monitoring,
+        format!("/alarms/{}", path_segment(alarm_id)),
+    )
+}
+
+/// Which entries `GetAlarmHistory` returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlarmHistoryType {
+    /// Every evaluation of the alarm's state.
+    StateHistory,
+    /// Only the changes of state (OK to FIRING and back).
+    StateTransitionHistory,
+}
+
+impl AlarmHistoryType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlarmHistoryType::StateHistory => "STATE_HISTORY",
+            AlarmHistoryType::StateTransitionHistory => "STATE_TRANSITION_HISTORY",
+        }
+    }
+}
+
+/// `GetAlarmHistory`: the history of one alarm, newest first. Its answer is a collection
+/// object (`entries`), not a list body, so pages are read one call at a time.
+#[derive(Debug, Clone)]
+pub struct GetAlarmHistory {
+    pub alarm_id: String,
+    /// All types when `None`.
+    pub alarm_historytype: Option<AlarmHistoryType>,
+    pub limit: Option<u32>,
+    /// Entries at or after this time (OCI's default: 7 days ago).
+    pub timestamp_greater_than_or_equal_to: Option<Timestamp>,
+    /// Entries before this time.
+    pub timestamp_less_than: Option<Timestamp>,
+}
+
+impl GetAlarmHistory {
+    pub fn new(alarm_id: impl Into<String>) -> Self {
+        GetAlarmHistory {
+            alarm_id: alarm_id.into(),
+            alarm_historytype: None,
+            limit: None,
+            timestamp_greater_than_or_equal_to: None,
+            timestamp_less_than: None,
+        }
+    }
+
+    /// The first page when `page` is `None`, else the page the previous answer's
+    /// `opc-next-page` named; query parameters in the SDK's order.
+    pub fn request(&self, page: Option<&str>) -> Request {
+        Request::get(
+            "GetAlarmHistory",
+            Service::Monitoring,
+            format!("/alarms/{}/history", path_segment(&self.alarm_id)),
+        )
+        .query_opt(
+            "alarmHistorytype",
+            self.alarm_historytype.map(AlarmHistoryType::as_str),
+        )
+        .query_opt("page", page)
+        .query_opt("limit", self.limit)
+        .query_opt(
+            "timestampGreaterThanOrEqualTo",
+            self.timestamp_greater_than_or_equal_to,
+        )
+        .query_opt("timestampLessThan", self.timestamp_less_than)
+    }
+}
+
 /// One metric stream's aggregated data (`MetricData`).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -316,6 +390,39 @@ pub struct AlarmStatus {
     pub suppression: Option<Suppression>,
 }
 
+/// The answer of `GetAlarmHistory` (`AlarmHistoryCollection`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AlarmHistoryCollection {
+    pub alarm_id: Option<String>,
+    pub is_enabled: Option<bool>,
+    #[serde(default, deserialize_with = "null_as_empty")]
+    pub entries: Vec<AlarmHistoryEntry>,
+}
+
+/// One entry of an alarm's history (`AlarmHistoryEntry`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AlarmHistoryEntry {
+    /// What happened, `The alarm state is FIRING`.
+    pub summary: Option<String>,
+    /// When (RFC 3339).
+    pub timestamp: Option<String>,
+    /// For a transition: when the alarm's state changed.
+    pub timestamp_triggered: Option<String>,
+    /// The alarm's own summary text (`alarmSummary`).
+    pub alarm_summary: Option<String>,
+}
+
+/// One page of an alarm's history.
+#[derive(Debug, Clone)]
+pub struct AlarmHistoryPage {
+    pub history: AlarmHistoryCollection,
+    /// The `page` of the next call; `None` after the last page.
+    pub next_page: Option<String>,
+    pub request_id: Option<String>,
+}
+
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Suppression {
@@ -343,6 +450,24 @@ impl Client {
 
     pub fn list_alarms_status(&self, list: &ListAlarmsStatus) -> Pages<'_, AlarmStatus> {
         self.pages(list.request())
+    }
+
+    pub async fn get_alarm(&self, alarm_id: &str) -> Result<Alarm, Error> {
+        self.call(&get_alarm_request(alarm_id)).await
+    }
+
+    /// One page of an alarm's history: the first when `page` is `None`.
+    pub async fn get_alarm_history(
+        &self,
+        history: &GetAlarmHistory,
+        page: Option<&str>,
+    ) -> Result<AlarmHistoryPage, Error> {
+        let response = self.send(&history.request(page)).await?;
+        Ok(AlarmHistoryPage {
+            history: response.json()?,
+            next_page: response.next_page().map(str::to_owned),
+            request_id: response.request_id().map(str::to_owned),
+        })
     }
 }
 
@@ -501,6 +626,54 @@ mod tests {
             suppression.time_suppress_until.as_deref(),
             Some("2024-05-02T00:00:00Z")
         );
+    }
+
+    #[test]
+    fn get_alarm_and_its_history_are_the_sdk_requests() {
+        let alarm = get_alarm_request("ocid1.alarm.oc1.iad.a");
+        assert_eq!(alarm.method, Method::GET);
+        assert_eq!(alarm.path, "/alarms/ocid1.alarm.oc1.iad.a");
+        assert!(alarm.query.is_empty());
+        let history = GetAlarmHistory {
+            alarm_historytype: Some(AlarmHistoryType::StateTransitionHistory),
+            limit: Some(20),
+            timestamp_greater_than_or_equal_to: Some(
+                Timestamp::parse("2024-05-01T00:00:00Z").expect("time"),
+            ),
+            timestamp_less_than: Some(Timestamp::parse("2024-05-02T00:00:00Z").expect("time")),
+            ..GetAlarmHistory::new("ocid1.alarm.oc1.iad.a")
+        };
+        let first = history.request(None);
+        assert_eq!(first.method, Method::GET);
+        assert_eq!(first.service, Service::Monitoring);
+        assert_eq!(first.path, "/alarms/ocid1.alarm.oc1.iad.a/history");
+        assert_eq!(
+            wire_query(&first),
+            "alarmHistorytype=STATE_TRANSITION_HISTORY&limit=20&timestampGreaterThanOrEqualTo=2024-05-01T00%3A00%3A00Z&timestampLessThan=2024-05-02T00%3A00%3A00Z"
+        );
+        let next = history.request(Some("tok/en=="));
+        assert_eq!(next.query[1], ("page".to_owned(), "tok/en==".to_owned()));
+        assert!(GetAlarmHistory::new("a").request(None).query.is_empty());
+        assert!(first.idempotent);
+    }
+
+    #[test]
+    fn an_alarm_history_parses() {
+        let history: AlarmHistoryCollection = serde_json::from_str(
+            r#"{"alarmId":"ocid1.alarm.oc1.iad.a","isEnabled":true,"entries":[{"alarmSummary":"CPU > 90%","summary":"State transitioned from OK to Firing","timestamp":"2024-05-01T12:00:30Z","timestampTriggered":"2024-05-01T12:00:00Z"},{"summary":"State transitioned from Firing to OK","timestamp":"2024-05-01T08:00:00Z"}]}"#,
+        )
+        .expect("parses");
+        assert_eq!(history.alarm_id.as_deref(), Some("ocid1.alarm.oc1.iad.a"));
+        assert_eq!(history.is_enabled, Some(true));
+        assert_eq!(history.entries.len(), 2);
+        assert_eq!(
+            history.entries[0].timestamp_triggered.as_deref(),
+            Some("2024-05-01T12:00:00Z")
+        );
+        assert_eq!(history.entries[1].alarm_summary, None);
+        let empty: AlarmHistoryCollection =
+            serde_json::from_str(r#"{"entries":null}"#).expect("parses");
+        assert!(empty.entries.is_empty());
     }
 
     #[test]

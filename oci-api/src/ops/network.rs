@@ -1,5 +1,5 @@
 //! Virtual Network (`iaas` host, `/20160918`): VNICs (an instance's addresses), VCNs,
-//! subnets, security lists, route tables and network security groups.
+//! subnets, security lists, route tables and network security groups with their rules.
 
 use serde::Deserialize;
 
@@ -13,6 +13,43 @@ pub fn get_vnic_request(vnic_id: &str) -> Request {
         "GetVnic",
         Service::Core,
         format!("/vnics/{}", path_segment(vnic_id)),
+    )
+}
+
+/// `GetVcn`.
+pub fn get_vcn_request(vcn_id: &str) -> Request {
+    Request::get(
+        "GetVcn",
+        Service::Core,
+        format!("/vcns/{}", path_segment(vcn_id)),
+    )
+}
+
+/// `GetSubnet`.
+pub fn get_subnet_request(subnet_id: &str) -> Request {
+    Request::get(
+        "GetSubnet",
+        Service::Core,
+        format!("/subnets/{}", path_segment(subnet_id)),
+    )
+}
+
+/// `GetSecurityList`: a security list with its rules.
+pub fn get_security_list_request(security_list_id: &str) -> Request {
+    Request::get(
+        "GetSecurityList",
+        Service::Core,
+        format!("/securityLists/{}", path_segment(security_list_id)),
+    )
+}
+
+/// `GetNetworkSecurityGroup` (without its rules: see
+/// [`ListNetworkSecurityGroupSecurityRules`]).
+pub fn get_network_security_group_request(nsg_id: &str) -> Request {
+    Request::get(
+        "GetNetworkSecurityGroup",
+        Service::Core,
+        format!("/networkSecurityGroups/{}", path_segment(nsg_id)),
     )
 }
 
@@ -144,6 +181,51 @@ impl ListNetworkSecurityGroups {
         .query_opt("sortBy", self.sort_by.as_ref())
         .query_opt("sortOrder", self.sort_order.as_ref())
         .query_opt("lifecycleState", self.lifecycle_state.as_ref())
+    }
+}
+
+/// `ListNetworkSecurityGroupSecurityRules`: the rules of one network security group.
+#[derive(Debug, Clone, Default)]
+pub struct ListNetworkSecurityGroupSecurityRules {
+    pub network_security_group_id: String,
+    /// `INGRESS` or `EGRESS`; both when absent.
+    pub direction: Option<String>,
+    pub limit: Option<u32>,
+    /// `TIMECREATED`.
+    pub sort_by: Option<String>,
+    /// `ASC` or `DESC`.
+    pub sort_order: Option<String>,
+}
+
+impl ListNetworkSecurityGroupSecurityRules {
+    pub fn new(network_security_group_id: impl Into<String>) -> Self {
+        ListNetworkSecurityGroupSecurityRules {
+            network_security_group_id: network_security_group_id.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Only the ingress rules of the group.
+    pub fn ingress(network_security_group_id: impl Into<String>) -> Self {
+        ListNetworkSecurityGroupSecurityRules {
+            direction: Some("INGRESS".to_owned()),
+            ..ListNetworkSecurityGroupSecurityRules::new(network_security_group_id)
+        }
+    }
+
+    pub fn request(&self) -> Request {
+        Request::get(
+            "ListNetworkSecurityGroupSecurityRules",
+            Service::Core,
+            format!(
+                "/networkSecurityGroups/{}/securityRules",
+                path_segment(&self.network_security_group_id)
+            ),
+        )
+        .query_opt("direction", self.direction.as_ref())
+        .query_opt("limit", self.limit)
+        .query_opt("sortBy", self.sort_by.as_ref())
+        .query_opt("sortOrder", self.sort_order.as_ref())
     }
 }
 
@@ -358,7 +440,60 @@ pub struct NetworkSecurityGroup {
     pub defined_tags: DefinedTags,
 }
 
+/// A rule of a network security group (`SecurityRule`). `protocol` as in
+/// [`IngressSecurityRule`]; `source`/`destination` is a CIDR, a service CIDR label or
+/// another group's OCID, as `source_type`/`destination_type` says.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecurityRule {
+    pub id: Option<String>,
+    /// `INGRESS` or `EGRESS`.
+    pub direction: Option<String>,
+    pub protocol: Option<String>,
+    pub source: Option<String>,
+    /// `CIDR_BLOCK`, `SERVICE_CIDR_BLOCK` or `NETWORK_SECURITY_GROUP`.
+    pub source_type: Option<String>,
+    pub destination: Option<String>,
+    /// `CIDR_BLOCK`, `SERVICE_CIDR_BLOCK` or `NETWORK_SECURITY_GROUP`.
+    pub destination_type: Option<String>,
+    pub is_stateless: Option<bool>,
+    /// False when the rule names something that no longer exists.
+    pub is_valid: Option<bool>,
+    pub tcp_options: Option<PortOptions>,
+    pub udp_options: Option<PortOptions>,
+    pub icmp_options: Option<IcmpOptions>,
+    pub description: Option<String>,
+    pub time_created: Option<String>,
+}
+
 impl Client {
+    pub async fn get_vcn(&self, vcn_id: &str) -> Result<Vcn, Error> {
+        self.call(&get_vcn_request(vcn_id)).await
+    }
+
+    pub async fn get_subnet(&self, subnet_id: &str) -> Result<Subnet, Error> {
+        self.call(&get_subnet_request(subnet_id)).await
+    }
+
+    pub async fn get_security_list(&self, security_list_id: &str) -> Result<SecurityList, Error> {
+        self.call(&get_security_list_request(security_list_id))
+            .await
+    }
+
+    pub async fn get_network_security_group(
+        &self,
+        nsg_id: &str,
+    ) -> Result<NetworkSecurityGroup, Error> {
+        self.call(&get_network_security_group_request(nsg_id)).await
+    }
+
+    pub fn list_network_security_group_security_rules(
+        &self,
+        list: &ListNetworkSecurityGroupSecurityRules,
+    ) -> Pages<'_, SecurityRule> {
+        self.pages(list.request())
+    }
+
     pub async fn get_vnic(&self, vnic_id: &str) -> Result<Vnic, Error> {
         self.call(&get_vnic_request(vnic_id)).await
     }
@@ -401,6 +536,94 @@ mod tests {
         assert_eq!(request.service, Service::Core);
         assert_eq!(request.path, "/vnics/ocid1.vnic.oc1.iad.n");
         assert!(request.query.is_empty());
+    }
+
+    #[test]
+    fn single_network_reads_put_the_ocid_in_the_path() {
+        for (request, operation, path) in [
+            (
+                get_vcn_request("ocid1.vcn.oc1.iad.v"),
+                "GetVcn",
+                "/vcns/ocid1.vcn.oc1.iad.v",
+            ),
+            (
+                get_subnet_request("ocid1.subnet.oc1.iad.s"),
+                "GetSubnet",
+                "/subnets/ocid1.subnet.oc1.iad.s",
+            ),
+            (
+                get_security_list_request("ocid1.securitylist.oc1.iad.s"),
+                "GetSecurityList",
+                "/securityLists/ocid1.securitylist.oc1.iad.s",
+            ),
+            (
+                get_network_security_group_request("ocid1.networksecuritygroup.oc1.iad.n"),
+                "GetNetworkSecurityGroup",
+                "/networkSecurityGroups/ocid1.networksecuritygroup.oc1.iad.n",
+            ),
+        ] {
+            assert_eq!(request.method, Method::GET);
+            assert_eq!(request.service, Service::Core);
+            assert_eq!(request.operation, operation);
+            assert_eq!(request.path, path);
+            assert!(request.query.is_empty(), "{operation}");
+        }
+        // An id cannot reach another path.
+        assert_eq!(get_vcn_request("a/b?c").path, "/vcns/a%2Fb%3Fc");
+    }
+
+    #[test]
+    fn nsg_rules_are_listed_under_the_group_with_the_sdk_query_order() {
+        let request = ListNetworkSecurityGroupSecurityRules {
+            limit: Some(100),
+            sort_by: Some("TIMECREATED".to_owned()),
+            sort_order: Some("ASC".to_owned()),
+            ..ListNetworkSecurityGroupSecurityRules::ingress("ocid1.networksecuritygroup.oc1.iad.n")
+        }
+        .request();
+        assert_eq!(request.method, Method::GET);
+        assert_eq!(request.operation, "ListNetworkSecurityGroupSecurityRules");
+        assert_eq!(
+            request.path,
+            "/networkSecurityGroups/ocid1.networksecuritygroup.oc1.iad.n/securityRules"
+        );
+        assert_eq!(
+            request.query,
+            pairs(&[
+                ("direction", "INGRESS"),
+                ("limit", "100"),
+                ("sortBy", "TIMECREATED"),
+                ("sortOrder", "ASC"),
+            ])
+        );
+        let all = ListNetworkSecurityGroupSecurityRules::new("n").request();
+        assert!(all.query.is_empty());
+    }
+
+    #[test]
+    fn the_sample_nsg_rules_parse() {
+        let rules: Vec<SecurityRule> = serde_json::from_str(
+            r#"[{"description":"RDP","direction":"INGRESS","id":"04ABEC","isStateless":false,"isValid":true,"protocol":"6","source":"0.0.0.0/0","sourceType":"CIDR_BLOCK","tcpOptions":{"destinationPortRange":{"max":3389,"min":3389}},"timeCreated":"2024-05-01T12:00:00Z"},{"direction":"INGRESS","protocol":"all","source":"ocid1.networksecuritygroup.oc1.iad.n","sourceType":"NETWORK_SECURITY_GROUP"},{"direction":"EGRESS","protocol":"all","destination":"0.0.0.0/0","destinationType":"CIDR_BLOCK"}]"#,
+        )
+        .expect("parses");
+        assert_eq!(rules[0].direction.as_deref(), Some("INGRESS"));
+        assert_eq!(
+            rules[0]
+                .tcp_options
+                .as_ref()
+                .and_then(|tcp| tcp.destination_port_range),
+            Some(PortRange {
+                min: 3389,
+                max: 3389
+            })
+        );
+        assert_eq!(rules[0].is_valid, Some(true));
+        assert_eq!(
+            rules[1].source_type.as_deref(),
+            Some("NETWORK_SECURITY_GROUP")
+        );
+        assert_eq!(rules[2].destination.as_deref(), Some("0.0.0.0/0"));
+        assert_eq!(rules[2].source, None);
     }
 
     #[test]

@@ -176,6 +176,21 @@ pub struct Filter {
     pub filters: Vec<Filter>,
 }
 
+impl Filter {
+    /// Only the usage whose `key` (a `groupBy` name: `service`, `compartmentId`, ...) is
+    /// `value`.
+    pub fn equals(key: impl Into<String>, value: impl Into<String>) -> Self {
+        Filter {
+            operator: Some("AND".to_owned()),
+            dimensions: vec![Dimension {
+                key: key.into(),
+                value: value.into(),
+            }],
+            ..Filter::default()
+        }
+    }
+}
+
 /// `key` (a `groupBy` name such as `compartmentName`) equal to `value`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Dimension {
@@ -305,6 +320,23 @@ mod tests {
         assert_eq!(
             body_text(&request),
             r#"{"tenantId":"t","timeUsageStarted":"2024-05-01T00:00:00Z","timeUsageEnded":"2024-06-01T00:00:00Z","granularity":"MONTHLY","queryType":"USAGE_ONLY","groupByTag":[{"namespace":"oracle","key":"createdBy"}],"compartmentDepth":2.0,"filter":{"operator":"AND","dimensions":[{"key":"compartmentName","value":"prod"}]}}"#
+        );
+    }
+
+    #[test]
+    fn a_filter_on_one_dimension_is_an_and_of_it() {
+        let usages = RequestSummarizedUsages {
+            filter: Some(Filter::equals("service", "COMPUTE")),
+            ..RequestSummarizedUsages::new(
+                "t",
+                time("2024-05-01T00:00:00Z"),
+                time("2024-05-08T00:00:00Z"),
+                Granularity::Daily,
+            )
+        };
+        assert_eq!(
+            body_text(&usages.request().expect("builds")),
+            r#"{"tenantId":"t","timeUsageStarted":"2024-05-01T00:00:00Z","timeUsageEnded":"2024-05-08T00:00:00Z","granularity":"DAILY","filter":{"operator":"AND","dimensions":[{"key":"service","value":"COMPUTE"}]}}"#
         );
     }
 
