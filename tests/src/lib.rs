@@ -372,6 +372,26 @@ pub async fn connect_with<H: rmcp::ClientHandler>(
     .expect("connect to the gateway")
 }
 
+/// Connects with the `initialize` handshake, sending `Authorization: Bearer <token>`.
+pub async fn connect_with_token(url: &str, token: &str) -> Client {
+    init();
+    let info = ClientConfig::new(
+        ClientCapabilities::default(),
+        Implementation::new("ocimcp-tests", "1"),
+    );
+    let config =
+        rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig::with_uri(
+            url.to_owned(),
+        )
+        .auth_header(token.to_owned());
+    serve_client(
+        TestClient { info },
+        StreamableHttpClientTransport::from_config(config),
+    )
+    .await
+    .expect("connect to the gateway with a token")
+}
+
 /// Connects the 2026-07-28 way: `server/discover`, no session.
 pub async fn connect_discover(url: &str) -> Client {
     init();

@@ -39,8 +39,23 @@ impl OciGateway {
 
     /// Like [`OciGateway::start`], with extra environment for the daemon.
     pub async fn start_with_env(oci_extra: &str, env: &[(&str, &str)]) -> OciGateway {
-        let fake = FakeOci::start().await;
+        Self::start_on(FakeOci::start().await, oci_extra, env).await
+    }
+
+    /// Like [`OciGateway::start_with_env`] on a fake the test started (to use its URL in
+    /// `oci_extra`).
+    pub async fn start_on(fake: FakeOci, oci_extra: &str, env: &[(&str, &str)]) -> OciGateway {
         fake.trust_doc_key();
+        // The tenancy the doc key signs for, besides the catalog's fixture tenancy.
+        fake.set_answer(
+            &format!("GET /20160918/tenancies/{}", doc_key::TENANCY),
+            json!({
+                "id": doc_key::TENANCY,
+                "name": "ocimcp-tests",
+                "description": "the tenancy of the tests' API key",
+                "homeRegionKey": "IAD"
+            }),
+        );
         fake.set_instances(fixture_instances());
         let keys = tempfile::tempdir().expect("temp dir");
         let profile = keys.path().join("oci-config");

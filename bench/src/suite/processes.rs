@@ -96,11 +96,13 @@ fn toml_string(text: &str) -> String {
 }
 
 /// The gateway's config for benchmarks: quiet log, sessions enough for per-connection
-/// runs at concurrency 256, backends inline.
+/// runs at concurrency 256, backends inline, no built-in OCI tools (the gateway path is
+/// what is measured).
 pub fn gateway_config(port: u16, dir: &Path, inline: &[(String, Vec<String>)]) -> String {
     let mut config = format!(
         "[daemon]\nlog_level = \"warn\"\nruntime_dir = {}\nstate_dir = {}\n\n\
-         [gateway]\nlisten = \"127.0.0.1:{port}\"\nmax_sessions = 4096\nmax_sessions_per_client = 4096\n",
+         [gateway]\nlisten = \"127.0.0.1:{port}\"\nmax_sessions = 4096\nmax_sessions_per_client = 4096\n\n\
+         [builtin]\noci = false\n",
         toml_string(&dir.join("run").display().to_string()),
         toml_string(&dir.join("state").display().to_string()),
     );

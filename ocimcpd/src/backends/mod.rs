@@ -1,5 +1,6 @@
 //! Backend connections: owns one long-lived MCP client session per running backend (over
-//! a supervised child's stdio, or Streamable HTTP), shared by every client session with
+//! a supervised child's stdio, Streamable HTTP, or an in-memory pipe to a built-in tool
+//! set), shared by every client session with
 //! requests multiplexed by id; the lifecycle task that pings, restarts, quarantines and
 //! probes it (see `docs/backend-lifecycle.md`); and [`Backends`], the
 //! control that starts, stops, enables and disables backends and applies new specs.

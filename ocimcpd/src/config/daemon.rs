@@ -1,5 +1,5 @@
 //! The daemon-wide sections of the config file: `[daemon]`, `[gateway]`, `[discovery]`
-//! (`[oci]` is in `oci.rs`).
+//! (`[oci]` is in `oci.rs`; `[builtin]` is read here and turned into backend specs in `mod.rs`).
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};

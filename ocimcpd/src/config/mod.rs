@@ -31,7 +31,7 @@ pub use discovered::{DISCOVERED_TAG, DiscoveredBackend, DiscoveredLaunch};
 pub use duration::ConfigDuration;
 pub use error::{ConfigError, ConfigIssue, Location};
 pub use glob::Glob;
-pub use oci::OciSettings;
+pub use oci::{IdentityDomain, OciSettings};
 pub use policy::{CallLimits, DEFAULT_MAX_MESSAGE_BYTES, HealthSettings, Limits, ToolTimeouts};
 pub use size::{ConfigSize, describe as describe_size};
 
@@ -205,18 +205,19 @@ pub fn parse(
     }
 
     let mut backends = Vec::new();
+    for draft in drafts {
+        match draft.validate() {
+            Ok(spec) => backends.push(spec),
+            Err(mut found) => issues.append(&mut found),
+        }
+    }
+    // The built-in tool sets come after the operator's own backends.
     if RawBuiltin::oci(raw.builtin.as_ref()) {
         let origin = raw.builtin.as_ref().map_or_else(
             || Location::file(&file),
             |builtin| Location::at(&file, text, Some(builtin.span())),
         );
         backends.push(Builtin::Oci(oci.clone().unwrap_or_default()).spec(origin));
-    }
-    for draft in drafts {
-        match draft.validate() {
-            Ok(spec) => backends.push(spec),
-            Err(mut found) => issues.append(&mut found),
-        }
     }
     issues.extend(check_unique(&backends));
     warnings.extend(check_overlaps(&backends));
@@ -309,13 +310,18 @@ pub fn check_unique(backends: &[BackendSpec]) -> Vec<ConfigIssue> {
     let mut namespaces: HashMap<&str, &BackendSpec> = HashMap::new();
     for spec in backends {
         if let Some(first) = names.insert(&spec.name, spec) {
-            if let Transport::InProcess(builtin) = &first.transport {
+            let (own, builtin) = match (&first.transport, &spec.transport) {
+                (_, Transport::InProcess(builtin)) => (first, Some(builtin)),
+                (Transport::InProcess(builtin), _) => (spec, Some(builtin)),
+                _ => (spec, None),
+            };
+            if let Some(builtin) = builtin {
                 issues.push(ConfigIssue::new(
-                    spec.origin.clone(),
+                    own.origin.clone(),
                     Some("name"),
                     format!(
                         "backend name `{}` is the name of the built-in {} tool set; rename this backend, or set `[builtin] {} = false` to turn the built-in tools off",
-                        spec.name, builtin.name(), builtin.name()
+                        own.name, builtin.name(), builtin.name()
                     ),
                 ));
                 continue;
@@ -352,7 +358,11 @@ pub fn check_unique(backends: &[BackendSpec]) -> Vec<ConfigIssue> {
 /// `a_b_x`). The catalog reports real clashes; this warns at load.
 fn check_overlaps(backends: &[BackendSpec]) -> Vec<ConfigIssue> {
     let mut warnings = Vec::new();
-    let enabled: Vec<&BackendSpec> = backends.iter().filter(|b| b.enabled).collect();
+    // The built-in tool sets' names (`oci_*`) are known; the catalog reports a real clash.
+    let enabled: Vec<&BackendSpec> = backends
+        .iter()
+        .filter(|b| b.enabled && !matches!(b.transport, Transport::InProcess(_)))
+        .collect();
     for (i, a) in enabled.iter().enumerate() {
         for b in &enabled[i + 1..] {
             let (x, y) = (a.namespace.as_str(), b.namespace.as_str());

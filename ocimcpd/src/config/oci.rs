@@ -3,7 +3,7 @@
 //! `[oci.endpoints]` per service, for proxies and tests).
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use oci_api::auth::AuthKind;
@@ -25,6 +25,26 @@ pub(super) struct RawOci {
     endpoints: Option<BTreeMap<String, Spanned<String>>>,
     compartment_id: Option<Spanned<String>>,
     allow_mutations: Option<bool>,
+    identity_propagation: Option<Spanned<bool>>,
+    identity_domain: Option<RawIdentityDomain>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIdentityDomain {
+    url: Spanned<String>,
+    client_id: String,
+    client_secret_file: String,
+}
+
+/// `[oci.identity_domain]`: the OAuth client the gateway exchanges callers' tokens with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityDomain {
+    /// `https://idcs-....identity.oraclecloud.com`.
+    pub url: String,
+    pub client_id: String,
+    /// A file holding the client secret (read when the tool set starts).
+    pub client_secret_file: PathBuf,
 }
 
 /// `[oci]`, validated. The default (no `[oci]` section) finds credentials on its own.
@@ -37,6 +57,9 @@ pub struct OciSettings {
     /// Whether the OCI tools may start, stop and restart resources (also
     /// `ALLOW_MUTATIONS=true` in the daemon's environment).
     pub allow_mutations: bool,
+    /// With `identity_propagation = true`: where callers' identity-domain tokens are
+    /// exchanged for their own OCI sessions.
+    pub identity_propagation: Option<IdentityDomain>,
 }
 
 impl RawOci {
@@ -94,6 +117,33 @@ impl RawOci {
                 ));
             }
         }
+        let identity_propagation = match (&raw.identity_propagation, raw.identity_domain) {
+            (Some(on), Some(domain)) if *on.get_ref() => {
+                if !domain.url.get_ref().starts_with("https://")
+                    && !domain.url.get_ref().starts_with("http://")
+                {
+                    issues.push(ConfigIssue::new(
+                        at(domain.url.span()),
+                        Some("oci.identity_domain.url"),
+                        format!("`{}` is not an http(s) URL", domain.url.get_ref()),
+                    ));
+                }
+                Some(IdentityDomain {
+                    url: domain.url.into_inner(),
+                    client_id: domain.client_id,
+                    client_secret_file: resolve(config_dir, &domain.client_secret_file),
+                })
+            }
+            (Some(on), None) if *on.get_ref() => {
+                issues.push(ConfigIssue::new(
+                    at(on.span()),
+                    Some("oci.identity_propagation"),
+                    "identity propagation needs `[oci.identity_domain]` with `url`, `client_id` and `client_secret_file` (the OAuth client that may exchange users' tokens)".to_owned(),
+                ));
+                None
+            }
+            _ => None,
+        };
         Some(OciSettings {
             auth: AuthSettings {
                 auth: raw.auth.map(Spanned::into_inner),
@@ -104,6 +154,7 @@ impl RawOci {
             endpoints,
             compartment_id: raw.compartment_id.map(Spanned::into_inner),
             allow_mutations: raw.allow_mutations.unwrap_or(false),
+            identity_propagation,
         })
     }
 }

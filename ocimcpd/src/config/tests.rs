@@ -21,7 +21,17 @@ fn embedded_default_is_valid() {
     assert_eq!(settings.source, ConfigSource::Embedded { would_be });
     assert_eq!(settings.gateway.listen.to_string(), "127.0.0.1:9000");
     assert_eq!(settings.gateway.path, "/mcp");
-    assert!(settings.backends.is_empty());
+    let [builtin] = &settings.backends[..] else {
+        panic!("only the built-in OCI tools: {:?}", settings.backends)
+    };
+    assert_eq!(
+        (builtin.name.as_str(), builtin.namespace.as_str()),
+        ("oci", "")
+    );
+    assert!(matches!(
+        builtin.transport,
+        Transport::InProcess(Builtin::Oci(_))
+    ));
     assert_eq!(settings.backends_dir, dir.path().join("backends.d"));
 }
 
@@ -57,7 +67,11 @@ fn backend_files_and_inline_entries_merge_in_order() {
     )
     .unwrap();
     let names: Vec<_> = settings.backends.iter().map(|b| b.name.as_str()).collect();
-    assert_eq!(names, ["inline", "a", "b"]);
+    assert_eq!(
+        names,
+        ["inline", "a", "b", "oci"],
+        "the built-in tools last"
+    );
     assert_eq!(settings.backends[1].namespace, "");
     assert_eq!(settings.backends[2].namespace, "b");
     let Transport::StreamableHttp(http) = &settings.backends[0].transport else {
@@ -307,7 +321,7 @@ fn seed_json_fragments_map_to_specs() {
    "auth_method": "bearer_token", "bearer_token": "s3cret"}
 ]"#,
     );
-    let settings = load_dir(dir.path(), "").unwrap();
+    let settings = load_dir(dir.path(), "[builtin]\noci = false\n").unwrap();
     let [compute, remote] = &settings.backends[..] else {
         panic!("{:?}", settings.backends)
     };
@@ -543,4 +557,70 @@ tools = []
     ] {
         assert!(error.contains(expected), "{expected} missing from: {error}");
     }
+}
+
+#[test]
+fn the_builtin_oci_tools_are_on_unless_turned_off_and_their_name_is_taken() {
+    let dir = tempfile::tempdir().unwrap();
+    let off = load_dir(dir.path(), "[builtin]\noci = false\n").unwrap();
+    assert!(off.backends.is_empty());
+
+    let configured = load_dir(
+        dir.path(),
+        "[oci]\ncompartment_id = \"ocid1.compartment.oc1..ccc\"\nallow_mutations = true\n",
+    )
+    .unwrap();
+    let Transport::InProcess(Builtin::Oci(oci)) = &configured.backends[0].transport else {
+        panic!("{:?}", configured.backends)
+    };
+    assert_eq!(
+        oci.compartment_id.as_deref(),
+        Some("ocid1.compartment.oc1..ccc")
+    );
+    assert!(oci.allow_mutations);
+
+    let clash = load_dir(
+        dir.path(),
+        "[[backends]]\nname = \"oci\"\ncommand = \"x\"\n",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        clash.contains("ocimcpd.toml:2:8: key `name`: backend name `oci` is the name of the built-in oci tool set; rename this backend, or set `[builtin] oci = false`"),
+        "{clash}"
+    );
+
+    let bad = load_dir(dir.path(), "[oci]\ncompartment_id = \"ocid1.vcn.oc1..x\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        bad.contains("ocimcpd.toml:2:18: key `oci.compartment_id`: `ocid1.vcn.oc1..x` is not a compartment OCID"),
+        "{bad}"
+    );
+    let half = load_dir(dir.path(), "[oci]\nidentity_propagation = true\n")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        half.contains(
+            "key `oci.identity_propagation`: identity propagation needs `[oci.identity_domain]`"
+        ),
+        "{half}"
+    );
+    let whole = load_dir(
+        dir.path(),
+        "[oci]\nidentity_propagation = true\n[oci.identity_domain]\nurl = \"https://idcs.example.com\"\nclient_id = \"c\"\nclient_secret_file = \"secret\"\n",
+    )
+    .unwrap();
+    let Transport::InProcess(Builtin::Oci(oci)) = &whole.backends[0].transport else {
+        panic!("{:?}", whole.backends)
+    };
+    let domain = oci
+        .identity_propagation
+        .as_ref()
+        .expect("the identity domain");
+    assert_eq!(domain.client_secret_file, dir.path().join("secret"));
+    let unknown = load_dir(dir.path(), "[builtin]\noke = true\n")
+        .unwrap_err()
+        .to_string();
+    assert!(unknown.contains("unknown field `oke`"), "{unknown}");
 }

@@ -32,6 +32,7 @@ use rmcp::service::{
 use super::errors::Limit;
 use super::session::ClientSession;
 use super::{Gateway, errors, tools};
+use crate::config::Transport;
 use crate::registry::{Route, Suspicion, exposed_uri};
 use crate::relay::InFlight;
 
@@ -223,10 +224,27 @@ tools report which backends are up.";
 /// connection sets its own) and the 2026-07-28 per-request protocol fields.
 fn forwardable(context: &RequestContext<RoleServer>) -> Option<RequestMetaObject> {
     let mut meta = context.meta.clone();
-    meta.0
-        .0
-        .retain(|key, _| key != "progressToken" && !key.starts_with("io.modelcontextprotocol/"));
+    meta.0.0.retain(|key, _| {
+        key != "progressToken"
+            && !key.starts_with("io.modelcontextprotocol/")
+            && key != crate::tools::CALLER_TOKEN_META
+    });
     (!meta.0.0.is_empty()).then_some(meta)
+}
+
+/// The bearer token of the HTTP request that carried this call, if any.
+fn caller_token(context: &RequestContext<RoleServer>) -> Option<String> {
+    let parts = context.extensions.get::<http::request::Parts>()?;
+    let value = parts
+        .headers
+        .get(http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_owned())
+        .filter(|token| !token.is_empty())
 }
 
 /// Resource URIs inside content (links, embedded resources) in the client's terms.
@@ -300,6 +318,17 @@ impl ServerHandler for GatewaySession {
             .ok_or_else(|| errors::not_found(&catalog, "tool", &request.name))?;
         request.name = route.original.clone().into();
         request.meta = forwardable(&context);
+        // Only the daemon's own tool set gets the caller's token (for identity
+        // propagation); it never leaves the process.
+        if matches!(route.backend.spec().transport, Transport::InProcess(_))
+            && let Some(token) = caller_token(&context)
+        {
+            let meta = request.meta.get_or_insert_with(RequestMetaObject::default);
+            meta.0.0.insert(
+                crate::tools::CALLER_TOKEN_META.to_owned(),
+                serde_json::Value::String(token),
+            );
+        }
         match self
             .forward(
                 route,

@@ -49,16 +49,30 @@ pub fn ocid(field: &str, value: &str, kinds: &[&str]) -> Result<(), ToolError> {
     }
     if !kinds.is_empty() && !kinds.contains(&parts[1]) {
         return Err(ToolError::invalid(format!(
-            "`{field}` = `{value}` is the OCID of a {}, not of a {}",
+            "`{field}` = `{value}` is an OCID of type `{}`; expected type `{}`",
             parts[1],
-            kinds.join(" or ")
+            kinds.join("` or `")
         )));
     }
     Ok(())
 }
 
+/// The page of a list that `cursor` names (the first without one): its items and the
+/// token of the next page, which the tool hands back as `next_cursor`.
+pub async fn one_page<T: DeserializeOwned>(
+    pages: oci_api::Pages<'_, T>,
+    cursor: Option<String>,
+) -> Result<(Vec<T>, Option<String>), ToolError> {
+    Ok(pages
+        .from_page(cursor)
+        .next()
+        .await
+        .transpose()?
+        .map(|page| (page.items, page.next_page))
+        .unwrap_or_default())
+}
+
 /// Like [`ocid`] for an optional argument.
-#[expect(dead_code, reason = "the domain modules being written use it")]
 pub fn ocid_opt(field: &str, value: Option<&str>, kinds: &[&str]) -> Result<(), ToolError> {
     value.map_or(Ok(()), |value| ocid(field, value, kinds))
 }
@@ -103,7 +117,9 @@ mod tests {
         let wrong_kind = ocid("instance_id", "ocid1.vcn.oc1.iad.abc", &["instance"])
             .expect_err("a VCN is not an instance");
         assert!(
-            wrong_kind.to_string().contains("OCID of a vcn"),
+            wrong_kind
+                .to_string()
+                .contains("is an OCID of type `vcn`; expected type `instance`"),
             "{wrong_kind}"
         );
         for bad in [

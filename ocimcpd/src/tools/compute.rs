@@ -196,14 +196,7 @@ async fn list_instances(
         limit: Some(args::limit(args.limit)),
         ..ListInstances::new(compartment)
     };
-    let page = client
-        .list_instances(&list)
-        .from_page(args.cursor)
-        .next()
-        .await
-        .transpose()?
-        .map(|page| (page.items, page.next_page))
-        .unwrap_or_default();
+    let page = args::one_page(client.list_instances(&list), args.cursor).await?;
     let (instances, next) = page;
     let mut items = Vec::with_capacity(instances.len());
     for instance in &instances {

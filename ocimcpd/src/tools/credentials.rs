@@ -5,16 +5,21 @@
 //! so), then `instance_principal` (the instance metadata service, given
 //! [`IMDS_PATIENCE`]). The first that works is used; if none does, every tool says
 //! which were tried and why each failed.
+//!
+//! With `[oci] identity_propagation`, a call that arrives with the caller's identity-domain
+//! token is signed as that user instead: the token is exchanged for a user principal
+//! session token (UPST) at `[oci.identity_domain]`, one session per user, renewed as it
+//! ages, so OCI's audit names the user, not the gateway.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use oci_api::auth::{self, AuthKind, Environment};
-use oci_api::{AuthProvider, Client};
-use tokio::sync::Mutex;
+use oci_api::auth::{self, AuthKind, Environment, TokenExchange};
+use oci_api::{AuthProvider, Client, Region};
+use tokio::sync::{Mutex, OnceCell};
 
 use super::error::ToolError;
-use crate::config::OciSettings;
+use crate::config::{IdentityDomain, OciSettings};
 
 /// How long a failed search for credentials is remembered before trying again.
 pub const RETRY_AFTER: Duration = Duration::from_secs(30);
@@ -22,11 +27,12 @@ pub const RETRY_AFTER: Duration = Duration::from_secs(30);
 pub const IMDS_PATIENCE: Duration = Duration::from_secs(5);
 
 /// The credentials, or why there are none.
-#[derive(Debug)]
 pub struct Credentials {
     settings: OciSettings,
     http: reqwest::Client,
     state: Mutex<State>,
+    /// The token exchange of `[oci.identity_domain]`, made on first use.
+    exchange: OnceCell<Result<TokenExchange, String>>,
 }
 
 #[derive(Debug)]
@@ -42,7 +48,65 @@ impl Credentials {
             settings,
             http: reqwest::Client::new(),
             state: Mutex::new(State::Unknown),
+            exchange: OnceCell::new(),
         }
+    }
+
+    /// Whether calls with a caller's token are signed as that user.
+    pub fn propagates_identity(&self) -> bool {
+        self.settings.identity_propagation.is_some()
+    }
+
+    /// A client signing as the user whose identity-domain token this is.
+    pub async fn user_client(&self, token: &str) -> Result<Client, ToolError> {
+        let Some(domain) = &self.settings.identity_propagation else {
+            return self.client().await;
+        };
+        let exchange = self
+            .exchange
+            .get_or_init(|| self.token_exchange(domain))
+            .await
+            .as_ref()
+            .map_err(|e| ToolError::UserSession(e.clone()))?;
+        let principal = exchange
+            .principal_for(token)
+            .await
+            .map_err(|e| ToolError::UserSession(e.to_string()))?;
+        Ok(Client::new(
+            self.http.clone(),
+            principal,
+            self.settings.endpoints.clone(),
+        ))
+    }
+
+    /// The token exchange: the client secret from its file, the region of the daemon's
+    /// own credentials (else `[oci] region`).
+    async fn token_exchange(&self, domain: &IdentityDomain) -> Result<TokenExchange, String> {
+        let secret = std::fs::read_to_string(&domain.client_secret_file).map_err(|e| {
+            format!(
+                "the identity domain's client secret ({}): {e}",
+                domain.client_secret_file.display()
+            )
+        })?;
+        let region = match self.client().await {
+            Ok(client) => client.region().clone(),
+            Err(_) => match &self.settings.auth.region {
+                Some(region) => Region::new(region),
+                None => {
+                    return Err(
+                        "no region for the user sessions: set `[oci] region` (the daemon has no credentials to take it from)".to_owned(),
+                    );
+                }
+            },
+        };
+        TokenExchange::new(
+            &domain.url,
+            &domain.client_id,
+            secret.trim(),
+            region,
+            self.http.clone(),
+        )
+        .map_err(|e| e.to_string())
     }
 
     /// The client signing with the daemon's credentials.

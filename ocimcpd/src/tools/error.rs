@@ -18,6 +18,9 @@ pub enum ToolError {
     /// The daemon has no OCI credentials.
     #[error("no OCI credentials: {0}")]
     NoCredentials(String),
+    /// The caller's token could not be exchanged for their own OCI session.
+    #[error("the caller's identity could not be used with OCI: {0}")]
+    UserSession(String),
     /// OCI (or the way to it) failed.
     #[error("{0}")]
     Oci(#[from] OciError),
@@ -40,6 +43,7 @@ impl ToolError {
             ToolError::MutationsDisabled(_) => {
                 "ask the operator to enable mutations, or use a read-only tool".to_owned()
             }
+            ToolError::UserSession(_) => "sign in again; if it persists, check `[oci.identity_domain]` (its OAuth client must be allowed to exchange tokens)".to_owned(),
             ToolError::NoCredentials(_) => "configure one of the ways in `[oci]` of ocimcpd.toml (docs/configuration.md) and run `ocimcpctl restart oci`".to_owned(),
             ToolError::Oci(OciError::Service(service)) => service_suggestion(service).to_owned(),
             ToolError::Oci(OciError::Auth(_)) => {

@@ -14,7 +14,6 @@ use super::output::{Row, opt};
 /// The compute agent's namespace: `CpuUtilization`, `MemoryUtilization`, ...
 pub const COMPUTE_NAMESPACE: &str = "oci_computeagent";
 /// Autonomous Databases: `CpuUtilization`, `StorageUtilization`, `Sessions`, ...
-#[expect(dead_code, reason = "the database tools being written use it")]
 pub const ADB_NAMESPACE: &str = "oci_autonomous_database";
 
 /// One metric of one resource over a window.

@@ -10,7 +10,9 @@
 //!   with a cursor, `response_format` (markdown tables or JSON with `structuredContent`),
 //!   errors with the OCI code, request id and a suggestion.
 //! - [`credentials`]: finds the daemon's OCI credentials once, and says which ways were
-//!   tried when there are none; [`cache`]: short-lived lookups with stats.
+//!   tried when there are none; with `[oci] identity_propagation`, signs a caller's calls
+//!   as that user instead (the identity-domain token exchange); [`cache`]: short-lived
+//!   lookups with stats.
 //! - One module per domain: [`discovery`], [`compute`], [`cost`], [`database`],
 //!   [`network`], [`observability`], [`security`], [`search`], [`skills`].
 
@@ -33,3 +35,7 @@ mod skills;
 mod toolbox;
 
 pub use server::OciToolServer;
+
+/// The `_meta` key under which the gateway hands the caller's bearer token to the
+/// in-process tool set (and to no other backend; a client's own value is dropped).
+pub const CALLER_TOKEN_META: &str = "dev.ocimcp/caller-token";

@@ -134,7 +134,22 @@ impl ServerHandler for OciToolServer {
             .meta
             .get_progress_token()
             .map(|token| (context.peer.clone(), token));
-        let call = Call::new(self.shared.clone(), None, progress);
+        let caller_token = context
+            .meta
+            .0
+            .0
+            .get(super::CALLER_TOKEN_META)
+            .and_then(|token| token.as_str());
+        let user_client = match caller_token {
+            Some(token) if self.shared.credentials.propagates_identity() => {
+                match self.shared.credentials.user_client(token).await {
+                    Ok(client) => Some(client),
+                    Err(error) => return Ok(failure(tool.info.name, &error, json).into()),
+                }
+            }
+            _ => None,
+        };
+        let call = Call::new(self.shared.clone(), user_client, progress);
         let outcome = tokio::select! {
             outcome = tool.run(call, request.arguments) => outcome,
             () = context.ct.cancelled() => {

@@ -291,7 +291,6 @@ impl Call {
         Ok(self.client().await?.tenancy().to_owned())
     }
 
-    #[expect(dead_code, reason = "the cost and security tools being written use it")]
     /// Every compartment of the tenancy (active ones, the whole tree), cached for
     /// [`COMPARTMENTS_TTL`].
     pub async fn compartment_tree(&self) -> Result<Vec<Compartment>, ToolError> {
@@ -306,7 +305,6 @@ impl Call {
             .await
     }
 
-    #[expect(dead_code, reason = "the skills being written use it")]
     /// Tells the caller how far a multi-step tool is (when it asked for progress).
     pub async fn progress(&self, step: u32, total: u32, message: impl Into<String>) {
         if let Some((peer, token)) = &self.progress {

@@ -6,6 +6,7 @@ mod compute;
 mod cost;
 mod database;
 mod discovery;
+mod docs;
 mod network;
 mod observability;
 mod rules;
