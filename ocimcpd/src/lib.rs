@@ -65,20 +65,33 @@ pub struct Listeners {
     pub http: TcpListener,
     /// `<runtime_dir>/mcp.sock`: the same MCP endpoint for local clients.
     pub mcp: UnixListener,
+    /// Whether the service manager passed `mcp` (then it, not the daemon, removes it).
+    pub mcp_passed: bool,
     /// `<runtime_dir>/admin.sock`: the control protocol.
     pub admin: UnixListener,
 }
 
 impl Listeners {
-    /// Binds the two local sockets in the configured runtime dir; HTTP is the caller's.
+    /// Binds the local sockets in the configured runtime dir; HTTP is the caller's, and so
+    /// is `mcp.sock` when the service manager passed it (socket activation).
     pub async fn bind(
         settings: &Settings,
         http: TcpListener,
+        mcp: Option<UnixListener>,
     ) -> Result<Self, local_socket::BindError> {
         let dir = &settings.daemon.runtime_dir;
         let admin = local_socket::bind(&dir.join(paths::ADMIN_SOCKET)).await?;
-        let mcp = local_socket::bind(&dir.join(paths::MCP_SOCKET)).await?;
-        Ok(Self { http, mcp, admin })
+        let mcp_passed = mcp.is_some();
+        let mcp = match mcp {
+            Some(passed) => passed,
+            None => local_socket::bind(&dir.join(paths::MCP_SOCKET)).await?,
+        };
+        Ok(Self {
+            http,
+            mcp,
+            mcp_passed,
+            admin,
+        })
     }
 }
 
@@ -133,6 +146,7 @@ pub async fn run(
     let backend_tasks = TaskTracker::new();
     let backends_stop = CancellationToken::new();
     let runtime_dir = settings.daemon.runtime_dir.clone();
+    let mcp_passed = listeners.mcp_passed;
     let mcp_url = listeners.http.local_addr().map_or_else(
         |_| {
             format!(
@@ -156,7 +170,12 @@ pub async fn run(
         serving.clone(),
     );
     gateway.spawn(listeners.http, &front);
-    gateway.spawn_local(listeners.mcp, runtime_dir.join(paths::MCP_SOCKET), &front);
+    gateway.spawn_local(
+        listeners.mcp,
+        runtime_dir.join(paths::MCP_SOCKET),
+        !listeners.mcp_passed,
+        &front,
+    );
     let admin = Admin {
         registry: registry.clone(),
         backends: backends.clone(),
@@ -180,7 +199,12 @@ pub async fn run(
     let live = admin.live.clone();
     // Config changes stop applying once the drain begins.
     front.spawn(watch::watch(live.clone(), shutdown.child_token()));
-    front.spawn(reload_on_signal(live, reload, shutdown.child_token()));
+    front.spawn(reload_on_signal(
+        live,
+        registry.clone(),
+        reload,
+        shutdown.child_token(),
+    ));
     front.spawn(admin::serve(
         listeners.admin,
         runtime_dir.join(paths::ADMIN_SOCKET),
@@ -188,7 +212,12 @@ pub async fn run(
         serving.child_token(),
     ));
     // Listening on every socket, backends starting: clients can connect.
-    systemd::ready();
+    systemd::ready(&registry);
+    front.spawn(systemd::report_status(
+        registry.clone(),
+        shutdown.child_token(),
+    ));
+    front.spawn(systemd::watchdog(serving.child_token()));
 
     shutdown.cancelled().await;
     systemd::stopping();
@@ -223,8 +252,9 @@ pub async fn run(
             supervisor::kill_group(pid);
         }
     }
-    for socket in [paths::ADMIN_SOCKET, paths::MCP_SOCKET] {
-        let _ = std::fs::remove_file(runtime_dir.join(socket));
+    let _ = std::fs::remove_file(runtime_dir.join(paths::ADMIN_SOCKET));
+    if !mcp_passed {
+        let _ = std::fs::remove_file(runtime_dir.join(paths::MCP_SOCKET));
     }
 }
 
@@ -263,7 +293,12 @@ async fn answered(gateway: &Gateway) {
 }
 
 /// SIGHUP: re-read the configuration, as `ocimcpctl reload` does.
-async fn reload_on_signal(live: Arc<LiveConfig>, reload: Arc<Notify>, shutdown: CancellationToken) {
+async fn reload_on_signal(
+    live: Arc<LiveConfig>,
+    registry: Arc<Registry>,
+    reload: Arc<Notify>,
+    shutdown: CancellationToken,
+) {
     loop {
         tokio::select! {
             _ = shutdown.cancelled() => return,
@@ -272,7 +307,7 @@ async fn reload_on_signal(live: Arc<LiveConfig>, reload: Arc<Notify>, shutdown: 
                 systemd::reloading();
                 // The outcome is logged, and a rejection is kept for `ocimcpctl status`.
                 let _ = live.reload().await;
-                systemd::ready();
+                systemd::ready(&registry);
             }
         }
     }

@@ -50,7 +50,16 @@ fn main() -> ExitCode {
         return check_config(&settings);
     }
     let daemon_log = ocimcpd::logging::init(&settings.daemon);
-    match serve(config_path, settings, daemon_log) {
+    // Before any thread starts: the sockets systemd passed, if it did.
+    let activated = match ocimcpd::systemd::Activated::take() {
+        Ok(activated) => activated,
+        Err(error) => {
+            tracing::error!("socket activation: {error}");
+            eprintln!("ocimcpd: socket activation: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match serve(config_path, settings, activated, daemon_log) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!("{error:#}");
@@ -79,6 +88,7 @@ fn check_config(settings: &Settings) -> ExitCode {
 fn serve(
     config_path: ConfigPath,
     settings: Settings,
+    activated: ocimcpd::systemd::Activated,
     daemon_log: Arc<StderrLog>,
 ) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -94,10 +104,22 @@ fn serve(
             tracing::info!("no config file at {}; running the embedded default", would_be.display());
         }
         let addr = settings.gateway.listen;
-        let http = tokio::net::TcpListener::bind(addr).await.with_context(|| {
-            format!("cannot listen on {addr}: is another ocimcpd (or other program) using it? Change [gateway] listen")
-        })?;
-        let listeners = Listeners::bind(&settings, http).await?;
+        let http = match activated.http {
+            Some(passed) => {
+                tracing::info!("HTTP socket passed by the service manager (socket activation); [gateway] listen is not used");
+                tokio::net::TcpListener::from_std(passed).context("the passed HTTP socket")?
+            }
+            None => tokio::net::TcpListener::bind(addr).await.with_context(|| {
+                format!("cannot listen on {addr}: is another ocimcpd (or other program) using it? Change [gateway] listen")
+            })?,
+        };
+        let mcp = match activated.mcp {
+            Some(passed) => Some(
+                tokio::net::UnixListener::from_std(passed).context("the passed mcp.sock")?,
+            ),
+            None => None,
+        };
+        let listeners = Listeners::bind(&settings, http, mcp).await?;
         tracing::info!(
             "ocimcpd {} serving MCP on http://{}{} and {} ({} backend(s) configured, from {})",
             env!("CARGO_PKG_VERSION"),

@@ -112,9 +112,10 @@ impl Gateway {
         self: &Arc<Self>,
         listener: UnixListener,
         path: PathBuf,
+        owned: bool,
         tracker: &TaskTracker,
     ) {
-        tracker.spawn(unix::serve(listener, path, self.clone()));
+        tracker.spawn(unix::serve(listener, path, owned, self.clone()));
     }
 
     /// Requests in flight or queued at backends, in all.

@@ -20,7 +20,7 @@ use crate::local_socket;
 
 /// Accepts sessions until the gateway drains (new connections are then refused: the
 /// socket stops listening), and ends the open ones when it stops.
-pub async fn serve(listener: UnixListener, path: PathBuf, gateway: Arc<Gateway>) {
+pub async fn serve(listener: UnixListener, path: PathBuf, owned: bool, gateway: Arc<Gateway>) {
     let sessions = TaskTracker::new();
     let per_user: Arc<Mutex<HashMap<u32, usize>>> = Arc::default();
     loop {
@@ -81,7 +81,10 @@ pub async fn serve(listener: UnixListener, path: PathBuf, gateway: Arc<Gateway>)
         });
     }
     drop(listener);
-    let _ = std::fs::remove_file(&path);
+    // A socket the service manager passed stays: it is the manager's to remove.
+    if owned {
+        let _ = std::fs::remove_file(&path);
+    }
     sessions.close();
     sessions.wait().await;
 }
