@@ -8,7 +8,8 @@
 //! - `WATCHDOG=1` every half `WATCHDOG_USEC`, only after the runtime has just run a task
 //!   of its own, so a stuck daemon is restarted rather than vouched for;
 //! - socket activation: with `LISTEN_FDS` (`ocimcpd.socket`), the passed TCP socket is the
-//!   HTTP listener and the passed Unix socket is `mcp.sock`, instead of binding them.
+//!   HTTP listener and the passed Unix socket is `mcp.sock`, instead of binding them (told
+//!   apart by kind: systemd names both after the socket unit).
 //!
 //! Without `NOTIFY_SOCKET` (not started by systemd) nothing is sent.
 
@@ -130,8 +131,8 @@ pub enum ActivationError {
 }
 
 impl Activated {
-    /// Takes the sockets of `LISTEN_FDS` (when `LISTEN_PID` is this process): by name
-    /// (`FileDescriptorName=http` or `mcp`), else by kind (TCP is HTTP, Unix is mcp.sock).
+    /// Takes the sockets of `LISTEN_FDS` (when `LISTEN_PID` is this process) by kind: the
+    /// TCP socket is HTTP, the Unix socket is mcp.sock. Names are only for messages.
     pub fn take() -> Result<Self, ActivationError> {
         let mut activated = Activated::default();
         let passed = sd_notify::listen_fds_with_names().map_err(ActivationError::Environment)?;
@@ -148,24 +149,26 @@ impl Activated {
             // and nothing else in the process owns it; it is taken exactly once, here.
             #[allow(unsafe_code)]
             let owned = unsafe { OwnedFd::from_raw_fd(fd) };
-            match (name.as_str(), family) {
-                ("http" | "unknown" | "", Some(AddressFamily::Inet | AddressFamily::Inet6)) => {
+            // Told apart by kind: systemd names every socket of one unit after the unit
+            // (`ocimcpd.socket`), unless each has its own FileDescriptorName=.
+            match family {
+                Some(AddressFamily::Inet | AddressFamily::Inet6) if activated.http.is_none() => {
                     let listener = std::net::TcpListener::from(owned);
                     listener
                         .set_nonblocking(true)
                         .map_err(|e| failed(e.to_string()))?;
                     activated.http = Some(listener);
                 }
-                ("mcp" | "unknown" | "", Some(AddressFamily::Unix)) => {
+                Some(AddressFamily::Unix) if activated.mcp.is_none() => {
                     let listener = std::os::unix::net::UnixListener::from(owned);
                     listener
                         .set_nonblocking(true)
                         .map_err(|e| failed(e.to_string()))?;
                     activated.mcp = Some(listener);
                 }
-                (_, family) => {
+                family => {
                     return Err(failed(format!(
-                        "not a socket ocimcpd serves (a {family:?} socket named `{name}`; expected `http`, a TCP socket, or `mcp`, a Unix socket)"
+                        "not a socket ocimcpd serves (a {family:?} socket; it takes one TCP socket for HTTP and one Unix socket for mcp.sock)"
                     )));
                 }
             }

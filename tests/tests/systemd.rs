@@ -135,7 +135,7 @@ async fn a_passed_tcp_socket_is_served_instead_of_binding() {
         .arg(binary("ocimcpd"))
         .arg(&config)
         .env("LISTEN_FDS", "1")
-        .env("LISTEN_FDNAMES", "http")
+        .env("LISTEN_FDNAMES", "ocimcpd.socket")
         .env("OCIMCPD_RUNTIME_DIR", dir.path().join("run"))
         .env("OCIMCPD_STATE_DIR", dir.path().join("state"))
         .env_remove("RUST_LOG")
