@@ -217,7 +217,7 @@ pub async fn run(
         registry.clone(),
         shutdown.child_token(),
     ));
-    front.spawn(systemd::watchdog(serving.child_token()));
+    systemd::watchdog(tokio::runtime::Handle::current(), serving.child_token());
 
     shutdown.cancelled().await;
     systemd::stopping();

@@ -5,8 +5,9 @@
 //!   saying how many backends are ready, updated as they come up or go down;
 //! - `RELOADING=1` (with `MONOTONIC_USEC`) while SIGHUP re-reads the configuration, then
 //!   `READY=1` again; `STOPPING=1` when the drain begins;
-//! - `WATCHDOG=1` every half `WATCHDOG_USEC`, only after the runtime has just run a task
-//!   of its own, so a stuck daemon is restarted rather than vouched for;
+//! - `WATCHDOG=1` every half `WATCHDOG_USEC` from a thread of its own, only after a runtime
+//!   worker has just run a task it handed over, so a stuck daemon is restarted rather than
+//!   vouched for;
 //! - socket activation: with `LISTEN_FDS` (`ocimcpd.socket`), the passed TCP socket is the
 //!   HTTP listener and the passed Unix socket is `mcp.sock`, instead of binding them (told
 //!   apart by kind: systemd names both after the socket unit).
@@ -85,26 +86,38 @@ pub async fn report_status(registry: Arc<Registry>, stop: CancellationToken) {
     }
 }
 
-/// Pings the watchdog at half its period while the runtime answers, until `stop`.
-pub async fn watchdog(stop: CancellationToken) {
+/// Pings the watchdog at half its period, until `stop`, from a thread of its own: each
+/// time it hands the runtime a task through its shared queue and pings only once a worker
+/// ran it, so a daemon whose workers are all stuck is restarted rather than vouched for.
+pub fn watchdog(runtime: tokio::runtime::Handle, stop: CancellationToken) {
     let Some(period) = sd_notify::watchdog_enabled() else {
         return;
     };
     let every = period / 2;
     tracing::info!("systemd watchdog: {period:?}; pinging every {every:?}");
-    loop {
-        tokio::select! {
-            () = stop.cancelled() => return,
-            () = tokio::time::sleep(every) => {}
-        }
-        // A task spawned now must run soon: the workers are not all stuck.
-        match tokio::time::timeout(every / 2, tokio::spawn(async {})).await {
-            Ok(Ok(())) => send(&[NotifyState::Watchdog]),
-            _ => tracing::warn!(
-                "the runtime did not run a task within {:?}; not pinging the watchdog",
-                every / 2
-            ),
-        }
+    let spawned = std::thread::Builder::new()
+        .name("watchdog".to_owned())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(every);
+                if stop.is_cancelled() {
+                    return;
+                }
+                let (ran, answered) = std::sync::mpsc::channel();
+                runtime.spawn(async move {
+                    let _ = ran.send(());
+                });
+                match answered.recv_timeout(every / 2) {
+                    Ok(()) => send(&[NotifyState::Watchdog]),
+                    Err(_) => tracing::warn!(
+                        "no worker ran a task within {:?}; not pinging the watchdog",
+                        every / 2
+                    ),
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!("the watchdog thread did not start ({e}); systemd will restart the daemon");
     }
 }
 

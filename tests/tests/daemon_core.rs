@@ -572,36 +572,3 @@ timeouts = {{ stop = "60s" }}
     )
     .await;
 }
-
-/// What systemd (`Type=notify`) hears: READY=1 once serving, RELOADING=1 (with the
-/// monotonic time) then READY=1 around a SIGHUP reload, STOPPING=1 when the drain begins.
-#[tokio::test(flavor = "multi_thread")]
-async fn systemd_hears_ready_reloading_and_stopping() {
-    let sockets = tempfile::tempdir().unwrap();
-    let path = sockets.path().join("notify.sock");
-    let listener = std::os::unix::net::UnixDatagram::bind(&path).unwrap();
-    listener
-        .set_read_timeout(Some(Duration::from_secs(20)))
-        .unwrap();
-    let next = || {
-        let mut buffer = [0u8; 512];
-        let n = listener.recv(&mut buffer).expect("a message from ocimcpd");
-        String::from_utf8_lossy(&buffer[..n]).into_owned()
-    };
-    let notify_socket = path.display().to_string();
-    let mut daemon = Daemon::start_with(LISTEN, &[], &[("NOTIFY_SOCKET", &notify_socket)]);
-    assert_eq!(next(), "READY=1\n");
-
-    daemon.signal(Signal::SIGHUP);
-    let reloading = next();
-    assert!(
-        reloading.starts_with("RELOADING=1\nMONOTONIC_USEC="),
-        "{reloading:?}"
-    );
-    assert_eq!(next(), "READY=1\n");
-
-    daemon.signal(Signal::SIGTERM);
-    assert_eq!(next(), "STOPPING=1\n");
-    let status = daemon.wait_exit(Duration::from_secs(10)).expect("exits");
-    assert_eq!(status.code(), Some(0));
-}

@@ -5,6 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use base64::Engine as _;
 use oci_api::auth::{self, AuthSettings, Environment};
 use oci_api::{AuthProvider, Client, PrivateKey, Request, RetryPolicy, Service};
 use ocimcp_tests::fake_oci::doc_key::{self, FINGERPRINT, TENANCY, USER};
@@ -641,8 +642,9 @@ async fn a_users_jwt_is_exchanged_for_a_upst_once_per_subject_and_renewed() {
     };
 
     fake.set_token_lifetime(Duration::from_secs(4));
+    let alice_jwt = jwt_of("alice");
     let alice = exchange
-        .principal_for(&jwt_of("alice"))
+        .principal_for(&alice_jwt)
         .await
         .expect("alice's principal");
     assert_eq!(alice.tenancy(), "ocid1.tenancy.oc1..faketenancy");
@@ -656,13 +658,25 @@ async fn a_users_jwt_is_exchanged_for_a_upst_once_per_subject_and_renewed() {
     let upst = fake.seen().last().and_then(|s| s.key_id.clone());
     assert!(upst.as_deref().is_some_and(|k| k.starts_with("ST$")));
 
-    // The same user again (a newer JWT): the same principal, no new exchange.
+    // The same token again: the same principal, no new exchange.
     let again = exchange
-        .principal_for(&jwt_of("alice"))
+        .principal_for(&alice_jwt)
         .await
         .expect("alice again");
     assert!(Arc::ptr_eq(&alice, &again));
     assert_eq!(exchanges(), 1);
+    // Another token naming alice (it might be forged: its signature is not checked here)
+    // is exchanged, so the identity domain verifies it; a forged one is refused there.
+    let forged = format!(
+        "e30.{}.c2ln",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(r#"{"sub":"alice"}"#)
+    );
+    let refused = exchange.principal_for(&forged).await;
+    assert!(
+        refused.is_err(),
+        "a forged token never gets alice's session"
+    );
+    assert_eq!(exchanges(), 1, "refused by the identity domain");
     // Another user: another exchange.
     let bob = exchange.principal_for(&jwt_of("bob")).await.expect("bob");
     assert_eq!(bob.subject(), "bob");

@@ -41,7 +41,7 @@ async fn ready_status_watchdog_reload_and_stop_are_notified() {
     let path = dir.path().join("notify.sock");
     let socket = UnixDatagram::bind(&path).expect("bind the notify socket");
     let notify = path.display().to_string();
-    let daemon = Daemon::start_with(
+    let mut daemon = Daemon::start_with(
         "[gateway]\nlisten = \"127.0.0.1:0\"\n",
         &[],
         &[
@@ -88,6 +88,8 @@ async fn ready_status_watchdog_reload_and_stop_are_notified() {
         m.lines().any(|l| l == "STOPPING=1")
     })
     .await;
+    let status = daemon.wait_exit(Duration::from_secs(10)).expect("exits");
+    assert_eq!(status.code(), Some(0));
 }
 
 #[tokio::test]

@@ -77,8 +77,9 @@ impl TokenExchange {
         })
     }
 
-    /// The principal of the user `subject_token` belongs to: the one already made for
-    /// that subject while its session lasts, else a new exchange.
+    /// The principal of the user `subject_token` belongs to: the one already made from
+    /// this same token while its session lasts, else a new exchange (which the identity
+    /// domain verifies).
     pub async fn principal_for(
         &self,
         subject_token: &str,
@@ -95,10 +96,14 @@ impl TokenExchange {
             )));
         }
         let mut users = self.users.lock().await;
+        // Reused only for the very token it was made from: the claims of a token are read
+        // here without checking its signature, so another token naming the same `sub` is
+        // exchanged (and so verified by the identity domain) before it is trusted.
         if let Some(user) = users.get(&subject) {
-            let mut session = user.session.lock().await;
-            if session.upst.claims.valid_for(Duration::ZERO) {
-                session.subject_token = subject_token.to_owned();
+            let session = user.session.lock().await;
+            if session.subject_token == subject_token
+                && session.upst.claims.valid_for(Duration::ZERO)
+            {
                 return Ok(user.clone());
             }
         }

@@ -119,13 +119,14 @@ impl RawOci {
         }
         let identity_propagation = match (&raw.identity_propagation, raw.identity_domain) {
             (Some(on), Some(domain)) if *on.get_ref() => {
-                if !domain.url.get_ref().starts_with("https://")
-                    && !domain.url.get_ref().starts_with("http://")
-                {
+                if !secure_url(domain.url.get_ref()) {
                     issues.push(ConfigIssue::new(
                         at(domain.url.span()),
                         Some("oci.identity_domain.url"),
-                        format!("`{}` is not an http(s) URL", domain.url.get_ref()),
+                        format!(
+                            "`{}` is not an https:// URL (the client secret and users' tokens go there; plain http:// is allowed only to this machine)",
+                            domain.url.get_ref()
+                        ),
                     ));
                 }
                 Some(IdentityDomain {
@@ -157,4 +158,25 @@ impl RawOci {
             identity_propagation,
         })
     }
+}
+
+/// `https://...`, or `http://` to a loopback host (a local proxy, a test double).
+fn secure_url(url: &str) -> bool {
+    if url.starts_with("https://") {
+        return true;
+    }
+    let Some(rest) = url.strip_prefix("http://") else {
+        return false;
+    };
+    let authority = rest.split('/').next().unwrap_or_default();
+    let host = match authority.strip_prefix('[') {
+        Some(bracketed) => bracketed.split(']').next().unwrap_or_default(),
+        None => authority
+            .rsplit_once(':')
+            .map_or(authority, |(host, _)| host),
+    };
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }

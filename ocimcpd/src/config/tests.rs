@@ -619,6 +619,18 @@ fn the_builtin_oci_tools_are_on_unless_turned_off_and_their_name_is_taken() {
         .as_ref()
         .expect("the identity domain");
     assert_eq!(domain.client_secret_file, dir.path().join("secret"));
+    let plain = load_dir(
+        dir.path(),
+        "[oci]\nidentity_propagation = true\n[oci.identity_domain]\nurl = \"http://idcs.example.com\"\nclient_id = \"c\"\nclient_secret_file = \"secret\"\n",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(plain.contains("is not an https:// URL"), "{plain}");
+    load_dir(
+        dir.path(),
+        "[oci]\nidentity_propagation = true\n[oci.identity_domain]\nurl = \"http://127.0.0.1:8080\"\nclient_id = \"c\"\nclient_secret_file = \"secret\"\n",
+    )
+    .expect("plain http to this machine");
     let unknown = load_dir(dir.path(), "[builtin]\noke = true\n")
         .unwrap_err()
         .to_string();

@@ -148,38 +148,42 @@ pub struct InstanceVnic {
 }
 
 /// The attached VNICs of an instance, cached for
-/// [`INSTANCE_IPS_TTL`](super::cache::INSTANCE_IPS_TTL).
+/// [`INSTANCE_IPS_TTL`](super::cache::INSTANCE_IPS_TTL) (calls made as a user are not).
 pub async fn instance_vnics(
     call: &Call,
     client: &Client,
     compartment_id: &str,
     instance_id: &str,
 ) -> Result<Vec<InstanceVnic>, ToolError> {
+    let load = async {
+        let list = ListVnicAttachments::of_instance(compartment_id, instance_id);
+        let attachments = client.list_vnic_attachments(&list).collect(None).await?;
+        let mut vnics = Vec::new();
+        for attachment in attachments {
+            if attachment.lifecycle_state.as_deref() != Some("ATTACHED") {
+                continue;
+            }
+            let Some(vnic_id) = attachment.vnic_id else {
+                continue;
+            };
+            let vnic = client.get_vnic(&vnic_id).await?;
+            vnics.push(InstanceVnic {
+                vnic_id,
+                is_primary: vnic.is_primary,
+                private_ip: vnic.private_ip,
+                public_ip: vnic.public_ip,
+                subnet_id: vnic.subnet_id,
+                nsg_ids: vnic.nsg_ids,
+            });
+        }
+        Ok::<_, ToolError>(vnics)
+    };
+    if !call.uses_shared_cache() {
+        return load.await;
+    }
     call.shared()
         .instance_ips
-        .get_or_load(instance_id, async {
-            let list = ListVnicAttachments::of_instance(compartment_id, instance_id);
-            let attachments = client.list_vnic_attachments(&list).collect(None).await?;
-            let mut vnics = Vec::new();
-            for attachment in attachments {
-                if attachment.lifecycle_state.as_deref() != Some("ATTACHED") {
-                    continue;
-                }
-                let Some(vnic_id) = attachment.vnic_id else {
-                    continue;
-                };
-                let vnic = client.get_vnic(&vnic_id).await?;
-                vnics.push(InstanceVnic {
-                    vnic_id,
-                    is_primary: vnic.is_primary,
-                    private_ip: vnic.private_ip,
-                    public_ip: vnic.public_ip,
-                    subnet_id: vnic.subnet_id,
-                    nsg_ids: vnic.nsg_ids,
-                });
-            }
-            Ok::<_, ToolError>(vnics)
-        })
+        .get_or_load(instance_id, load)
         .await
 }
 

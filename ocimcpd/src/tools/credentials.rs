@@ -25,14 +25,17 @@ use crate::config::{IdentityDomain, OciSettings};
 pub const RETRY_AFTER: Duration = Duration::from_secs(30);
 /// How long the instance metadata service may take to answer when it is only tried.
 pub const IMDS_PATIENCE: Duration = Duration::from_secs(5);
+/// How long one search for credentials may take in all.
+pub const SEARCH_PATIENCE: Duration = Duration::from_secs(20);
 
 /// The credentials, or why there are none.
 pub struct Credentials {
     settings: OciSettings,
     http: reqwest::Client,
     state: Mutex<State>,
-    /// The token exchange of `[oci.identity_domain]`, made on first use.
-    exchange: OnceCell<Result<TokenExchange, String>>,
+    /// The token exchange of `[oci.identity_domain]`, made on first use (tried again on
+    /// the next call while it cannot be made).
+    exchange: OnceCell<TokenExchange>,
 }
 
 #[derive(Debug)]
@@ -64,9 +67,8 @@ impl Credentials {
         };
         let exchange = self
             .exchange
-            .get_or_init(|| self.token_exchange(domain))
+            .get_or_try_init(|| self.token_exchange(domain))
             .await
-            .as_ref()
             .map_err(|e| ToolError::UserSession(e.clone()))?;
         let principal = exchange
             .principal_for(token)
@@ -119,7 +121,14 @@ impl Credentials {
             }
             _ => {}
         }
-        match self.find().await {
+        // One search at a time (the others wait for its outcome), and never for long.
+        let found = match tokio::time::timeout(SEARCH_PATIENCE, self.find()).await {
+            Ok(found) => found,
+            Err(_) => Err(format!(
+                "finding the credentials took longer than {SEARCH_PATIENCE:?} (is the instance metadata service reachable?)"
+            )),
+        };
+        match found {
             Ok(provider) => {
                 tracing::info!(
                     "OCI credentials: {} of tenancy {} in region {}",

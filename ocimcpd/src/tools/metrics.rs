@@ -99,6 +99,8 @@ pub async fn summarize(
             now.unix_seconds() - i64::from(hours) * 3600,
         )),
         end_time: Some(now),
+        // One point per interval (OCI's default resolution is 1m whatever the interval).
+        resolution: Some(interval.to_owned()),
         ..SummarizeMetricsData::new(
             compartment_id,
             namespace,

@@ -12,9 +12,10 @@
 //! - a CPU or memory mean above [`BUSY_MEAN`] % or peak above [`BUSY_PEAK`] % is HIGH;
 //!   storage above [`STORAGE_FULL`] % is HIGH; a running resource with no metric data is
 //!   MEDIUM (the agent or the metrics are missing);
-//! - every risky ingress rule that reaches the resource (security lists of its subnets and
-//!   its NSGs; for a database, also a public endpoint without an access control list) is a
-//!   finding at the rule's severity.
+//! - every CRITICAL or HIGH risky ingress rule that reaches the resource (security lists of
+//!   its subnets and its NSGs) is a finding at that severity; the MEDIUM and LOW ones are in
+//!   the answer's `exposure` list only; a database's public endpoint without an access
+//!   control list is HIGH (MEDIUM when mutual TLS is required).
 
 use oci_api::Client;
 use oci_api::ops::Timestamp;

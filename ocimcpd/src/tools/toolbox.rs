@@ -296,13 +296,20 @@ impl Call {
     pub async fn compartment_tree(&self) -> Result<Vec<Compartment>, ToolError> {
         let client = self.client().await?;
         let tenancy = client.tenancy().to_owned();
-        self.shared
-            .compartments
-            .get_or_load(&tenancy, async {
-                let list = ListCompartments::whole_tree(tenancy.clone());
-                Ok(client.list_compartments(&list).collect(None).await?)
-            })
-            .await
+        let load = async {
+            let list = ListCompartments::whole_tree(tenancy.clone());
+            Ok(client.list_compartments(&list).collect(None).await?)
+        };
+        if !self.uses_shared_cache() {
+            return load.await;
+        }
+        self.shared.compartments.get_or_load(&tenancy, load).await
+    }
+
+    /// Whether this call may read and fill the caches: not when it runs as a user (identity
+    /// propagation), who may see less than the daemon's principal.
+    pub fn uses_shared_cache(&self) -> bool {
+        self.client.is_none()
     }
 
     /// Tells the caller how far a multi-step tool is (when it asked for progress).

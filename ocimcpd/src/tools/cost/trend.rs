@@ -38,8 +38,8 @@ pub struct MonthCost {
     /// `2024-05`.
     pub month: String,
     pub cost: f64,
-    /// Percent change from the month before; absent for the first month or after a
-    /// month that cost nothing.
+    /// Percent change from the month before; absent for the first month, after a month
+    /// that cost nothing, and for the current (partial) month.
     pub change_percent: Option<f64>,
 }
 
@@ -190,7 +190,9 @@ async fn monthly_trend(call: Call, args: TrendArgs) -> Result<MonthlyTrend, Tool
         current_month: MonthCost {
             month: label.clone(),
             cost: round2(month_to_date),
-            change_percent: before.and_then(|b| change_percent(b, month_to_date)),
+            // Month to date against a whole month would only say how early in the month
+            // it is.
+            change_percent: None,
         },
         forecast: TrendForecast {
             month: label,

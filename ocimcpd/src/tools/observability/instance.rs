@@ -159,6 +159,8 @@ pub(super) async fn get_instance_metrics(
         let request = SummarizeMetricsData {
             start_time: Some(start),
             end_time: Some(end),
+            // One point per interval (OCI's default resolution is 1m).
+            resolution: Some(interval.to_owned()),
             ..SummarizeMetricsData::new(
                 compartment.clone(),
                 COMPUTE_NAMESPACE,

@@ -72,7 +72,8 @@ pub(super) struct AuditArgs {
 /// One thing the audit found.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct AuditFinding {
-    /// `iam`, `cloud_guard` or `network`.
+    /// `iam`, `cloud_guard` or `network`; `compartments` when the sub-compartments could
+    /// not be listed (then only the compartment itself was audited).
     pub area: String,
     /// CRITICAL, HIGH, MEDIUM or LOW.
     pub severity: String,
@@ -87,7 +88,8 @@ pub struct AuditFinding {
 /// What one area checked and found.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct AreaResult {
-    /// `iam`, `cloud_guard` or `network`.
+    /// `iam`, `cloud_guard` or `network`; `compartments` when the sub-compartments could
+    /// not be listed (then only the compartment itself was audited).
     pub area: String,
     /// What was read (`3 users, 4 policies`).
     pub checked: String,
@@ -257,8 +259,9 @@ fn parse_statement(statement: &str) -> Option<Grant> {
     if !lower.starts_with("allow ") {
         return None;
     }
-    let to = lower.find(" to ")?;
-    let subject = &statement["allow ".len()..to];
+    let start = "allow ".len();
+    let to = lower[start..].find(" to ")? + start;
+    let subject = &statement[start..to];
     let rest = &lower[to + " to ".len()..];
     let rest = rest.split(" where ").next().unwrap_or(rest);
     let mut words = rest.split_whitespace();
@@ -557,14 +560,29 @@ pub(super) async fn security_audit(call: Call, args: AuditArgs) -> Result<AuditR
     let mut step = 0;
     call.progress(step, total, "finding the compartments to audit")
         .await;
+    let mut areas = Vec::new();
     let compartments = if args.include_subcompartments {
-        let tree = call.compartment_tree().await?;
-        compartments_under(&compartment, &tree, true)
+        // Without the tree (no `inspect compartments`), the one compartment is audited and
+        // the answer says why the others were not.
+        match call.compartment_tree().await {
+            Ok(tree) => compartments_under(&compartment, &tree, true),
+            Err(error) => {
+                areas.push(AreaResult {
+                    area: "compartments".to_owned(),
+                    checked: format!(
+                        "only {compartment}: its sub-compartments could not be listed"
+                    ),
+                    findings: SeverityCounts::default(),
+                    score: None,
+                    error: Some(error.to_string()),
+                });
+                vec![compartment.clone()]
+            }
+        }
     } else {
         vec![compartment.clone()]
     };
     let mut findings = Vec::new();
-    let mut areas = Vec::new();
     if args.include_iam {
         step += 1;
         call.progress(step, total, "checking IAM users and policies")
@@ -585,7 +603,7 @@ pub(super) async fn security_audit(call: Call, args: AuditArgs) -> Result<AuditR
         let outcome = audit_network(&client, &compartments).await;
         areas.push(area_result("network", outcome, &mut findings));
     }
-    if !areas.is_empty() && areas.iter().all(|a| a.error.is_some()) {
+    if areas.iter().any(|a| a.area != "compartments") && areas.iter().all(|a| a.error.is_some()) {
         let reasons: Vec<String> = areas
             .iter()
             .filter_map(|a| Some(format!("{}: {}", a.area, a.error.as_deref()?)))
@@ -636,6 +654,10 @@ mod tests {
 
     #[test]
     fn statements_are_parsed_into_grants() {
+        assert!(
+            parse_statement("Allow to manage all-resources in tenancy").is_none(),
+            "no subject: no grant, and no panic"
+        );
         let grant = parse_statement(
             "Allow group 'Default'/'NetAdmins', Ops to manage virtual-network-family in compartment prod where request.user.name = 'x'",
         )
