@@ -49,7 +49,7 @@ pub fn tools() -> Vec<ToolDef> {
             "oci_observability_get_alarm_history",
             Domain::Observability,
             Effect::Read,
-            "The history of one alarm over the last `hours` (default 24, at most 2160): its state transitions (default) or every state evaluation (history_type STATE_HISTORY), each with its time, summary and when the alarm triggered. Pages with limit and cursor.",
+            "The history of one alarm over the last `hours` (default 24, at most 2160) or time_start..time_end: its state transitions (default) or every state evaluation (history_type STATE_HISTORY), each with its time, summary and when the alarm triggered. Pages with limit and cursor; the answer shows the time range (since, until) to pass again with the cursor.",
             alarms::get_alarm_history,
         ),
         tool(

@@ -390,6 +390,37 @@ async fn an_alarms_history_is_read_over_its_window() {
         asked[1].target
     );
 
+    // A fixed window, as a cursor's next page needs: exactly those bounds are asked for.
+    let fixed = gateway
+        .json(
+            "oci_observability_get_alarm_history",
+            json!({
+                "alarm_id": HIGH_CPU,
+                "time_start": "2024-05-01T00:00:00Z",
+                "time_end": "2024-05-02T00:00:00Z"
+            }),
+        )
+        .await;
+    assert_eq!(fixed["since"], "2024-05-01T00:00:00Z");
+    assert_eq!(fixed["until"], "2024-05-02T00:00:00Z");
+    let asked = gateway.requests_to(&format!("/20180401/alarms/{HIGH_CPU}/history?"));
+    let last = &asked.last().expect("the fixed-window request").target;
+    assert!(
+        last.contains("timestampGreaterThanOrEqualTo=2024-05-01T00%3A00%3A00")
+            && last.contains("timestampLessThan=2024-05-02T00%3A00%3A00"),
+        "{last}"
+    );
+    let both = gateway
+        .error(
+            "oci_observability_get_alarm_history",
+            json!({ "alarm_id": HIGH_CPU, "hours": 2, "time_start": "2024-05-01T00:00:00Z" }),
+        )
+        .await;
+    assert!(
+        both.contains("give `hours` or `time_start`, not both"),
+        "{both}"
+    );
+
     let missing = gateway
         .error(
             "oci_observability_get_alarm_history",

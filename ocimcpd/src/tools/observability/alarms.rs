@@ -4,7 +4,6 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use oci_api::Client;
-use oci_api::ops::Timestamp;
 use oci_api::ops::monitoring::{
     Alarm, AlarmHistoryType, AlarmStatus, GetAlarmHistory, ListAlarms, ListAlarmsStatus,
 };
@@ -15,7 +14,7 @@ use super::super::args::{self, ocid};
 use super::super::error::ToolError;
 use super::super::output::{Markdown, Row, fields, opt, page_footer, table};
 use super::super::toolbox::Call;
-use super::{SCAN_MAX, SCAN_PAGE, counts_text, hours_arg};
+use super::{SCAN_MAX, SCAN_PAGE, Window, counts_text};
 
 /// Default and longest alarm history windows, in hours (OCI keeps 90 days).
 const HISTORY_HOURS: u32 = 24;
@@ -342,14 +341,19 @@ impl HistoryKind {
 pub(super) struct AlarmHistoryArgs {
     /// Alarm OCID.
     alarm_id: String,
-    /// The window in hours, ending now (default 24, at most 2160).
+    /// The window in hours, ending now (default 24, at most 2160); or give time_start.
     hours: Option<u32>,
+    /// Start of the window (RFC 3339, included).
+    time_start: Option<String>,
+    /// End of the window (RFC 3339, excluded); default now.
+    time_end: Option<String>,
     /// STATE_TRANSITION_HISTORY (default) or STATE_HISTORY.
     #[serde(default)]
     history_type: HistoryKind,
     /// Entries per page (default 50, at most 100).
     limit: Option<u32>,
-    /// `next_cursor` of the previous page.
+    /// `next_cursor` of the previous page (pass the same time range: the answer's `since`
+    /// and `until`).
     cursor: Option<String>,
 }
 
@@ -423,11 +427,16 @@ pub(super) async fn get_alarm_history(
     args: AlarmHistoryArgs,
 ) -> Result<AlarmHistory, ToolError> {
     ocid("alarm_id", &args.alarm_id, &["alarm"])?;
-    let hours = hours_arg("hours", args.hours, HISTORY_HOURS, HISTORY_MAX_HOURS)?;
+    let window = Window::of(
+        args.hours,
+        args.time_start.as_deref(),
+        args.time_end.as_deref(),
+        HISTORY_HOURS,
+        HISTORY_MAX_HOURS,
+    )?;
+    let (since, until) = (window.start, window.end);
     let client = call.client().await?;
     let alarm = client.get_alarm(&args.alarm_id).await?;
-    let until = Timestamp::now();
-    let since = Timestamp::from_unix(until.unix_seconds() - i64::from(hours) * 3600);
     let request = GetAlarmHistory {
         alarm_historytype: Some(args.history_type.oci()),
         limit: Some(args::limit(args.limit)),
