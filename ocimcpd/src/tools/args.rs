@@ -72,6 +72,11 @@ pub async fn one_page<T: DeserializeOwned>(
         .unwrap_or_default())
 }
 
+/// `true`, for `#[serde(default = "...")]` on flags that are on unless turned off.
+pub fn default_true() -> bool {
+    true
+}
+
 /// Like [`ocid`] for an optional argument.
 pub fn ocid_opt(field: &str, value: Option<&str>, kinds: &[&str]) -> Result<(), ToolError> {
     value.map_or(Ok(()), |value| ocid(field, value, kinds))

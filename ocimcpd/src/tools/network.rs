@@ -76,12 +76,8 @@ struct AnalyzeArgs {
     /// Check only this network security group (with `security_list_id`, both).
     nsg_id: Option<String>,
     /// Also check the network security groups (default true).
-    #[serde(default = "yes")]
+    #[serde(default = "args::default_true")]
     include_nsgs: bool,
-}
-
-fn yes() -> bool {
-    true
 }
 
 async fn analyze_security(call: Call, args: AnalyzeArgs) -> Result<SecurityAnalysis, ToolError> {
@@ -409,13 +405,13 @@ struct GetVcnArgs {
     /// VCN OCID.
     vcn_id: String,
     /// List the VCN's subnets (default true).
-    #[serde(default = "yes")]
+    #[serde(default = "args::default_true")]
     include_subnets: bool,
     /// List the VCN's security lists with their rule counts (default true).
-    #[serde(default = "yes")]
+    #[serde(default = "args::default_true")]
     include_security_lists: bool,
     /// List the VCN's network security groups (default true).
-    #[serde(default = "yes")]
+    #[serde(default = "args::default_true")]
     include_nsgs: bool,
 }
 

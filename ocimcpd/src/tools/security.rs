@@ -179,15 +179,11 @@ struct GetUserArgs {
     /// User OCID.
     user_id: String,
     /// Also list the groups the user belongs to (default true).
-    #[serde(default = "yes")]
+    #[serde(default = "args::default_true")]
     include_groups: bool,
     /// Also list the user's API signing keys (default true).
-    #[serde(default = "yes")]
+    #[serde(default = "args::default_true")]
     include_api_keys: bool,
-}
-
-fn yes() -> bool {
-    true
 }
 
 /// Which credentials a user may have.
@@ -535,7 +531,7 @@ struct ListProblemsArgs {
     /// Compartment OCID; default: the configured compartment, else the tenancy.
     compartment_id: Option<String>,
     /// Also the problems of its subcompartments (default true).
-    #[serde(default = "yes")]
+    #[serde(default = "args::default_true")]
     include_subcompartments: bool,
     /// CRITICAL, HIGH, MEDIUM, LOW or MINOR.
     risk_level: Option<String>,

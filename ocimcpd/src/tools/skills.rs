@@ -29,7 +29,7 @@ use super::compute::instance_vnics;
 use super::database::{AutonomousDetail, get_autonomous};
 use super::error::ToolError;
 use super::metrics::{self, ADB_NAMESPACE, COMPUTE_NAMESPACE, MetricSummary, round2};
-use super::network::{IngressRisk, exposure};
+use super::network::{IngressRisk, Severity, exposure};
 use super::observability::{AlarmState, alarms_for_resource};
 use super::output::{Markdown, Row, table};
 use super::toolbox::{Call, Domain, Effect, ToolDef, tool};
@@ -175,15 +175,6 @@ impl Markdown for Diagnosis {
     }
 }
 
-fn severity_rank(severity: &str) -> u8 {
-    match severity {
-        "CRITICAL" => 0,
-        "HIGH" => 1,
-        "MEDIUM" => 2,
-        _ => 3,
-    }
-}
-
 /// What a diagnosis gathers, step by step.
 struct Gathered {
     findings: Vec<Finding>,
@@ -326,7 +317,7 @@ impl Gathered {
         let risks: Vec<IngressRisk> = self
             .exposure
             .iter()
-            .filter(|r| matches!(r.severity.as_str(), "CRITICAL" | "HIGH"))
+            .filter(|r| Severity::parse(&r.severity) >= Some(Severity::High))
             .cloned()
             .collect();
         for risk in risks {
@@ -356,7 +347,7 @@ impl Gathered {
         lifecycle_state: Option<String>,
     ) -> Diagnosis {
         self.findings
-            .sort_by_key(|finding| severity_rank(&finding.severity));
+            .sort_by_key(|finding| std::cmp::Reverse(Severity::parse(&finding.severity)));
         let summary = if self.findings.is_empty() {
             "No problems found in the data read.".to_owned()
         } else {

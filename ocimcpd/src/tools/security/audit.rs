@@ -18,7 +18,7 @@ use super::super::error::ToolError;
 use super::super::network::{self, Severity, SeverityCounts};
 use super::super::output::{Markdown, opt, table};
 use super::super::toolbox::Call;
-use super::{ProblemItem, days_since, problems_in, yes};
+use super::{ProblemItem, days_since, problems_in};
 
 /// The score's weights per severity, and the formula as the output states it.
 const WEIGHTS: [(Severity, u32); 4] = [
@@ -53,16 +53,16 @@ pub(super) struct AuditArgs {
     /// IAM users and policies are read from the tenancy (this one when it is a tenancy).
     compartment_id: Option<String>,
     /// Also audit the subcompartments (policies, Cloud Guard, network) (default true).
-    #[serde(default = "yes")]
+    #[serde(default = "args::default_true")]
     include_subcompartments: bool,
     /// Check IAM users and policies (default true).
-    #[serde(default = "yes")]
+    #[serde(default = "args::default_true")]
     include_iam: bool,
     /// Count open Cloud Guard problems (default true).
-    #[serde(default = "yes")]
+    #[serde(default = "args::default_true")]
     include_cloud_guard: bool,
     /// Check ingress rules of security lists and NSGs (default true).
-    #[serde(default = "yes")]
+    #[serde(default = "args::default_true")]
     include_network: bool,
     /// An active user whose last successful login is older than this many days is dormant
     /// (default 90).
