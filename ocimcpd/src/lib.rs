@@ -17,7 +17,6 @@
 //! - [`admin`]: the admin socket and its protocol, which `ocimcpctl` speaks.
 //! - [`watch`]: the live configuration: file watching, reloads, per-file rejection.
 //! - [`discovery`]: finding MCP projects in the scan paths.
-//! - [`tools`]: the built-in OCI tool set, served in-process as the backend `oci`.
 //! - [`local_socket`]: binding Unix sockets and checking their peers' credentials.
 //! - [`paths`]: default runtime and state directories.
 //! - [`logging`]: the tracing subscriber, and the ring `ocimcpctl logs` reads.
@@ -39,7 +38,6 @@ pub mod registry;
 pub mod relay;
 pub mod supervisor;
 pub mod systemd;
-pub mod tools;
 pub mod watch;
 
 use std::sync::Arc;

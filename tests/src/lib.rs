@@ -7,6 +7,7 @@
 //! fails the test with a message saying so.
 
 pub mod fake_oci;
+pub mod in_process;
 pub mod oci_gateway;
 
 use std::io::{BufRead, BufReader};

@@ -8,7 +8,10 @@ use std::time::Duration;
 use rmcp::model::CallToolResult;
 use serde_json::{Value, json};
 
+use oci_api::ops::Timestamp;
+
 use crate::fake_oci::{FakeOci, doc_key};
+use crate::in_process::{InProcessDaemon, fix_oci_clock};
 use crate::{Client, Daemon};
 
 /// The fixtures' tenancy and their main compartment.
@@ -18,9 +21,26 @@ pub const COMPARTMENT: &str = "ocid1.compartment.oc1..ccc";
 /// A running gateway on a fake OCI.
 pub struct OciGateway {
     pub fake: FakeOci,
-    pub daemon: Daemon,
+    pub daemon: Running,
     pub client: Client,
     _keys: tempfile::TempDir,
+}
+
+/// Where the gateway runs: a child process, as users run it, or in the test's process,
+/// where its settings can be adjusted (a fixed clock).
+pub enum Running {
+    Child(Daemon),
+    InProcess(InProcessDaemon),
+}
+
+impl Running {
+    /// The MCP endpoint.
+    pub fn url(&self) -> String {
+        match self {
+            Running::Child(daemon) => daemon.url(),
+            Running::InProcess(daemon) => daemon.url(),
+        }
+    }
 }
 
 /// The fixture instances.
@@ -45,6 +65,26 @@ impl OciGateway {
     /// Like [`OciGateway::start_with_env`] on a fake the test started (to use its URL in
     /// `oci_extra`).
     pub async fn start_on(fake: FakeOci, oci_extra: &str, env: &[(&str, &str)]) -> OciGateway {
+        let (config, keys) = Self::prepare(&fake, oci_extra);
+        let daemon = Running::Child(Daemon::start_with(&config, &[], env));
+        Self::connect(fake, daemon, keys).await
+    }
+
+    /// Like [`OciGateway::start`], with the gateway in the test's process and the OCI
+    /// tools reading `now` instead of the system clock, so that answers computed from
+    /// "today" are the same on every run.
+    pub async fn start_at(now: Timestamp, oci_extra: &str) -> OciGateway {
+        let fake = FakeOci::start().await;
+        let (config, keys) = Self::prepare(&fake, oci_extra);
+        let daemon = InProcessDaemon::start(&config, |settings| {
+            fix_oci_clock(settings, oci_tools::Clock::Fixed(now))
+        })
+        .await;
+        Self::connect(fake, Running::InProcess(daemon), keys).await
+    }
+
+    /// Plants the tenancy and instances, and writes the key and the gateway's config.
+    fn prepare(fake: &FakeOci, oci_extra: &str) -> (String, tempfile::TempDir) {
         fake.trust_doc_key();
         // The tenancy the doc key signs for, besides the catalog's fixture tenancy.
         fake.set_answer(
@@ -65,7 +105,11 @@ impl OciGateway {
             profile.display(),
             fake.url
         );
-        let daemon = Daemon::start_with(&config, &[], env);
+        (config, keys)
+    }
+
+    /// Connects a client once the tool set answers.
+    async fn connect(fake: FakeOci, daemon: Running, keys: tempfile::TempDir) -> OciGateway {
         let client = crate::connect_discover(&daemon.url()).await;
         crate::call_until_ok(
             &client,

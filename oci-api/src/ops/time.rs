@@ -27,7 +27,7 @@ pub struct TimestampError {
 
 impl Timestamp {
     /// Whole seconds since the Unix epoch.
-    pub fn from_unix(seconds: i64) -> Self {
+    pub const fn from_unix(seconds: i64) -> Self {
         Timestamp { seconds, micros: 0 }
     }
 

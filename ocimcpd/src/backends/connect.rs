@@ -14,6 +14,7 @@ use tokio::sync::{broadcast, mpsc};
 use tokio::time::Instant;
 
 use super::client::{BackendClient, BackendEvent};
+use super::in_process;
 use super::ordered::InOrder;
 use crate::config::{Builtin, HttpSpec, StdioSpec, Transport};
 use crate::jsonl::{self, JsonLines};
@@ -246,12 +247,9 @@ async fn connect_http(
     }
 }
 
-/// How many bytes the in-memory pipe to a built-in tool set buffers each way.
-const IN_PROCESS_PIPE: usize = 1 << 20;
-
-/// Serves a built-in tool set on one end of an in-memory pipe and connects to the other,
-/// so it is a backend like any other (same catalog, progress, cancellation and health).
-/// The server ends when the connection is dropped.
+/// Serves a built-in tool set in-process and connects to it, so it is a backend like any
+/// other (same catalog, progress, cancellation and health). The tool set ends when the
+/// connection is dropped.
 async fn connect_in_process(
     entry: &BackendEntry,
     builtin: &Builtin,
@@ -259,35 +257,9 @@ async fn connect_in_process(
     deadline: Instant,
 ) -> Result<Started, StartFailure> {
     let failure = |error: String| StartFailure { error, exit: None };
-    let (client_end, server_end) = tokio::io::duplex(IN_PROCESS_PIPE);
-    let name = entry.name().to_owned();
-    match builtin {
-        Builtin::Oci(settings) => {
-            let server = crate::tools::OciToolServer::new(settings.clone());
-            server.find_credentials_now();
-            tokio::spawn(async move {
-                match rmcp::serve_server(server, server_end).await {
-                    Ok(running) => {
-                        let _ = running.waiting().await;
-                    }
-                    Err(e) => {
-                        tracing::warn!(backend = %name, "built-in tool set did not start: {e}")
-                    }
-                }
-            });
-        }
-    }
-    let (read, write) = tokio::io::split(client_end);
-    let transport = JsonLines::new(
-        read,
-        write,
-        entry.spec().limits.max_response_bytes,
-        jsonl::Peer {
-            who: format!("built-in backend `{}`", entry.name()),
-            setting: "limits.max_response_bytes",
-        },
-    );
-    let transport = InOrder::new(transport, handler.clone());
+    let (client_end, server_end) = in_process::channel();
+    in_process::serve(builtin, entry.name(), server_end);
+    let transport = InOrder::new(client_end, handler.clone());
     let running = match tokio::time::timeout_at(deadline, serve_client(handler, transport)).await {
         Ok(Ok(running)) => running,
         Ok(Err(e)) => return Err(failure(format!("initialize failed: {e}"))),

@@ -1,5 +1,5 @@
 //! Backend connections: owns one long-lived MCP client session per running backend (over
-//! a supervised child's stdio, Streamable HTTP, or an in-memory pipe to a built-in tool
+//! a supervised child's stdio, Streamable HTTP, or an in-memory channel to a built-in tool
 //! set), shared by every client session with
 //! requests multiplexed by id; the lifecycle task that pings, restarts, quarantines and
 //! probes it (see `docs/backend-lifecycle.md`); and [`Backends`], the
@@ -9,6 +9,7 @@
 mod client;
 mod connect;
 mod control;
+mod in_process;
 mod lifecycle;
 mod ordered;
 mod overrides;

@@ -13,7 +13,6 @@ use toml::Spanned;
 use super::duration::ConfigDuration;
 use super::error::{ConfigIssue, Location};
 use super::glob::Glob;
-use super::oci::OciSettings;
 use super::policy::{
     CallLimits, HealthDraft, HealthSettings, Limits, LimitsDraft, RawHealth, RawLimits,
     RawToolTimeouts, ToolTimeouts, ToolTimeoutsDraft,
@@ -75,7 +74,7 @@ impl Transport {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Builtin {
     /// The OCI tools (`[builtin] oci`), configured by `[oci]`.
-    Oci(OciSettings),
+    Oci(oci_tools::Settings),
 }
 
 impl Builtin {

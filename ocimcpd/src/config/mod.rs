@@ -31,7 +31,6 @@ pub use discovered::{DISCOVERED_TAG, DiscoveredBackend, DiscoveredLaunch};
 pub use duration::ConfigDuration;
 pub use error::{ConfigError, ConfigIssue, Location};
 pub use glob::Glob;
-pub use oci::{IdentityDomain, OciSettings};
 pub use policy::{CallLimits, DEFAULT_MAX_MESSAGE_BYTES, HealthSettings, Limits, ToolTimeouts};
 pub use size::{ConfigSize, describe as describe_size};
 
@@ -85,8 +84,6 @@ pub struct Settings {
     pub source: ConfigSource,
     pub daemon: DaemonSettings,
     pub gateway: GatewaySettings,
-    /// `[oci]`, when the file has it.
-    pub oci: Option<OciSettings>,
     pub backends_dir: PathBuf,
     /// Folders searched for MCP projects (`[discovery] scan_paths`).
     pub scan_paths: Vec<PathBuf>,
@@ -217,7 +214,8 @@ pub fn parse(
             || Location::file(&file),
             |builtin| Location::at(&file, text, Some(builtin.span())),
         );
-        backends.push(Builtin::Oci(oci.clone().unwrap_or_default()).spec(origin));
+        let settings = oci::tool_settings(oci, |key| std::env::var(key).ok());
+        backends.push(Builtin::Oci(settings).spec(origin));
     }
     issues.extend(check_unique(&backends));
     warnings.extend(check_overlaps(&backends));
@@ -227,7 +225,6 @@ pub fn parse(
             source,
             daemon,
             gateway,
-            oci,
             backends_dir,
             scan_paths,
             backends,

@@ -1,9 +1,9 @@
-//! `[oci]`: which OCI credentials the daemon uses (the same choices as the OCI CLI's
+//! `[oci]`: the settings of the built-in OCI tool set: which OCI credentials it uses (the same choices as the OCI CLI's
 //! `--auth`, config file and profile) and where the OCI services are (`endpoint` for all,
 //! `[oci.endpoints]` per service, for proxies and tests).
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use oci_api::auth::AuthKind;
@@ -37,31 +37,6 @@ struct RawIdentityDomain {
     client_secret_file: String,
 }
 
-/// `[oci.identity_domain]`: the OAuth client the gateway exchanges callers' tokens with.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IdentityDomain {
-    /// `https://idcs-....identity.oraclecloud.com`.
-    pub url: String,
-    pub client_id: String,
-    /// A file holding the client secret (read when the tool set starts).
-    pub client_secret_file: PathBuf,
-}
-
-/// `[oci]`, validated. The default (no `[oci]` section) finds credentials on its own.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct OciSettings {
-    pub auth: AuthSettings,
-    pub endpoints: Endpoints,
-    /// Where the OCI tools look when a call names no compartment; else the tenancy.
-    pub compartment_id: Option<String>,
-    /// Whether the OCI tools may start, stop and restart resources (also
-    /// `ALLOW_MUTATIONS=true` in the daemon's environment).
-    pub allow_mutations: bool,
-    /// With `identity_propagation = true`: where callers' identity-domain tokens are
-    /// exchanged for their own OCI sessions.
-    pub identity_propagation: Option<IdentityDomain>,
-}
-
 impl RawOci {
     /// The settings, or `None` when the file has no `[oci]` section; problems go to
     /// `issues` with the line they are on.
@@ -71,7 +46,7 @@ impl RawOci {
         text: &str,
         config_dir: &Path,
         issues: &mut Vec<ConfigIssue>,
-    ) -> Option<OciSettings> {
+    ) -> Option<oci_tools::Settings> {
         let raw = raw?;
         let at = |span| Location::at(file, text, Some(span));
         if let Some(auth) = &raw.auth
@@ -129,7 +104,7 @@ impl RawOci {
                         ),
                     ));
                 }
-                Some(IdentityDomain {
+                Some(oci_tools::IdentityDomain {
                     url: domain.url.into_inner(),
                     client_id: domain.client_id,
                     client_secret_file: resolve(config_dir, &domain.client_secret_file),
@@ -145,7 +120,7 @@ impl RawOci {
             }
             _ => None,
         };
-        Some(OciSettings {
+        Some(oci_tools::Settings {
             auth: AuthSettings {
                 auth: raw.auth.map(Spanned::into_inner),
                 config_file: raw.config_file.map(|path| resolve(config_dir, &path)),
@@ -156,8 +131,23 @@ impl RawOci {
             compartment_id: raw.compartment_id.map(Spanned::into_inner),
             allow_mutations: raw.allow_mutations.unwrap_or(false),
             identity_propagation,
+            clock: oci_tools::Clock::System,
         })
     }
+}
+
+/// The OCI tool set's settings: `[oci]` (or the defaults), with mutations also allowed
+/// by `ALLOW_MUTATIONS=true` (or `1`) in the daemon's environment, as the Python servers
+/// read it.
+pub fn tool_settings(
+    oci: Option<oci_tools::Settings>,
+    env: impl Fn(&str) -> Option<String>,
+) -> oci_tools::Settings {
+    let mut settings = oci.unwrap_or_default();
+    let from_env = env("ALLOW_MUTATIONS")
+        .is_some_and(|value| value.eq_ignore_ascii_case("true") || value == "1");
+    settings.allow_mutations |= from_env;
+    settings
 }
 
 /// `https://...`, or `http://` to a loopback host (a local proxy, a test double).

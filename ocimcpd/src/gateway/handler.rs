@@ -224,11 +224,9 @@ tools report which backends are up.";
 /// connection sets its own) and the 2026-07-28 per-request protocol fields.
 fn forwardable(context: &RequestContext<RoleServer>) -> Option<RequestMetaObject> {
     let mut meta = context.meta.clone();
-    meta.0.0.retain(|key, _| {
-        key != "progressToken"
-            && !key.starts_with("io.modelcontextprotocol/")
-            && key != crate::tools::CALLER_TOKEN_META
-    });
+    meta.0
+        .0
+        .retain(|key, _| key != "progressToken" && !key.starts_with("io.modelcontextprotocol/"));
     (!meta.0.0.is_empty()).then_some(meta)
 }
 
@@ -318,22 +316,20 @@ impl ServerHandler for GatewaySession {
             .ok_or_else(|| errors::not_found(&catalog, "tool", &request.name))?;
         request.name = route.original.clone().into();
         request.meta = forwardable(&context);
-        // Only the daemon's own tool set gets the caller's token (for identity
-        // propagation); it never leaves the process.
+        let mut call = Request::new(request);
+        // Only the daemon's own tool sets get the caller's token (for identity
+        // propagation), as a typed extension: it never leaves the process, and no other
+        // backend's transport carries extensions.
         if matches!(route.backend.spec().transport, Transport::InProcess(_))
             && let Some(token) = caller_token(&context)
         {
-            let meta = request.meta.get_or_insert_with(RequestMetaObject::default);
-            meta.0.0.insert(
-                crate::tools::CALLER_TOKEN_META.to_owned(),
-                serde_json::Value::String(token),
-            );
+            call.extensions.insert(oci_tools::CallerToken(token));
         }
         match self
             .forward(
                 route,
                 &context,
-                ClientRequest::CallToolRequest(Request::new(request)),
+                ClientRequest::CallToolRequest(call),
                 Some(&route.original),
             )
             .await?

@@ -40,9 +40,15 @@ fn at(text: &str) -> Timestamp {
     Timestamp::parse(text).expect("a time")
 }
 
-/// Midnight UTC `days` days before today's.
+/// "Now" for the tests whose answers depend on today: the gateway's OCI tools run on a
+/// clock fixed at this instant, so no run crosses a midnight or a month's end.
+fn now() -> Timestamp {
+    at("2026-05-14T10:00:00Z")
+}
+
+/// Midnight UTC `days` days before [`now`]'s.
 fn days_ago(days: i64) -> Timestamp {
-    Timestamp::from_unix(Timestamp::now().start_of_day().unix_seconds() - days * DAY)
+    Timestamp::from_unix(now().start_of_day().unix_seconds() - days * DAY)
 }
 
 fn previous_month(month: Timestamp) -> Timestamp {
@@ -60,7 +66,7 @@ fn label(time: Timestamp, width: usize) -> String {
 
 #[tokio::test]
 async fn the_summary_adds_up_the_fixture_per_day_and_per_month() {
-    let gateway = OciGateway::start("").await;
+    let gateway = OciGateway::start_at(now(), "").await;
     let summary = gateway
         .json(
             "oci_cost_get_summary",
@@ -363,8 +369,8 @@ async fn compartments_are_named_and_placed_from_the_compartment_tree() {
 
 #[tokio::test]
 async fn the_monthly_trend_forecasts_the_current_month_by_least_squares() {
-    let gateway = OciGateway::start("").await;
-    let current = Timestamp::now().start_of_month();
+    let gateway = OciGateway::start_at(now(), "").await;
+    let current = now().start_of_month();
     let mut months = Vec::new();
     let mut month = current;
     for _ in 0..6 {
@@ -480,7 +486,7 @@ fn thirty_days(spike: Option<f64>) -> (Vec<Timestamp>, Value) {
 
 #[tokio::test]
 async fn a_planted_spike_is_flagged_and_a_flat_series_gives_nothing() {
-    let gateway = OciGateway::start("").await;
+    let gateway = OciGateway::start_at(now(), "").await;
     let (days, spiky) = thirty_days(Some(110.0));
     gateway.fake.set_answer(USAGE, spiky);
     let report = gateway.json("oci_cost_detect_anomalies", json!({})).await;

@@ -1,7 +1,8 @@
 //! `docs/tools.md` is generated from the tool definitions the gateway lists (names,
 //! annotations, descriptions, input schemas) and from real example calls against the fake
 //! OCI, so it cannot drift: this test fails when the file differs from what it would write
-//! (numbers aside, which change with time). `OCIMCP_WRITE_DOCS=1` rewrites it. The same
+//! (numbers aside: latencies and request ids change between runs; dates do not, the clock
+//! being fixed). `OCIMCP_WRITE_DOCS=1` rewrites it. The same
 //! example calls go through the Python MCP SDK in JSON, which checks every
 //! `structuredContent` against the tool's `outputSchema`.
 
@@ -11,6 +12,12 @@ use oci_api::ops::Timestamp;
 use ocimcp_tests::oci_gateway::{COMPARTMENT, OciGateway, TENANCY};
 use rmcp::model::Tool;
 use serde_json::{Value, json};
+
+/// "Now" for the example calls: the gateway's OCI tools run on a clock fixed here and the
+/// planted usage ends here, so the page is the same on every day it is generated.
+fn example_now() -> Timestamp {
+    Timestamp::parse("2026-06-17T10:00:00Z").expect("a time")
+}
 
 /// Lines of example output shown per tool.
 const EXAMPLE_LINES: usize = 14;
@@ -155,13 +162,12 @@ fn examples() -> BTreeMap<&'static str, Value> {
     ])
 }
 
-/// 400 days of cost for three services in two compartments, with a spike five days ago,
-/// ending today: what the cost examples read (the catalog's fixture rows are from 2024).
-/// Every month of the trend has data whatever the date, so the page's shape does not
-/// change from day to day.
+/// 400 days of cost for three services in two compartments, with a spike five days
+/// before [`example_now`], ending there: what the cost examples read (the catalog's
+/// fixture rows are from 2024).
 fn recent_usage() -> Value {
     const DAY: i64 = 86_400;
-    let today = Timestamp::now().start_of_day().unix_seconds();
+    let today = example_now().start_of_day().unix_seconds();
     let mut items = Vec::new();
     for back in 1..=400_i64 {
         let started = Timestamp::from_unix(today - back * DAY).to_string();
@@ -355,7 +361,7 @@ fn without_numbers(text: &str) -> String {
 
 #[tokio::test]
 async fn the_tools_page_is_what_the_tool_definitions_say() {
-    let gateway = OciGateway::start("allow_mutations = true").await;
+    let gateway = OciGateway::start_at(example_now(), "allow_mutations = true").await;
     let page = generate(&gateway).await;
     let path = ocimcp_tests::root().join("docs/tools.md");
     if std::env::var_os("OCIMCP_WRITE_DOCS").is_some() {
@@ -371,7 +377,7 @@ async fn the_tools_page_is_what_the_tool_definitions_say() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_example_is_valid_for_its_output_schema_in_the_python_sdk() {
-    let gateway = OciGateway::start("allow_mutations = true").await;
+    let gateway = OciGateway::start_at(example_now(), "allow_mutations = true").await;
     gateway
         .fake
         .set_answer("POST /20200107/usage", recent_usage());

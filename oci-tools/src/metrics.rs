@@ -91,8 +91,8 @@ pub async fn summarize(
     metric: &str,
     resource_id: &str,
     hours: u32,
+    now: Timestamp,
 ) -> Result<MetricSummary, ToolError> {
-    let now = Timestamp::now();
     let interval = interval_for(hours);
     let request = SummarizeMetricsData {
         start_time: Some(Timestamp::from_unix(

@@ -132,8 +132,9 @@ struct Window {
 impl Window {
     /// The range of the `start_date`, `end_date` and `days` arguments: from `start_date`
     /// (or `days` days before the end; `DEFAULT_DAYS` without either) through `end_date`
-    /// (default: today), both whole UTC days included, widened to whole months for MONTHLY.
+    /// (default: `today`), both whole UTC days included, widened to whole months for MONTHLY.
     fn of_dates(
+        today: Timestamp,
         start_date: Option<&str>,
         end_date: Option<&str>,
         days: Option<u32>,
@@ -141,7 +142,7 @@ impl Window {
     ) -> Result<Window, ToolError> {
         let last_day = match end_date {
             Some(text) => date("end_date", text)?,
-            None => Timestamp::now(),
+            None => today,
         };
         let end = Period::Daily.next(last_day);
         let start = match (start_date, days) {
@@ -352,18 +353,28 @@ fn service_table(services: &[ServiceCost], currency: Option<&str>) -> String {
 mod tests {
     use super::*;
 
+    /// 2024-05-15T12:00:00Z: the tests' "today".
+    const TODAY: Timestamp = Timestamp::from_unix(1_715_774_400);
+
     fn time(text: &str) -> Timestamp {
         Timestamp::parse(text).expect("a time")
     }
 
     #[test]
     fn date_ranges_are_whole_days_and_months_end_excluded() {
-        let daily = Window::of_dates(Some("2024-05-01"), Some("2024-05-07"), None, Period::Daily)
-            .expect("a range");
+        let daily = Window::of_dates(
+            TODAY,
+            Some("2024-05-01"),
+            Some("2024-05-07"),
+            None,
+            Period::Daily,
+        )
+        .expect("a range");
         assert_eq!(daily.start, time("2024-05-01T00:00:00Z"));
         assert_eq!(daily.end, time("2024-05-08T00:00:00Z"));
         assert_eq!(daily.periods().len(), 7);
         let monthly = Window::of_dates(
+            TODAY,
             Some("2024-01-15"),
             Some("2024-03-02T10:00:00Z"),
             None,
@@ -378,8 +389,8 @@ mod tests {
             .map(|p| Period::Monthly.label(p))
             .collect();
         assert_eq!(labels, ["2024-01", "2024-02", "2024-03"]);
-        let last_days =
-            Window::of_dates(None, Some("2024-03-01"), Some(2), Period::Daily).expect("a range");
+        let last_days = Window::of_dates(TODAY, None, Some("2024-03-01"), Some(2), Period::Daily)
+            .expect("a range");
         assert_eq!(last_days.start, time("2024-02-29T00:00:00Z"), "a leap day");
         assert_eq!(
             previous_month(time("2024-01-10T05:00:00Z")),
@@ -389,15 +400,26 @@ mod tests {
 
     #[test]
     fn bad_ranges_are_refused() {
-        let both = Window::of_dates(Some("2024-05-01"), None, Some(3), Period::Daily);
+        let both = Window::of_dates(TODAY, Some("2024-05-01"), None, Some(3), Period::Daily);
         assert!(both.is_err_and(|e| e.to_string().contains("not both")));
-        let reversed =
-            Window::of_dates(Some("2024-05-09"), Some("2024-05-01"), None, Period::Daily);
+        let reversed = Window::of_dates(
+            TODAY,
+            Some("2024-05-09"),
+            Some("2024-05-01"),
+            None,
+            Period::Daily,
+        );
         assert!(reversed.is_err_and(|e| e.to_string().contains("on or before")));
-        let long = Window::of_dates(Some("2020-01-01"), Some("2024-01-01"), None, Period::Daily);
+        let long = Window::of_dates(
+            TODAY,
+            Some("2020-01-01"),
+            Some("2024-01-01"),
+            None,
+            Period::Daily,
+        );
         assert!(long.is_err_and(|e| e.to_string().contains("use MONTHLY")));
-        let garbage = Window::of_dates(Some("yesterday"), None, None, Period::Daily);
+        let garbage = Window::of_dates(TODAY, Some("yesterday"), None, None, Period::Daily);
         assert!(garbage.is_err_and(|e| e.to_string().contains("`start_date`")));
-        assert!(Window::of_dates(None, None, Some(0), Period::Daily).is_err());
+        assert!(Window::of_dates(TODAY, None, None, Some(0), Period::Daily).is_err());
     }
 }

@@ -428,6 +428,7 @@ pub(super) async fn get_alarm_history(
 ) -> Result<AlarmHistory, ToolError> {
     ocid("alarm_id", &args.alarm_id, &["alarm"])?;
     let window = Window::of(
+        call.now(),
         args.hours,
         args.time_start.as_deref(),
         args.time_end.as_deref(),

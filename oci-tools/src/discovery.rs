@@ -124,7 +124,7 @@ async fn ping(call: Call, _args: NoArgs) -> Result<Ping, ToolError> {
         tenancy_name: tenancy.name,
         region: client.region().id().to_owned(),
         home_region_key: tenancy.home_region_key,
-        mutations_allowed: shared.allow_mutations,
+        mutations_allowed: shared.settings.allow_mutations,
         default_compartment: call.compartment(None).await?,
         check: PingCheck {
             operation: "GetTenancy".to_owned(),

@@ -194,6 +194,7 @@ pub(super) async fn execute_log_query(
         ));
     }
     let window = Window::of(
+        call.now(),
         args.hours,
         args.time_start.as_deref(),
         args.time_end.as_deref(),

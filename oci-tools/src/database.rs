@@ -988,6 +988,7 @@ async fn get_metrics(call: Call, args: GetMetricsArgs) -> Result<DatabaseMetrics
                 metric,
                 &args.database_id,
                 hours,
+                call.now(),
             )
             .await?,
         );

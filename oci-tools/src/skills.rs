@@ -385,6 +385,8 @@ struct Resource<'a> {
     compartment: &'a str,
     id: &'a str,
     hours: u32,
+    /// The end of the window read.
+    now: Timestamp,
 }
 
 impl Gathered {
@@ -399,6 +401,7 @@ impl Gathered {
                 metric,
                 resource.id,
                 resource.hours,
+                resource.now,
             )
             .await;
             match summary {
@@ -438,6 +441,7 @@ impl Gathered {
             resource.compartment,
             resource.id,
             resource.hours,
+            resource.now,
         )
         .await;
         let hours = resource.hours;
@@ -459,8 +463,8 @@ async fn audit_events(
     compartment_id: &str,
     resource_id: &str,
     hours: u32,
+    now: Timestamp,
 ) -> Result<Vec<AuditEvent>, ToolError> {
-    let now = Timestamp::now();
     let start = Timestamp::from_unix(now.unix_seconds() - i64::from(hours) * 3600);
     let query = format!(
         "search \"{compartment_id}/_Audit\" | where data.resourceId = '{resource_id}' | sort by datetime desc"
@@ -546,6 +550,7 @@ async fn troubleshoot_instance(call: Call, args: InstanceArgs) -> Result<Diagnos
         compartment: &compartment,
         id: &instance.id,
         hours,
+        now: call.now(),
     };
     found
         .read_metrics(
@@ -657,6 +662,7 @@ async fn troubleshoot_database(call: Call, args: DatabaseArgs) -> Result<Diagnos
         compartment: &compartment,
         id: &database.id,
         hours,
+        now: call.now(),
     };
     found
         .read_metrics(

@@ -165,8 +165,8 @@ async fn error_logs(
     client: &Client,
     compartment_id: &str,
     hours: u32,
+    end: Timestamp,
 ) -> Result<ErrorLogs, ToolError> {
-    let end = Timestamp::now();
     let start = Timestamp::from_unix(end.unix_seconds() - i64::from(hours) * 3600);
     let levels = ERROR_LEVELS
         .iter()
@@ -219,7 +219,7 @@ pub(super) async fn overview(call: Call, args: OverviewArgs) -> Result<Overview,
     }
     let mut notes = Vec::new();
     let error_logs = if args.include_logs.unwrap_or(true) {
-        match error_logs(&client, &compartment, hours).await {
+        match error_logs(&client, &compartment, hours, call.now()).await {
             Ok(logs) => Some(logs),
             Err(e) => {
                 notes.push(format!(

@@ -19,7 +19,7 @@ use oci_api::{AuthProvider, Client, Region};
 use tokio::sync::{Mutex, OnceCell};
 
 use super::error::ToolError;
-use crate::config::{IdentityDomain, OciSettings};
+use crate::settings::{IdentityDomain, Settings};
 
 /// How long a failed search for credentials is remembered before trying again.
 pub const RETRY_AFTER: Duration = Duration::from_secs(30);
@@ -30,7 +30,7 @@ pub const SEARCH_PATIENCE: Duration = Duration::from_secs(20);
 
 /// The credentials, or why there are none.
 pub struct Credentials {
-    settings: OciSettings,
+    settings: Settings,
     http: reqwest::Client,
     state: Mutex<State>,
     /// The token exchange of `[oci.identity_domain]`, made on first use (tried again on
@@ -46,7 +46,7 @@ enum State {
 }
 
 impl Credentials {
-    pub fn new(settings: OciSettings) -> Self {
+    pub fn new(settings: Settings) -> Self {
         Self {
             settings,
             http: reqwest::Client::new(),

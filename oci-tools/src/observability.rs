@@ -118,9 +118,10 @@ struct Window {
 }
 
 impl Window {
-    /// `time_start`..`time_end` (end default: now), or the last `hours` (default
+    /// `time_start`..`time_end` (end default: `now`), or the last `hours` (default
     /// `default`), never longer than `max` hours.
     fn of(
+        now: Timestamp,
         hours: Option<u32>,
         time_start: Option<&str>,
         time_end: Option<&str>,
@@ -132,7 +133,7 @@ impl Window {
         };
         let end = match time_end {
             Some(text) => parse("time_end", text)?,
-            None => Timestamp::now(),
+            None => now,
         };
         let start = match (time_start, hours) {
             (Some(_), Some(_)) => {
@@ -160,9 +161,13 @@ impl Window {
 mod tests {
     use super::*;
 
+    /// 2024-05-01T12:00:00Z: the tests\' "now".
+    const NOW: Timestamp = Timestamp::from_unix(1_714_564_800);
+
     #[test]
     fn windows_are_checked() {
         let window = Window::of(
+            NOW,
             None,
             Some("2024-05-01T00:00:00Z"),
             Some("2024-05-01T02:00:00Z"),
@@ -191,7 +196,7 @@ mod tests {
             (None, Some("yesterday"), None),
         ] {
             assert!(
-                Window::of(hours, start, end, 1, 24).is_err(),
+                Window::of(NOW, hours, start, end, 1, 24).is_err(),
                 "{hours:?} {start:?} {end:?}"
             );
         }

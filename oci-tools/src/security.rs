@@ -391,7 +391,7 @@ async fn get_user(call: Call, args: GetUserArgs) -> Result<UserDetail, ToolError
         None
     };
     let api_keys = if args.include_api_keys {
-        let now = Timestamp::now();
+        let now = call.now();
         let keys = client.list_api_keys(&user.id).await?;
         Some(keys.into_iter().map(|k| ApiKeyItem::of(k, now)).collect())
     } else {

@@ -2,16 +2,15 @@
 //! far, and a forecast of the current month from the least-squares line through the
 //! complete months.
 
-use oci_api::ops::Timestamp;
 use oci_api::ops::usage::Filter;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{Period, Window, amount, currency, fetch, money, previous_month};
-use crate::tools::error::ToolError;
-use crate::tools::metrics::round2;
-use crate::tools::output::{Markdown, fields, table};
-use crate::tools::toolbox::{Call, Domain, Effect, ToolDef, tool};
+use crate::error::ToolError;
+use crate::metrics::round2;
+use crate::output::{Markdown, fields, table};
+use crate::toolbox::{Call, Domain, Effect, ToolDef, tool};
 
 pub(super) fn tools() -> Vec<ToolDef> {
     vec![tool(
@@ -146,7 +145,7 @@ async fn monthly_trend(call: Call, args: TrendArgs) -> Result<MonthlyTrend, Tool
             "`months` = {months}: give 2 to 24"
         )));
     }
-    let current = Timestamp::now().start_of_month();
+    let current = call.now().start_of_month();
     let mut start = current;
     for _ in 0..months {
         start = previous_month(start);

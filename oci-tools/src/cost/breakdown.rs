@@ -13,11 +13,11 @@ use super::{
     Period, Range, SUMMARY_SERVICES, ServiceCost, UNKNOWN, Window, amount, currency, fetch, money,
     ranked, service_costs, service_of, service_table, share, top_n,
 };
-use crate::tools::args::ocid_opt;
-use crate::tools::error::ToolError;
-use crate::tools::metrics::round2;
-use crate::tools::output::{Markdown, fields, opt, table};
-use crate::tools::toolbox::{Call, Domain, Effect, ToolDef, tool};
+use crate::args::ocid_opt;
+use crate::error::ToolError;
+use crate::metrics::round2;
+use crate::output::{Markdown, fields, opt, table};
+use crate::toolbox::{Call, Domain, Effect, ToolDef, tool};
 
 pub(super) fn tools() -> Vec<ToolDef> {
     vec![
@@ -143,6 +143,7 @@ impl Markdown for CostSummary {
 async fn get_summary(call: Call, args: SummaryArgs) -> Result<CostSummary, ToolError> {
     let period = args.granularity.unwrap_or_default();
     let window = Window::of_dates(
+        call.now(),
         args.start_date.as_deref(),
         args.end_date.as_deref(),
         args.days,
@@ -230,6 +231,7 @@ async fn by_service(call: Call, args: ByServiceArgs) -> Result<CostByService, To
         &["compartment", "tenancy"],
     )?;
     let window = Window::of_dates(
+        call.now(),
         args.start_date.as_deref(),
         args.end_date.as_deref(),
         args.days,
@@ -376,6 +378,7 @@ async fn by_compartment(
     args: ByCompartmentArgs,
 ) -> Result<CostByCompartment, ToolError> {
     let window = Window::of_dates(
+        call.now(),
         args.start_date.as_deref(),
         args.end_date.as_deref(),
         args.days,

@@ -1,5 +1,5 @@
 //! The MCP server of the built-in OCI tools. The daemon connects to it like to any
-//! backend (over an in-memory pipe), so it lists its tools once and answers calls: the
+//! backend (over an in-memory channel of typed messages), so it lists its tools once and answers calls: the
 //! mutation switch is checked first, then the arguments, then the handler runs and its
 //! result is written as markdown or JSON, always with `structuredContent`.
 
@@ -18,7 +18,8 @@ use super::args::ResponseFormat;
 use super::error::ToolError;
 use super::toolbox::{Call, Effect, Shared, ToolDef, ToolInfo};
 use super::{compute, cost, database, discovery, network, observability, search, security, skills};
-use crate::config::OciSettings;
+use crate::CallerToken;
+use crate::settings::Settings;
 
 /// The tool set: every tool, and what they share.
 #[derive(Clone)]
@@ -46,16 +47,12 @@ fn all_tools() -> Vec<ToolDef> {
 }
 
 impl OciToolServer {
-    /// The tool set on `settings`; mutations are allowed by `[oci] allow_mutations` or
-    /// `ALLOW_MUTATIONS=true` in the daemon's environment.
-    pub fn new(settings: OciSettings) -> Self {
-        let from_env = std::env::var("ALLOW_MUTATIONS")
-            .is_ok_and(|value| value.eq_ignore_ascii_case("true") || value == "1");
-        let allow_mutations = settings.allow_mutations || from_env;
+    /// The tool set on `settings`.
+    pub fn new(settings: Settings) -> Self {
         let tools = all_tools();
         let infos = tools.iter().map(|tool| tool.info.clone()).collect();
         Self {
-            shared: Arc::new(Shared::new(settings, allow_mutations, infos)),
+            shared: Arc::new(Shared::new(settings, infos)),
             tools: Arc::new(tools),
         }
     }
@@ -126,7 +123,7 @@ impl ServerHandler for OciToolServer {
             .as_ref()
             .and_then(|args| args.get("response_format"))
             .is_some_and(|format| format == "json");
-        if tool.info.effect == Effect::Mutate && !self.shared.allow_mutations {
+        if tool.info.effect == Effect::Mutate && !self.shared.settings.allow_mutations {
             let refusal = ToolError::MutationsDisabled(tool.info.name.to_owned());
             return Ok(failure(tool.info.name, &refusal, json).into());
         }
@@ -134,14 +131,9 @@ impl ServerHandler for OciToolServer {
             .meta
             .get_progress_token()
             .map(|token| (context.peer.clone(), token));
-        let caller_token = context
-            .meta
-            .0
-            .0
-            .get(super::CALLER_TOKEN_META)
-            .and_then(|token| token.as_str());
-        let user_client = match caller_token {
-            Some(token) if self.shared.credentials.propagates_identity() => {
+        let caller = context.extensions.get::<CallerToken>();
+        let user_client = match caller {
+            Some(CallerToken(token)) if self.shared.credentials.propagates_identity() => {
                 match self.shared.credentials.user_client(token).await {
                     Ok(client) => Some(client),
                     Err(error) => return Ok(failure(tool.info.name, &error, json).into()),

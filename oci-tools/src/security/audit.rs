@@ -457,6 +457,7 @@ async fn audit_iam(
     tenancy: &str,
     compartments: &[String],
     inactive_days: u32,
+    now: Timestamp,
 ) -> Result<(String, Vec<AuditFinding>), ToolError> {
     let users = client
         .list_users(&ListUsers {
@@ -483,7 +484,7 @@ async fn audit_iam(
         };
         policies.extend(client.list_policies(&list).collect(None).await?);
     }
-    let mut found = user_findings(&users, Timestamp::now(), inactive_days);
+    let mut found = user_findings(&users, now, inactive_days);
     found.extend(policy_findings(&policies));
     let statements: usize = policies.iter().map(|p| p.statements.len()).sum();
     Ok((
@@ -587,7 +588,7 @@ pub(super) async fn security_audit(call: Call, args: AuditArgs) -> Result<AuditR
         step += 1;
         call.progress(step, total, "checking IAM users and policies")
             .await;
-        let outcome = audit_iam(&client, &tenancy, &compartments, inactive_days).await;
+        let outcome = audit_iam(&client, &tenancy, &compartments, inactive_days, call.now()).await;
         areas.push(area_result("iam", outcome, &mut findings));
     }
     if args.include_cloud_guard {

@@ -12,10 +12,10 @@ use super::{
     DAY, DAY_SERVICES, DEFAULT_DAYS, MAX_DAYS, Period, Range, ServiceCost, Window, amount,
     currency, fetch, money, ranked, service_costs, service_of,
 };
-use crate::tools::error::ToolError;
-use crate::tools::metrics::round2;
-use crate::tools::output::{Markdown, fields, table};
-use crate::tools::toolbox::{Call, Domain, Effect, ToolDef, tool};
+use crate::error::ToolError;
+use crate::metrics::round2;
+use crate::output::{Markdown, fields, table};
+use crate::toolbox::{Call, Domain, Effect, ToolDef, tool};
 
 pub(super) fn tools() -> Vec<ToolDef> {
     vec![tool(
@@ -218,7 +218,7 @@ async fn detect_anomalies(call: Call, args: AnomalyArgs) -> Result<AnomalyReport
     if !(min_cost.is_finite() && min_cost >= 0.0) {
         return Err(ToolError::invalid("`min_cost` must be a number, 0 or more"));
     }
-    let end = Timestamp::now().start_of_day();
+    let end = call.now().start_of_day();
     let window = Window {
         start: Timestamp::from_unix(end.unix_seconds() - i64::from(days) * DAY),
         end,

@@ -183,6 +183,7 @@ pub(super) async fn search_logs(call: Call, args: SearchLogsArgs) -> Result<LogS
         ));
     }
     let window = Window::of(
+        call.now(),
         args.hours,
         args.time_start.as_deref(),
         args.time_end.as_deref(),

@@ -8,6 +8,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use oci_api::Client;
+use oci_api::ops::Timestamp;
 use oci_api::ops::identity::{Compartment, ListCompartments};
 use rmcp::model::{JsonObject, ProgressNotificationParam, ProgressToken};
 use rmcp::service::{Peer, RoleServer};
@@ -21,7 +22,7 @@ use super::cache::{COMPARTMENTS_TTL, INSTANCE_IPS_TTL, TtlCache};
 use super::credentials::Credentials;
 use super::error::ToolError;
 use super::output::Markdown;
-use crate::config::OciSettings;
+use crate::settings::Settings;
 
 /// The groups tools are listed in (`oci_list_domains`, `oci_search_tools`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema, serde::Deserialize)]
@@ -223,20 +224,18 @@ fn input_schema<A: JsonSchema>() -> JsonObject {
 
 /// What the tool set shares across calls.
 pub struct Shared {
-    pub settings: OciSettings,
+    pub settings: Settings,
     pub credentials: Credentials,
-    pub allow_mutations: bool,
     pub compartments: TtlCache<Vec<Compartment>>,
     pub instance_ips: TtlCache<Vec<super::compute::InstanceVnic>>,
     pub tools: Vec<ToolInfo>,
 }
 
 impl Shared {
-    pub fn new(settings: OciSettings, allow_mutations: bool, tools: Vec<ToolInfo>) -> Self {
+    pub fn new(settings: Settings, tools: Vec<ToolInfo>) -> Self {
         Self {
             credentials: Credentials::new(settings.clone()),
             settings,
-            allow_mutations,
             compartments: TtlCache::new("compartment tree", COMPARTMENTS_TTL),
             instance_ips: TtlCache::new("instance IPs", INSTANCE_IPS_TTL),
             tools,
@@ -268,6 +267,11 @@ impl Call {
 
     pub fn shared(&self) -> &Shared {
         &self.shared
+    }
+
+    /// What time it is for this call's windows (the settings' clock).
+    pub fn now(&self) -> Timestamp {
+        self.shared.settings.clock.now()
     }
 
     /// The OCI client to call with.

@@ -320,6 +320,7 @@ async fn get_instance(call: Call, args: GetInstanceArgs) -> Result<InstanceDetai
                     metric,
                     &instance.id,
                     hours,
+                    call.now(),
                 )
                 .await?,
             );

@@ -147,7 +147,7 @@ pub(super) async fn get_instance_metrics(
         .clone()
         .unwrap_or_else(|| client.tenancy().to_owned());
     let interval = metrics::interval_for(hours);
-    let end = Timestamp::now();
+    let end = call.now();
     let start = Timestamp::from_unix(end.unix_seconds() - i64::from(hours) * 3600);
     let mut names: Vec<&str> = INSTANCE_METRICS.to_vec();
     if args.include_disk.unwrap_or(true) {

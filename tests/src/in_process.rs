@@ -1,0 +1,121 @@
+//! The daemon run inside the test's own process: the test binds the listeners
+//! (`127.0.0.1:0`, sockets in a temp dir) and calls `ocimcpd::run`, as `main` does. What a
+//! child process cannot offer, this can: settings adjusted after they are loaded (a fixed
+//! clock for the OCI tools), and a stop the test controls.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use ocimcpd::config::{self, Builtin, ConfigPath, Settings, Transport};
+use ocimcpd::supervisor::StderrLog;
+use ocimcpd::{Listeners, Signals};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+/// Lines of the daemon's own log kept in memory (`ocimcpctl logs`).
+const LOG_LINES: usize = 500;
+
+/// `ocimcpd::run` on a tokio task of the test's runtime.
+pub struct InProcessDaemon {
+    url: String,
+    signals: Signals,
+    task: Option<JoinHandle<()>>,
+    pub dir: tempfile::TempDir,
+}
+
+impl InProcessDaemon {
+    /// Writes `config` (with `{dir}` replaced by the temp dir, and the runtime and state
+    /// dirs put inside it), loads it as the daemon would, lets `adjust` change the
+    /// settings, binds and runs. Panics with the config error if the config is bad.
+    pub async fn start(config: &str, adjust: impl FnOnce(&mut Settings)) -> InProcessDaemon {
+        ocimcpd::install_crypto_provider();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let dir_str = dir.path().display().to_string();
+        let daemon_section = if config.contains("[daemon]") {
+            String::new()
+        } else {
+            format!(
+                "\n[daemon]\nruntime_dir = \"{dir_str}/run\"\nstate_dir = \"{dir_str}/state\"\n"
+            )
+        };
+        let path = dir.path().join("ocimcpd.toml");
+        std::fs::write(
+            &path,
+            format!("{}{daemon_section}", config.replace("{dir}", &dir_str)),
+        )
+        .expect("write config");
+        std::fs::create_dir_all(dir.path().join("backends.d")).expect("backends.d");
+        let config_path = ConfigPath::Explicit(path);
+        let mut settings = match config::load(&config_path) {
+            Ok(settings) => settings,
+            Err(e) => panic!("the test's config is invalid: {e}"),
+        };
+        adjust(&mut settings);
+        let http = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind 127.0.0.1:0");
+        let addr = http.local_addr().expect("bound address");
+        let url = format!("http://{addr}{}", settings.gateway.path);
+        let listeners = Listeners::bind(&settings, http, None)
+            .await
+            .expect("bind the daemon's sockets");
+        let signals = Signals::default();
+        let daemon_log = Arc::new(StderrLog::new("ocimcpd", LOG_LINES));
+        let task = tokio::spawn(ocimcpd::run(
+            config_path,
+            settings,
+            listeners,
+            daemon_log,
+            signals.clone(),
+        ));
+        InProcessDaemon {
+            url,
+            signals,
+            task: Some(task),
+            dir,
+        }
+    }
+
+    /// The MCP endpoint.
+    pub fn url(&self) -> String {
+        self.url.clone()
+    }
+
+    /// The runtime dir (admin.sock, mcp.sock).
+    pub fn runtime_dir(&self) -> std::path::PathBuf {
+        self.dir.path().join("run")
+    }
+
+    /// Stops the daemon as SIGTERM does and waits for `run` to return.
+    pub async fn stop(mut self) {
+        self.signals.shutdown.cancel();
+        if let Some(task) = self.task.take() {
+            task.await.expect("ocimcpd::run panicked");
+        }
+    }
+}
+
+impl Drop for InProcessDaemon {
+    fn drop(&mut self) {
+        // Not stopped by the test: stop now, without waiting for anything.
+        self.signals.shutdown.cancel();
+        self.signals.force.cancel();
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+/// Sets the clock of the built-in OCI tool set, if the settings have it.
+pub fn fix_oci_clock(settings: &mut Settings, clock: oci_tools::Clock) {
+    for backend in &mut settings.backends {
+        if let Transport::InProcess(Builtin::Oci(oci)) = &mut backend.transport {
+            oci.clock = clock;
+        }
+    }
+}
+
+/// Whether `path` is a socket that accepts connections.
+pub fn socket_answers(path: &Path) -> bool {
+    std::os::unix::net::UnixStream::connect(path).is_ok()
+}
