@@ -10,7 +10,6 @@
 //! - [`backends`]: one shared MCP client connection per backend, its lifecycle task, and
 //!   the control that starts, stops, enables and disables backends.
 //! - [`registry`]: backend states and the aggregated, lock-free catalog.
-//! - [`relay`]: the return path from a backend to the client whose request it serves.
 //! - [`gateway`]: the MCP front (rmcp over hyper, and over `mcp.sock`), routing, gateway
 //!   tools, health endpoints.
 //! - [`jsonl`]: newline-delimited JSON-RPC with a size limit (stdio backends, `mcp.sock`).
@@ -35,7 +34,6 @@ pub mod local_socket;
 pub mod logging;
 pub mod paths;
 pub mod registry;
-pub mod relay;
 pub mod supervisor;
 pub mod systemd;
 pub mod watch;

@@ -22,7 +22,7 @@ use rmcp::service::{
 use serde_json::json;
 use tokio::sync::mpsc;
 
-use crate::relay::{InFlight, Notice, Relay, wants};
+use super::relay::{InFlight, Notice, Relay, wants};
 
 /// Something the backend told us that its lifecycle task must act on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

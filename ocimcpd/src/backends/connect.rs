@@ -16,10 +16,10 @@ use tokio::time::Instant;
 use super::client::{BackendClient, BackendEvent};
 use super::in_process;
 use super::ordered::InOrder;
+use super::relay::{Notice, Relay};
 use crate::config::{Builtin, HttpSpec, StdioSpec, Transport};
 use crate::jsonl::{self, JsonLines};
 use crate::registry::{BackendEntry, Listing};
-use crate::relay::{Notice, Relay};
 use crate::supervisor::{self, ChildProcess, describe_exit};
 
 /// How many stderr lines go into an error message.
@@ -277,16 +277,12 @@ async fn connect_in_process(
 }
 
 /// A listing request that failed, and which one it was.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("{method} failed: {error}")]
 pub(super) struct ListError {
     method: &'static str,
+    #[source]
     error: ServiceError,
-}
-
-impl std::fmt::Display for ListError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} failed: {}", self.method, self.error)
-    }
 }
 
 /// Lists tools, prompts, resources and templates, each only if the backend declared it.

@@ -17,9 +17,25 @@ use tokio_util::sync::CancellationToken;
 
 use super::client::BackendEvent;
 use super::connect::{self, Session, StartFailure};
+use super::handle::{Connection, Suspicion};
 use crate::config::{BackendSpec, RestartPolicy};
-use crate::registry::{BackendEntry, BackendState, Connection, Listing, Registry, Suspicion};
+use crate::registry::{BackendEntry, BackendState, Listing, Registry};
 use crate::supervisor::{Backoff, ChildProcess, describe_exit};
+
+/// Why a health ping or a re-listing did not succeed; the words follow "the backend".
+#[derive(Debug, thiserror::Error)]
+enum CheckFailed {
+    #[error("failed a ping ({0})")]
+    Ping(#[source] ServiceError),
+    #[error("did not answer a ping within {0:?} (health.timeout)")]
+    PingTimedOut(Duration),
+    #[error("answered a re-listing with an error: {0}")]
+    List(#[source] connect::ListError),
+    #[error("did not answer a re-listing within {0:?} (timeouts.connect)")]
+    ListTimedOut(Duration),
+    #[error("could not be checked: the {0} task failed ({1})")]
+    Task(&'static str, #[source] tokio::task::JoinError),
+}
 
 /// How a served session ended.
 enum Ended {
@@ -195,7 +211,7 @@ enum CheckReason {
 struct Check {
     reason: CheckReason,
     started: Instant,
-    ping: JoinHandle<Result<Duration, String>>,
+    ping: JoinHandle<Result<Duration, CheckFailed>>,
 }
 
 /// Serves a ready session until it ends: watches the process, the connection, shutdown,
@@ -233,10 +249,7 @@ async fn serve(
         "backend ready"
     );
     entry.ready(
-        Connection {
-            peer: peer.clone(),
-            relay: relay.clone(),
-        },
+        Connection::new(peer.clone(), relay.clone()),
         listing,
         server,
         protocol,
@@ -247,11 +260,11 @@ async fn serve(
     registry.announce_connected(entry.name());
 
     // Suspicions raised against the previous connection do not concern this one.
-    entry.clear_suspicion().await;
+    entry.handle().clear_suspicion().await;
     let stop_service = running.cancellation_token();
     let mut service = std::pin::pin!(running.waiting());
     let spec = entry.spec();
-    let mut relist: Option<JoinHandle<Result<Listing, String>>> = None;
+    let mut relist: Option<JoinHandle<Result<Listing, CheckFailed>>> = None;
     let mut relist_again = false;
     let mut health =
         tokio::time::interval_at(Instant::now() + spec.health.interval, spec.health.interval);
@@ -303,7 +316,7 @@ async fn serve(
                         let changed = registry.rebuild();
                         tracing::info!(backend = %spec.name, ?changed, "backend lists re-read after list_changed");
                     }
-                    Err(e) => tracing::warn!(backend = %spec.name, "re-listing after list_changed: {e}; keeping the previous listing"),
+                    Err(e) => tracing::warn!(backend = %spec.name, "after list_changed, the backend {e}; keeping the previous listing"),
                 }
                 if std::mem::take(&mut relist_again) {
                     relist = Some(spawn_relist(&peer, spec.timeouts.connect));
@@ -314,7 +327,7 @@ async fn serve(
                     check = Some(start_check(&peer, spec.health.timeout, CheckReason::Scheduled));
                 }
             }
-            why = entry.suspected() => {
+            why = entry.handle().suspected() => {
                 let reason = CheckReason::Suspected(why);
                 match check.as_mut() {
                     // A request's trouble outranks a routine ping already under way.
@@ -350,7 +363,7 @@ async fn serve(
                         let error = connect::with_stderr_tail(entry, format!("{what} and it then {why}: it is hung or broken, so it was stopped"));
                         break Ended::Lost { error, exit, clean: false };
                     }
-                    CheckReason::Scheduled if entry.load().in_flight() > 0 => {
+                    CheckReason::Scheduled if entry.handle().load().in_flight() > 0 => {
                         // A backend that serves one request at a time cannot answer a ping
                         // while it works; its requests' own limits decide whether it hangs.
                         tracing::debug!(backend = %spec.name, "backend {why} while serving requests: busy, not counted");
@@ -391,12 +404,14 @@ fn start_check(peer: &Peer<RoleClient>, limit: Duration, reason: CheckReason) ->
 }
 
 /// Resolves with the running check's reason, start and outcome; never if none runs.
-async fn checked(check: &mut Option<Check>) -> (CheckReason, Instant, Result<Duration, String>) {
+async fn checked(
+    check: &mut Option<Check>,
+) -> (CheckReason, Instant, Result<Duration, CheckFailed>) {
     match check {
         Some(check) => {
             let outcome = (&mut check.ping)
                 .await
-                .unwrap_or_else(|e| Err(format!("the ping task failed: {e}")));
+                .unwrap_or_else(|e| Err(CheckFailed::Task("ping", e)));
             (check.reason, check.started, outcome)
         }
         None => std::future::pending().await,
@@ -411,30 +426,33 @@ async fn stop_child(child: &mut Option<ChildProcess>, spec: &BackendSpec) -> Opt
     Some(describe_exit(status))
 }
 
-fn spawn_relist(peer: &Peer<RoleClient>, limit: Duration) -> JoinHandle<Result<Listing, String>> {
+fn spawn_relist(
+    peer: &Peer<RoleClient>,
+    limit: Duration,
+) -> JoinHandle<Result<Listing, CheckFailed>> {
     let peer = peer.clone();
     tokio::spawn(async move {
         match tokio::time::timeout(limit, connect::list_everything(&peer)).await {
-            Ok(result) => result.map_err(|e| e.to_string()),
-            Err(_) => Err(format!("no answer within {limit:?} (timeouts.connect)")),
+            Ok(result) => result.map_err(CheckFailed::List),
+            Err(_) => Err(CheckFailed::ListTimedOut(limit)),
         }
     })
 }
 
 /// Resolves with the re-listing's result, if one is running; never otherwise.
 async fn relisted(
-    relist: &mut Option<JoinHandle<Result<Listing, String>>>,
-) -> Result<Listing, String> {
+    relist: &mut Option<JoinHandle<Result<Listing, CheckFailed>>>,
+) -> Result<Listing, CheckFailed> {
     match relist {
         Some(handle) => handle
             .await
-            .unwrap_or_else(|e| Err(format!("the re-listing task failed: {e}"))),
+            .unwrap_or_else(|e| Err(CheckFailed::Task("re-listing", e))),
         None => std::future::pending().await,
     }
 }
 
 /// How long the backend took to answer a ping; `Err` says how it did not.
-async fn ping(peer: &Peer<RoleClient>, limit: Duration) -> Result<Duration, String> {
+async fn ping(peer: &Peer<RoleClient>, limit: Duration) -> Result<Duration, CheckFailed> {
     let started = Instant::now();
     match tokio::time::timeout(
         limit,
@@ -444,10 +462,8 @@ async fn ping(peer: &Peer<RoleClient>, limit: Duration) -> Result<Duration, Stri
     {
         // An error answer (a server without `ping`, say) still proves it is alive.
         Ok(Ok(_) | Err(ServiceError::McpError(_))) => Ok(started.elapsed()),
-        Ok(Err(e)) => Err(format!("failed a ping ({e})")),
-        Err(_) => Err(format!(
-            "did not answer a ping within {limit:?} (health.timeout)"
-        )),
+        Ok(Err(e)) => Err(CheckFailed::Ping(e)),
+        Err(_) => Err(CheckFailed::PingTimedOut(limit)),
     }
 }
 

@@ -9,10 +9,16 @@
 mod client;
 mod connect;
 mod control;
+mod handle;
 mod in_process;
 mod lifecycle;
+mod load;
 mod ordered;
 mod overrides;
+mod relay;
 
 pub use control::{Applied, Backends, ControlError};
+pub use handle::{BackendHandle, CallError, Caller, Connection, Limit, Shutdown, Suspicion};
+pub use load::Busy;
 pub use overrides::SaveError;
+pub use relay::{Notice, level_rank, wants};

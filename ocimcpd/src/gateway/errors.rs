@@ -1,14 +1,14 @@
 //! The one place gateway failures become MCP errors. Each message names the backend, what
 //! happened and what to do; `data` carries the same facts for programs.
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use rmcp::ErrorData as McpError;
 use rmcp::model::ErrorCode;
-use rmcp::service::ServiceError;
 use serde_json::json;
 
-use crate::registry::{BackendEntry, BackendState, Busy, Catalog, Suspicion};
+use crate::backends::{Busy, CallError, Limit};
+use crate::registry::{BackendEntry, BackendState, Catalog};
 
 /// The backend cannot take calls right now (starting, restarting, failed, stopped).
 pub const BACKEND_UNAVAILABLE: ErrorCode = ErrorCode(-32010);
@@ -109,8 +109,8 @@ pub fn draining() -> McpError {
     )
 }
 
-pub fn busy(backend: &BackendEntry, busy: Busy) -> McpError {
-    let load = backend.load();
+fn busy(backend: &BackendEntry, busy: Busy) -> McpError {
+    let load = backend.handle().load();
     McpError::new(
         BACKEND_BUSY,
         format!(
@@ -128,7 +128,7 @@ pub fn busy(backend: &BackendEntry, busy: Busy) -> McpError {
 }
 
 /// The client cancelled the request; the backend was told.
-pub fn cancelled() -> McpError {
+fn cancelled() -> McpError {
     McpError::invalid_request("request cancelled by the client", None)
 }
 
@@ -148,18 +148,7 @@ pub fn unexpected(
     )
 }
 
-/// Which limit a request ran into.
-#[derive(Debug, Clone, Copy)]
-pub enum Limit {
-    /// `timeouts.call`, spent waiting for a slot: the backend never saw the request.
-    Queued(Duration),
-    /// `timeouts.call`: the request took too long in all.
-    Call(Duration),
-    /// `timeouts.idle`: no progress for too long.
-    Idle(Duration),
-}
-
-pub fn timed_out(backend: &BackendEntry, limit: Limit, tool: Option<&str>) -> McpError {
+fn timed_out(backend: &BackendEntry, limit: Limit, tool: Option<&str>) -> McpError {
     let of_tool = tool.map(|t| format!(" `{t}`")).unwrap_or_default();
     let (what, key, seconds) = match limit {
         Limit::Queued(d) => (
@@ -201,25 +190,28 @@ pub fn timed_out(backend: &BackendEntry, limit: Limit, tool: Option<&str>) -> Mc
     )
 }
 
-/// Maps a failed forwarded request. A JSON-RPC error from the backend passes through as it
-/// is; transport failures say which backend broke.
-pub fn from_service(backend: &BackendEntry, error: ServiceError) -> McpError {
+/// Maps a call that got no answer from its backend. A JSON-RPC error from the backend
+/// passes through as it is; everything else says which backend, what happened and what
+/// to do.
+pub fn from_call(backend: &BackendEntry, error: CallError, tool: Option<&str>) -> McpError {
     match error {
-        ServiceError::McpError(error) => error,
-        ServiceError::TransportClosed | ServiceError::TransportSend(_) => {
-            backend.suspect(Suspicion::Broken);
-            McpError::new(
-                BACKEND_FAILED,
-                format!(
-                    "the connection to backend `{}` broke while the request was in flight (the backend may have crashed; see gateway_health). Retry once it is ready again",
-                    backend.name()
-                ),
-                Some(json!({ "backend": backend.name() })),
-            )
-        }
-        other => McpError::new(
+        CallError::Unavailable => unavailable(backend),
+        CallError::Busy(load) => busy(backend, load),
+        CallError::TimedOut(limit) => timed_out(backend, limit, tool),
+        CallError::Cancelled => cancelled(),
+        CallError::ShuttingDown => shutting_down(),
+        CallError::Rejected(error) => error,
+        CallError::Broken => McpError::new(
             BACKEND_FAILED,
-            format!("backend `{}` request failed: {other}", backend.name()),
+            format!(
+                "the connection to backend `{}` broke while the request was in flight (the backend may have crashed; see gateway_health). Retry once it is ready again",
+                backend.name()
+            ),
+            Some(json!({ "backend": backend.name() })),
+        ),
+        CallError::Failed(error) => McpError::new(
+            BACKEND_FAILED,
+            format!("backend `{}` request failed: {error}", backend.name()),
             Some(json!({ "backend": backend.name() })),
         ),
     }

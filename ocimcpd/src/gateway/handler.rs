@@ -1,8 +1,8 @@
 //! The MCP server handler: one per client session (or per request, when stateless). It
 //! reads the registry's catalog snapshot, routes each request to the backend that owns
-//! the name, forwards it over that backend's shared connection, and registers it with the
-//! connection's relay so progress, log messages and server→client requests find their way
-//! back to this client.
+//! the name, and hands it to that backend's handle, which owns the call (admission,
+//! limits, cancellation, and the relay that brings progress, log messages and
+//! server→client requests back to this client).
 
 // logging/setLevel, resources/subscribe and sampling are deprecated by SEP-2577 but still
 // part of the protocol.
@@ -10,9 +10,6 @@
 
 use std::sync::Arc;
 use std::time::Duration;
-
-use tokio::sync::Notify;
-use tokio::time::Instant;
 
 use rmcp::ErrorData as McpError;
 use rmcp::ServerHandler;
@@ -25,22 +22,16 @@ use rmcp::model::{
     ServerConfig, ServerResult, SetLevelRequestParams, SubscribeRequestParams, SubscriptionFilter,
     UnsubscribeRequestParams,
 };
-use rmcp::service::{
-    NotificationContext, PeerRequestOptions, RequestContext, RoleServer, SubscriptionContext,
-};
+use rmcp::service::{NotificationContext, RequestContext, RoleServer, SubscriptionContext};
 
-use super::errors::Limit;
 use super::session::ClientSession;
 use super::{Gateway, errors, tools};
+use crate::backends::{Caller, Shutdown};
 use crate::config::Transport;
-use crate::registry::{Route, Suspicion, exposed_uri};
-use crate::relay::InFlight;
+use crate::registry::{Route, exposed_uri};
 
 /// How long a request sent to every backend (logging/setLevel) waits for each one.
 const FAN_OUT_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// How long `notifications/cancelled` may take to reach a backend.
-const CANCEL_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Clone)]
 pub struct GatewaySession {
@@ -69,14 +60,10 @@ impl GatewaySession {
             .or_else(|| (self.gateway.settings.stateless && !modern).then_some(LoggingLevel::Debug))
     }
 
-    /// Sends one request to a route's backend and waits for its answer. It fails at once
-    /// if the gateway is draining or the backend has no connection, and with "busy" if the
-    /// backend's slots and queue are full; a queued request waits its turn. While in
-    /// flight it is registered with the connection's relay. On the client's cancellation,
-    /// after the call limit, or after the idle limit without progress, the backend gets
-    /// `notifications/cancelled` and the request is let go at once; a timeout also has
-    /// the backend checked for a hang. `tool` is the backend's own tool name, for
-    /// per-tool limits.
+    /// Sends one request to a route's backend through its handle (admission, time
+    /// limits, cancellation, the relay back to this client) and waits for the answer. A
+    /// new request while the gateway drains is refused here. `tool` is the backend's own
+    /// tool name, for per-tool limits.
     async fn forward(
         &self,
         route: &Route,
@@ -84,130 +71,30 @@ impl GatewaySession {
         request: ClientRequest,
         tool: Option<&str>,
     ) -> Result<ServerResult, McpError> {
-        // Boxed: rmcp moves each request's whole future into the task it spawns, and this
-        // one (timers, selects) would make every handler's future kilobytes long; the
-        // profile showed those copies. A box keeps the moved part to a pointer.
-        Box::pin(self.forward_now(route, context, request, tool)).await
-    }
-
-    async fn forward_now(
-        &self,
-        route: &Route,
-        context: &RequestContext<RoleServer>,
-        request: ClientRequest,
-        tool: Option<&str>,
-    ) -> Result<ServerResult, McpError> {
-        let backend = &route.backend;
         if self.gateway.draining.is_cancelled() {
             return Err(errors::draining());
         }
-        backend
-            .connection()
-            .ok_or_else(|| errors::unavailable(backend))?;
-        let limits = backend.spec().timeouts.for_request(tool);
-        let deadline = Instant::now() + limits.call;
-        let _slot = tokio::select! {
-            slot = backend.load().admit() => slot.map_err(|busy| errors::busy(backend, busy))?,
-            _ = context.ct.cancelled() => return Err(self.cancelled_error()),
-            _ = self.gateway.cutoff.cancelled() => return Err(errors::shutting_down()),
-            _ = tokio::time::sleep_until(deadline) => {
-                return Err(errors::timed_out(backend, Limit::Queued(limits.call), tool));
-            }
+        let caller = Caller {
+            client: context.peer.clone(),
+            client_key: self.session.key,
+            request: context.id.clone(),
+            progress: context.meta.get_progress_token(),
+            log_level: self.log_level(context),
+            capabilities: context.client_capabilities(),
+            protocol: context.protocol_version(),
+            stateless: self.gateway.settings.stateless,
+            cancelled: context.ct.clone(),
         };
-        // It may have gone away while the request waited for a slot.
-        let connection = backend
-            .connection()
-            .ok_or_else(|| errors::unavailable(backend))?;
-        let handle = connection
-            .peer
-            .send_request_with_option(request, PeerRequestOptions::no_options())
+        let shutdown = Shutdown {
+            cutoff: &self.gateway.cutoff,
+            stopping: &self.gateway.stopping,
+        };
+        // Boxed: rmcp moves each request's whole future into the task it spawns, and the
+        // call's (timers, selects) would make every handler's future kilobytes long; the
+        // profile showed those copies. A box keeps the moved part to a pointer.
+        Box::pin(route.backend.handle().call(request, tool, caller, shutdown))
             .await
-            .map_err(|e| errors::from_service(backend, e))?;
-        let backend_request = handle.id.clone();
-        let progressed = Arc::new(Notify::new());
-        let _registration = connection.relay.register(
-            handle.id.clone(),
-            handle.progress_token.clone(),
-            InFlight {
-                client: context.peer.clone(),
-                client_key: self.session.key,
-                client_request: context.id.clone(),
-                client_progress: context.meta.get_progress_token(),
-                log_level: self.log_level(context),
-                capabilities: context.client_capabilities(),
-                protocol: context.protocol_version(),
-                stateless: self.gateway.settings.stateless,
-                progressed: progressed.clone(),
-            },
-        );
-        // Sent in a task of its own: a hung backend may never take it, and the client's
-        // answer must not wait for that.
-        let cancel = |reason: &'static str| {
-            let peer = connection.peer.clone();
-            let id = backend_request.clone();
-            tokio::spawn(async move {
-                let param =
-                    rmcp::model::CancelledNotificationParam::new(Some(id), Some(reason.to_owned()));
-                let _ = tokio::time::timeout(CANCEL_TIMEOUT, peer.notify_cancelled(param)).await;
-            });
-        };
-        let answer = handle.await_response();
-        tokio::pin!(answer);
-        // An idle limit as long as the call limit adds nothing: the call limit says it.
-        let idle_limit = (limits.idle < limits.call).then_some(limits.idle);
-        let idle = tokio::time::sleep(idle_limit.unwrap_or(limits.call + Duration::from_secs(1)));
-        tokio::pin!(idle);
-        loop {
-            tokio::select! {
-                answer = &mut answer => return answer.map_err(|e| {
-                    // Stopping backends may break their connections before sessions end.
-                    if self.gateway.stopping.is_cancelled() {
-                        errors::shutting_down()
-                    } else {
-                        errors::from_service(backend, e)
-                    }
-                }),
-                _ = context.ct.cancelled() => {
-                    // The session's token also fires when the daemon stops serving it.
-                    let reason = if self.gateway.stopping.is_cancelled() {
-                        "the gateway is shutting down"
-                    } else {
-                        "cancelled by the client"
-                    };
-                    cancel(reason);
-                    return Err(self.cancelled_error());
-                }
-                _ = self.gateway.cutoff.cancelled() => {
-                    cancel("the gateway is shutting down");
-                    return Err(errors::shutting_down());
-                }
-                _ = progressed.notified() => {
-                    if let Some(idle_limit) = idle_limit {
-                        idle.as_mut().reset(Instant::now() + idle_limit);
-                    }
-                }
-                _ = tokio::time::sleep_until(deadline) => {
-                    cancel("timed out at the gateway (timeouts.call)");
-                    backend.suspect(Suspicion::TimedOut);
-                    return Err(errors::timed_out(backend, Limit::Call(limits.call), tool));
-                }
-                _ = &mut idle => {
-                    cancel("no progress within the gateway's idle limit (timeouts.idle)");
-                    backend.suspect(Suspicion::TimedOut);
-                    return Err(errors::timed_out(backend, Limit::Idle(limits.idle), tool));
-                }
-            }
-        }
-    }
-
-    /// The error for a request whose session's token fired: the client cancelled, or the
-    /// daemon is stopping.
-    fn cancelled_error(&self) -> McpError {
-        if self.gateway.stopping.is_cancelled() {
-            errors::shutting_down()
-        } else {
-            errors::cancelled()
-        }
+            .map_err(|error| errors::from_call(&route.backend, error, tool))
     }
 }
 
@@ -584,17 +471,12 @@ impl ServerHandler for GatewaySession {
             let Some(connection) = entry.connection() else {
                 continue;
             };
-            let offers_logging = connection
-                .peer
-                .peer_info()
-                .is_some_and(|info| info.capabilities.logging.is_some());
-            if !offers_logging {
+            if !connection.offers_logging() {
                 continue;
             }
             let name = entry.name().to_owned();
-            let params = SetLevelRequestParams::new(level);
             sent.spawn(async move {
-                match tokio::time::timeout(FAN_OUT_TIMEOUT, connection.peer.set_level(params)).await {
+                match tokio::time::timeout(FAN_OUT_TIMEOUT, connection.set_level(level)).await {
                     Ok(Ok(())) => {}
                     Ok(Err(e)) => tracing::warn!(backend = %name, "logging/setLevel failed: {e}"),
                     Err(_) => tracing::warn!(backend = %name, "logging/setLevel got no answer within {FAN_OUT_TIMEOUT:?}"),

@@ -123,7 +123,7 @@ impl Gateway {
         self.registry
             .entries()
             .iter()
-            .map(|e| e.load().in_flight() + e.load().queued())
+            .map(|e| e.handle().load().in_flight() + e.handle().load().queued())
             .sum()
     }
 }

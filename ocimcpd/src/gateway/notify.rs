@@ -11,15 +11,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use rmcp::model::{ResourceUpdatedNotificationParam, UnsubscribeRequestParams};
+use rmcp::model::ResourceUpdatedNotificationParam;
 use rmcp::service::{Peer, RoleServer, ServiceError, SubscriptionContext, SubscriptionSendError};
 use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
 
 use super::Gateway;
 use super::session::ClientSession;
+use crate::backends::{Notice, wants};
 use crate::registry::{ListChanged, exposed_uri};
-use crate::relay::{Notice, wants};
 
 /// How long one session may take to accept a notification.
 const SEND_TIMEOUT: Duration = Duration::from_secs(5);
@@ -121,8 +121,7 @@ fn resubscribe(gateway: &Gateway, backend: &str) {
     let backend = backend.to_owned();
     tokio::spawn(async move {
         for uri in uris {
-            let params = rmcp::model::SubscribeRequestParams::new(uri.clone());
-            match tokio::time::timeout(SEND_TIMEOUT, connection.peer.subscribe(params)).await {
+            match tokio::time::timeout(SEND_TIMEOUT, connection.subscribe(&uri)).await {
                 Ok(Ok(())) => {
                     tracing::debug!(backend = %backend, "resource subscription `{uri}` made again after a restart")
                 }
@@ -174,8 +173,7 @@ fn release_upstream(gateway: &Gateway, exposed: &str) {
         return;
     };
     tokio::spawn(async move {
-        let params = UnsubscribeRequestParams::new(route.original.clone());
-        let _ = tokio::time::timeout(SEND_TIMEOUT, connection.peer.unsubscribe(params)).await;
+        let _ = tokio::time::timeout(SEND_TIMEOUT, connection.unsubscribe(&route.original)).await;
     });
 }
 
@@ -263,15 +261,13 @@ async fn hold_upstream(gateway: &Gateway, backend: &crate::registry::BackendEntr
     let Some(connection) = backend.connection() else {
         return;
     };
-    let params = rmcp::model::SubscribeRequestParams::new(original.to_owned());
-    if let Err(e) = tokio::time::timeout(SEND_TIMEOUT, connection.peer.subscribe(params))
-        .await
-        .unwrap_or_else(|_| {
-            Err(ServiceError::Timeout {
-                timeout: SEND_TIMEOUT,
-            })
-        })
-    {
-        tracing::warn!(backend = %backend.name(), "resources/subscribe for `{original}` failed: {e}");
+    match tokio::time::timeout(SEND_TIMEOUT, connection.subscribe(original)).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => {
+            tracing::warn!(backend = %backend.name(), "resources/subscribe for `{original}` failed: {e}")
+        }
+        Err(_) => {
+            tracing::warn!(backend = %backend.name(), "resources/subscribe for `{original}` got no answer within {SEND_TIMEOUT:?}")
+        }
     }
 }

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use rmcp::model::LoggingLevel;
 use rmcp::service::{Peer, RoleServer};
 
-use crate::relay::level_rank;
+use crate::backends::level_rank;
 
 /// One client session (session-era protocol), or one stateless request.
 #[derive(Debug)]

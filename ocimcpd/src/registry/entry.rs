@@ -1,29 +1,18 @@
-//! One backend as the rest of the daemon sees it: its spec, its status, the live MCP
-//! connection (when ready) and its last listing. The lifecycle task in `backends/` writes
-//! its state (the backend control sets whether it is enabled); the gateway reads.
+//! One backend as the rest of the daemon sees it: its spec, its status, its call path
+//! (the [`BackendHandle`], which holds the live connection when the backend is ready) and
+//! its last listing. The lifecycle task in `backends/` writes its state (the backend
+//! control sets whether it is enabled); the gateway reads it and calls through the handle.
 
-use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
 use arc_swap::ArcSwapOption;
 use rmcp::model::{Prompt, Resource, ResourceTemplate, Tool};
-use rmcp::service::{Peer, RoleClient};
-use tokio::sync::Notify;
 
-use super::load::Load;
 use super::state::{BackendState, BackendStatus, Enabled};
+use crate::backends::{BackendHandle, Connection};
 use crate::config::BackendSpec;
-use crate::relay::Relay;
 use crate::supervisor::{RING_LINES, StderrLog};
-
-/// A live MCP session with a backend; cheap to clone, requests are multiplexed.
-#[derive(Debug, Clone)]
-pub struct Connection {
-    pub peer: Peer<RoleClient>,
-    /// The client requests in flight on this connection (see `relay`).
-    pub relay: Arc<Relay>,
-}
 
 /// What a backend offers, as it listed it (its own names).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -38,39 +27,22 @@ pub struct Listing {
 pub struct BackendEntry {
     spec: Arc<BackendSpec>,
     status: Mutex<BackendStatus>,
-    connection: ArcSwapOption<Connection>,
+    /// The call path, and the live connection when the backend is ready.
+    handle: BackendHandle,
     listing: ArcSwapOption<Listing>,
     stderr: Arc<StderrLog>,
-    /// Requests in flight and queued, against `[limits]`.
-    load: Load,
-    /// Raised when a request to the backend broke or timed out; its lifecycle task then
-    /// checks at once whether the backend still answers.
-    suspect: Notify,
-    /// What was suspected since the lifecycle task last looked (`Suspicion` bits).
-    suspicion: AtomicU8,
-}
-
-/// Why a request made the gateway doubt a backend.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Suspicion {
-    /// The connection broke under a request.
-    Broken = 1,
-    /// A request got no answer (or no progress) in time.
-    TimedOut = 2,
 }
 
 impl BackendEntry {
     pub fn new(spec: BackendSpec, enabled: Enabled) -> Self {
         let stderr = Arc::new(StderrLog::new(&spec.name, RING_LINES));
+        let spec = Arc::new(spec);
         Self {
-            load: Load::new(&spec.limits),
-            spec: Arc::new(spec),
+            handle: BackendHandle::new(spec.clone()),
+            spec,
             status: Mutex::new(BackendStatus::new(enabled)),
-            connection: ArcSwapOption::empty(),
             listing: ArcSwapOption::empty(),
             stderr,
-            suspect: Notify::new(),
-            suspicion: AtomicU8::new(0),
         }
     }
 
@@ -94,45 +66,18 @@ impl BackendEntry {
         &self.stderr
     }
 
+    /// The call path: every request to the backend goes through it.
+    pub fn handle(&self) -> &BackendHandle {
+        &self.handle
+    }
+
     /// The live connection, if the backend is ready. Lock-free.
     pub fn connection(&self) -> Option<Arc<Connection>> {
-        self.connection.load_full()
+        self.handle.connection()
     }
 
     pub fn listing(&self) -> Option<Arc<Listing>> {
         self.listing.load_full()
-    }
-
-    /// Requests in flight and queued at this backend.
-    pub fn load(&self) -> &Load {
-        &self.load
-    }
-
-    /// Tells the lifecycle task that a request to this backend broke or timed out, so it
-    /// checks at once whether the backend still answers. A hint, not a state change: the
-    /// lifecycle task decides.
-    pub fn suspect(&self, why: Suspicion) {
-        self.suspicion.fetch_or(why as u8, Ordering::Relaxed);
-        self.suspect.notify_one();
-    }
-
-    /// Forgets suspicions raised so far (they concerned an earlier connection).
-    pub(crate) async fn clear_suspicion(&self) {
-        // A zero timeout still polls once, which takes a stored wake-up.
-        let _ = tokio::time::timeout(Duration::ZERO, self.suspect.notified()).await;
-        self.suspicion.store(0, Ordering::Relaxed);
-    }
-
-    /// Resolves when [`suspect`](Self::suspect) was called (a call made meanwhile is
-    /// kept), with the gravest suspicion raised since the last time.
-    pub(crate) async fn suspected(&self) -> Suspicion {
-        self.suspect.notified().await;
-        let bits = self.suspicion.swap(0, Ordering::Relaxed);
-        if bits & Suspicion::Broken as u8 != 0 {
-            Suspicion::Broken
-        } else {
-            Suspicion::TimedOut
-        }
     }
 
     /// A copy of the current status.
@@ -188,7 +133,7 @@ impl BackendEntry {
         protocol: String,
     ) {
         self.listing.store(Some(Arc::new(listing)));
-        self.connection.store(Some(Arc::new(connection)));
+        self.handle.connect(Some(connection));
         let mut status = self.lock();
         Self::enter(&mut status, BackendState::Ready);
         status.server = server;
@@ -225,7 +170,7 @@ impl BackendEntry {
     /// the catalog can tell clients whose tools these were; the caller rebuilds the
     /// catalog, which leaves them out.
     pub(crate) fn quarantined(&self, next_probe: SystemTime, why: String) {
-        self.connection.store(None);
+        self.handle.connect(None);
         let mut status = self.lock();
         status.last_error = Some(why);
         Self::enter(&mut status, BackendState::Quarantined);
@@ -246,7 +191,7 @@ impl BackendEntry {
 
     /// The connection is gone (exit, crash, failed start); calls fail at once from now on.
     pub(crate) fn lost(&self, exit: Option<String>, error: String) {
-        self.connection.store(None);
+        self.handle.connect(None);
         let mut status = self.lock();
         status.pid = None;
         status.settled = true;
@@ -265,7 +210,7 @@ impl BackendEntry {
 
     /// Given up (restart policy) or stopped by the daemon: its names leave the catalog.
     pub(crate) fn ended(&self, state: BackendState) {
-        self.connection.store(None);
+        self.handle.connect(None);
         self.listing.store(None);
         let mut status = self.lock();
         status.pid = None;

@@ -1,15 +1,13 @@
 //! The registry: owns every backend's entry (spec, state, connection, listing), the
 //! aggregated [`Catalog`] and its list-changed notifications, and the channel on which
 //! backend connections hand the gateway messages no single request claims (log messages,
-//! resource updates), the report of a backend's state shown to people and tools, and how
-//! busy each backend is (requests in flight and queued against its `[limits]`).
+//! resource updates), and the report of a backend's state shown to people and tools.
 //! The backend control adds, replaces and removes entries, and lifecycle tasks update
 //! them; the gateway and the admin socket only read. Reads take no lock: the entry list
 //! and the catalog are `Arc` snapshots swapped whole when they change.
 
 mod catalog;
 mod entry;
-mod load;
 mod names;
 mod report;
 mod state;
@@ -21,13 +19,12 @@ use arc_swap::ArcSwap;
 use tokio::sync::broadcast;
 
 pub use catalog::{Catalog, Conflict, ListChanged, Route};
-pub use entry::{BackendEntry, Connection, Listing, Suspicion};
-pub use load::{Busy, Load, Slot};
+pub use entry::{BackendEntry, Listing};
 pub use names::exposed_uri;
 pub use report::{BackendReport, report, reports, round_seconds};
 pub use state::{BackendState, BackendStatus, Enabled, EnabledBy};
 
-use crate::relay::Notice;
+use crate::backends::Notice;
 
 pub struct Registry {
     /// Swapped whole when a backend is added, replaced or removed; reads take no lock.

@@ -83,8 +83,8 @@ fn build(catalog: &Catalog, entry: &BackendEntry) -> BackendReport {
         last_ping_ms: status
             .last_ping
             .map(|d| (d.as_secs_f64() * 1e6).round() / 1e3),
-        in_flight: entry.load().in_flight(),
-        queued: entry.load().queued(),
+        in_flight: entry.handle().load().in_flight(),
+        queued: entry.handle().load().queued(),
         last_exit: status.last_exit,
         last_error: status.last_error,
         pid: status.pid,
