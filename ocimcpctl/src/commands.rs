@@ -10,12 +10,12 @@ use clap::CommandFactory;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use ocimcpd::admin::protocol::{
-    self, Changed, DiscoverParams, Discovered, LOG_LAGGED, LOG_LINE, LogLine, Logs, LogsLagged,
-    LogsParams, Reloaded, Show, Status, Tools, ToolsParams,
+use ocimcp_proto::admin::{
+    self as protocol, Changed, DiscoverParams, Discovered, LOG_LAGGED, LOG_LINE, LogLine, Logs,
+    LogsLagged, LogsParams, Reloaded, Show, Status, Tools, ToolsParams,
 };
+use ocimcp_proto::backend::{BackendReport, BackendState, EnabledBy};
 use ocimcpd::config::{self, ConfigPath};
-use ocimcpd::registry::{BackendReport, BackendState, EnabledBy};
 
 use crate::Failure;
 use crate::admin::{self, AdminClient, Sockets};

@@ -125,7 +125,7 @@ fn serve(
             env!("CARGO_PKG_VERSION"),
             listeners.http.local_addr().unwrap_or(addr),
             settings.gateway.path,
-            settings.daemon.runtime_dir.join(ocimcpd::paths::MCP_SOCKET).display(),
+            settings.daemon.runtime_dir.join(ocimcp_proto::paths::MCP_SOCKET).display(),
             settings.backends.len(),
             settings.source
         );

@@ -9,6 +9,7 @@ use std::process::ExitStatus;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use ocimcp_proto::backend::BackendState;
 use rmcp::model::{ClientRequest, PingRequest};
 use rmcp::service::{Peer, RoleClient, ServiceError};
 use tokio::task::JoinHandle;
@@ -18,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 use super::client::BackendEvent;
 use super::connect::{self, Session, StartFailure};
 use crate::config::{BackendSpec, RestartPolicy};
-use crate::registry::{BackendEntry, BackendState, Connection, Listing, Registry, Suspicion};
+use crate::registry::{BackendEntry, Connection, Listing, Registry, Suspicion};
 use crate::supervisor::{Backoff, ChildProcess, describe_exit};
 
 /// How a served session ended.

@@ -13,5 +13,5 @@ mod lifecycle;
 mod ordered;
 mod overrides;
 
-pub use control::{Applied, Backends, ControlError};
+pub use control::{Backends, ControlError};
 pub use overrides::SaveError;

@@ -3,12 +3,13 @@
 
 use std::time::{Duration, SystemTime};
 
+use ocimcp_proto::backend::BackendState;
 use rmcp::ErrorData as McpError;
 use rmcp::model::ErrorCode;
 use rmcp::service::ServiceError;
 use serde_json::json;
 
-use crate::registry::{BackendEntry, BackendState, Busy, Catalog, Suspicion};
+use crate::registry::{BackendEntry, Busy, Catalog, Suspicion};
 
 /// The backend cannot take calls right now (starting, restarting, failed, stopped).
 pub const BACKEND_UNAVAILABLE: ErrorCode = ErrorCode(-32010);

@@ -7,12 +7,13 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
 use arc_swap::ArcSwapOption;
+use ocimcp_proto::backend::BackendState;
 use rmcp::model::{Prompt, Resource, ResourceTemplate, Tool};
 use rmcp::service::{Peer, RoleClient};
 use tokio::sync::Notify;
 
 use super::load::Load;
-use super::state::{BackendState, BackendStatus, Enabled};
+use super::state::{BackendStatus, Enabled};
 use crate::config::BackendSpec;
 use crate::relay::Relay;
 use crate::supervisor::{RING_LINES, StderrLog};

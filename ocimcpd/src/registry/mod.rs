@@ -24,8 +24,8 @@ pub use catalog::{Catalog, Conflict, ListChanged, Route};
 pub use entry::{BackendEntry, Connection, Listing, Suspicion};
 pub use load::{Busy, Load, Slot};
 pub use names::exposed_uri;
-pub use report::{BackendReport, report, reports, round_seconds};
-pub use state::{BackendState, BackendStatus, Enabled, EnabledBy};
+pub use report::{report, reports, round_seconds};
+pub use state::{BackendStatus, Enabled};
 
 use crate::relay::Notice;
 
