@@ -8,8 +8,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use ocimcpd::admin::protocol::{self, JSONRPC, Notification, Request, Response};
-use ocimcpd::paths;
+use ocimcp_proto::admin::{self as protocol, JSONRPC, Notification, Request, Response};
+use ocimcp_proto::local_socket::SOCKET_GROUP;
+use ocimcp_proto::paths;
 
 use crate::Failure;
 use crate::line_socket::LineSocket;
@@ -60,10 +61,8 @@ impl Sockets {
 pub fn connect_failure(path: &Path, error: &std::io::Error) -> Failure {
     match error.kind() {
         ErrorKind::PermissionDenied => Failure::Failed(format!(
-            "permission denied on {}: only root, the daemon's user and members of the `{}` group may use it (add yourself with `usermod -aG {} $USER` and log in again, or use sudo)",
+            "permission denied on {}: only root, the daemon's user and members of the `{SOCKET_GROUP}` group may use it (add yourself with `usermod -aG {SOCKET_GROUP} $USER` and log in again, or use sudo)",
             path.display(),
-            ocimcpd::local_socket::SOCKET_GROUP,
-            ocimcpd::local_socket::SOCKET_GROUP,
         )),
         _ => Failure::Unreachable(format!(
             "cannot reach ocimcpd at {} ({error}). Is it running? Start it with `systemctl start ocimcpd` (or run `ocimcpd`); if it uses another runtime dir, pass --runtime-dir DIR or set {}",

@@ -66,7 +66,8 @@ pub enum Command {
         /// Folders to scan instead of the configured scan paths
         paths: Vec<PathBuf>,
     },
-    /// Validate a configuration (the daemon's own rules) without a running daemon
+    /// Validate a configuration without a running daemon (runs `ocimcpd --check-config`,
+    /// found beside ocimcpctl or on PATH)
     CheckConfig {
         /// Config file [default: $OCIMCPD_CONFIG, else /etc/ocimcpd/ocimcpd.toml]
         path: Option<PathBuf>,

@@ -1,8 +1,9 @@
-//! One function per command: ask the daemon (or do it locally, for `check-config`,
-//! `desktop-config`, `completions`), then print for people or, with `--json`, the result
-//! as JSON.
+//! One function per command: ask the daemon (or do it locally, for `desktop-config`,
+//! `completions`; `check-config` runs the `ocimcpd` executable), then print for people or,
+//! with `--json`, the result as JSON.
 
 use std::io::Write;
+use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -10,18 +11,17 @@ use clap::CommandFactory;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use ocimcpd::admin::protocol::{
-    self, Changed, DiscoverParams, Discovered, LOG_LAGGED, LOG_LINE, LogLine, Logs, LogsLagged,
-    LogsParams, Reloaded, Show, Status, Tools, ToolsParams,
+use ocimcp_proto::admin::{
+    self as protocol, Changed, DiscoverParams, Discovered, LOG_LAGGED, LOG_LINE, LogLine, Logs,
+    LogsLagged, LogsParams, Reloaded, Show, Status, Tools, ToolsParams,
 };
-use ocimcpd::config::{self, ConfigPath};
-use ocimcpd::registry::{BackendReport, BackendState, EnabledBy};
+use ocimcp_proto::backend::{BackendReport, BackendState, EnabledBy};
 
 use crate::Failure;
 use crate::admin::{self, AdminClient, Sockets};
 use crate::cli::{CallArgs, Cli, Command, DesktopClient, LogsArgs, Wait};
 use crate::output::{self, Table, age, alarming, one_line};
-use crate::{bridge, mcp};
+use crate::{bridge, daemon_exe, mcp};
 
 pub async fn run(cli: Cli) -> Result<(), Failure> {
     let sockets = Sockets::locate(cli.socket.clone(), cli.runtime_dir.clone());
@@ -548,41 +548,31 @@ fn join_paths(paths: &[PathBuf]) -> String {
         .join(", ")
 }
 
-/// The daemon's own validation, run here: no daemon needed.
+/// The daemon's own validation, by the `ocimcpd` executable (`ocimcpd --check-config`):
+/// no running daemon needed. Its output is relayed as it is, and its exit status is ours.
 fn check_config(path: Option<PathBuf>, json: bool) -> Result<(), Failure> {
-    let path = ConfigPath::resolve(path);
-    match config::load(&path) {
-        Ok(settings) => {
-            let enabled = settings.backends.iter().filter(|b| b.enabled).count();
-            let warnings: Vec<String> = settings.warnings.iter().map(ToString::to_string).collect();
-            if json {
-                print_json(&json!({
-                    "valid": true,
-                    "source": settings.source.to_string(),
-                    "backends": settings.backends.len(),
-                    "enabled": enabled,
-                    "warnings": warnings,
-                }));
-            } else {
-                for warning in &warnings {
-                    eprintln!("warning: {warning}");
-                }
-                println!(
-                    "configuration OK ({}): {} backend(s), {} enabled",
-                    settings.source,
-                    settings.backends.len(),
-                    enabled
-                );
-            }
-            Ok(())
-        }
-        Err(error) => {
-            if json {
-                let issues: Vec<String> = error.issues.iter().map(ToString::to_string).collect();
-                print_json(&json!({ "valid": false, "errors": issues }));
-            }
-            Err(Failure::Failed(format!("invalid configuration:\n{error}")))
-        }
+    let ocimcpd = daemon_exe::find().map_err(|e| Failure::Failed(e.to_string()))?;
+    let mut command = std::process::Command::new(&ocimcpd);
+    command.arg("--check-config");
+    if let Some(path) = path {
+        command.arg("--config").arg(path);
+    }
+    if json {
+        command.arg("--json");
+    }
+    let status = command
+        .status()
+        .map_err(|e| Failure::Failed(format!("cannot run {}: {e}", ocimcpd.display())))?;
+    if status.success() {
+        return Ok(());
+    }
+    match status.code() {
+        Some(code) => Err(Failure::Exited(u8::try_from(code).unwrap_or(1))),
+        None => Err(Failure::Failed(format!(
+            "{} --check-config was killed by signal {}",
+            ocimcpd.display(),
+            status.signal().unwrap_or_default()
+        ))),
     }
 }
 

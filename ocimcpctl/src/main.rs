@@ -1,9 +1,11 @@
 //! `ocimcpctl`: control a running ocimcpd over its admin socket, and bridge desktop MCP
-//! clients (stdio) to its MCP socket or to a remote gateway.
+//! clients (stdio) to its MCP socket or to a remote gateway. It shares the protocol's types
+//! with the daemon through `ocimcp-proto` and never links the daemon itself.
 //!
 //! - [`cli`]: the command line (also the source of completions and the man page).
 //! - [`admin`]: the admin socket client.
 //! - [`commands`]: one function per command, printing for people or as JSON.
+//! - [`daemon_exe`]: finding the `ocimcpd` executable, which `check-config` runs.
 //! - [`line_socket`]: newline-delimited JSON over the daemon's sockets.
 //! - [`mcp`]: a minimal MCP client over the MCP socket, for `call`.
 //! - [`bridge`]: stdio ↔ the daemon's MCP socket (reconnecting), or ↔ a remote gateway.
@@ -13,6 +15,7 @@ mod admin;
 mod bridge;
 mod cli;
 mod commands;
+mod daemon_exe;
 mod line_socket;
 mod mcp;
 mod output;
@@ -30,6 +33,10 @@ pub enum Failure {
     /// Exit 3: no daemon answered on the socket.
     #[error("{0}")]
     Unreachable(String),
+    /// Exit with this status: a program the command ran (`ocimcpd --check-config`) failed
+    /// and has already said why on our stdout and stderr.
+    #[error("exited with status {0}")]
+    Exited(u8),
 }
 
 impl Failure {
@@ -37,6 +44,7 @@ impl Failure {
         match self {
             Failure::Failed(_) => 1,
             Failure::Unreachable(_) => 3,
+            Failure::Exited(code) => *code,
         }
     }
 }
@@ -44,8 +52,9 @@ impl Failure {
 fn main() -> ExitCode {
     // clap exits 2 on usage errors, 0 for --help and --version.
     let cli = cli::Cli::parse();
-    // rustls+ring, the one TLS stack (for `bridge --url https://...`).
-    ocimcpd::install_crypto_provider();
+    // rustls+ring, the one TLS stack (for `bridge --url https://...`). Err only means a
+    // provider is already installed.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -59,7 +68,9 @@ fn main() -> ExitCode {
     match runtime.block_on(commands::run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
-            eprintln!("ocimcpctl: {failure}");
+            if !matches!(failure, Failure::Exited(_)) {
+                eprintln!("ocimcpctl: {failure}");
+            }
             ExitCode::from(failure.exit_code())
         }
     }

@@ -3,7 +3,7 @@
 
 use std::io::IsTerminal;
 
-use ocimcpd::registry::BackendState;
+use ocimcp_proto::backend::BackendState;
 
 /// Whether to colour stdout.
 pub fn colour() -> bool {

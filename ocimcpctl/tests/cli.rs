@@ -1,7 +1,10 @@
 //! The commands that need no daemon: usage errors, "daemon not reachable", completions,
-//! the man page and the desktop-client snippet. (Also makes cargo build the `ocimcpctl`
-//! binary for workspace test runs.)
+//! the man page, the desktop-client snippet, and how `check-config` finds and relays
+//! `ocimcpd` (a stand-in here; tests/tests/control.rs runs the real one). (Also makes
+//! cargo build the `ocimcpctl` binary for workspace test runs.)
 
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn ctl(args: &[&str]) -> Output {
@@ -90,24 +93,68 @@ fn desktop_config_points_at_this_binary() {
     );
 }
 
+/// A copy of `ocimcpctl` in a folder of its own (a hard link where it can be), so that
+/// what sits beside it is the test's choice.
+fn ctl_alone() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("temp dir");
+    let exe = dir.path().join("ocimcpctl");
+    let built = Path::new(env!("CARGO_BIN_EXE_ocimcpctl"));
+    if std::fs::hard_link(built, &exe).is_err() {
+        std::fs::copy(built, &exe).expect("copy ocimcpctl");
+    }
+    (dir, exe)
+}
+
+/// Runs `exe ARGS` with nothing on PATH but `path`.
+fn run_with_path(exe: &Path, path: &str, args: &[&str]) -> Output {
+    Command::new(exe)
+        .args(args)
+        .env("PATH", path)
+        .output()
+        .expect("run ocimcpctl")
+}
+
 #[test]
-fn check_config_works_without_a_daemon() {
-    let dir = std::env::temp_dir().join(format!("ocimcpctl-check-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let good = dir.join("good.toml");
-    std::fs::write(&good, "[gateway]\nlisten = \"127.0.0.1:9100\"\n").unwrap();
-    let bad = dir.join("bad.toml");
-    std::fs::write(&bad, "[gateway]\nlisten = \"nowhere\"\n").unwrap();
-    let ok = ctl(&["check-config", good.to_str().unwrap()]);
+fn check_config_relays_the_ocimcpd_beside_it() {
+    let (dir, exe) = ctl_alone();
+    let fake = dir.path().join("ocimcpd");
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\necho \"args: $*\"\necho \"the verdict\" >&2\nexit \"${FAKE_EXIT:-0}\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+
+    let ok = run_with_path(&exe, "/nonexistent/bin", &["check-config"]);
     assert!(ok.status.success(), "{ok:?}");
-    assert!(stdout(&ok).contains("configuration OK"));
-    let failed = ctl(&["--json", "check-config", bad.to_str().unwrap()]);
-    assert_eq!(failed.status.code(), Some(1));
-    let report: serde_json::Value = serde_json::from_slice(&failed.stdout).unwrap();
-    assert_eq!(report["valid"], false);
-    assert!(
-        report["errors"][0].as_str().unwrap().contains("bad.toml:2"),
-        "{report}"
+    assert_eq!(stdout(&ok), "args: --check-config\n");
+    assert_eq!(stderr(&ok), "the verdict\n");
+
+    let failed = Command::new(&exe)
+        .args(["--json", "check-config", "/etc/x.toml"])
+        .env("PATH", "/nonexistent/bin")
+        .env("FAKE_EXIT", "7")
+        .output()
+        .unwrap();
+    assert_eq!(failed.status.code(), Some(7), "{failed:?}");
+    assert_eq!(
+        stdout(&failed),
+        "args: --check-config --config /etc/x.toml --json\n"
     );
-    std::fs::remove_dir_all(&dir).unwrap();
+    // ocimcpd said why; ocimcpctl adds nothing.
+    assert_eq!(stderr(&failed), "the verdict\n");
+}
+
+#[test]
+fn check_config_without_ocimcpd_says_where_it_looked() {
+    let (dir, exe) = ctl_alone();
+    let out = run_with_path(&exe, "/nonexistent/bin", &["check-config"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let err = stderr(&out);
+    assert!(err.contains("cannot find `ocimcpd`"), "{err}");
+    assert!(
+        err.contains(&dir.path().display().to_string()),
+        "names the folder beside: {err}"
+    );
+    assert!(err.contains("/nonexistent/bin"), "names PATH: {err}");
 }

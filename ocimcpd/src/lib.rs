@@ -13,11 +13,12 @@
 //! - [`gateway`]: the MCP front (rmcp over hyper, and over `mcp.sock`), routing, gateway
 //!   tools, health endpoints.
 //! - [`jsonl`]: newline-delimited JSON-RPC with a size limit (stdio backends, `mcp.sock`).
-//! - [`admin`]: the admin socket and its protocol, which `ocimcpctl` speaks.
+//! - [`admin`]: the admin socket, serving the protocol `ocimcpctl` speaks (its messages,
+//!   the backend states and reports and the default directories live in `ocimcp-proto`,
+//!   which both binaries depend on).
 //! - [`watch`]: the live configuration: file watching, reloads, per-file rejection.
 //! - [`discovery`]: finding MCP projects in the scan paths.
 //! - [`local_socket`]: binding Unix sockets and checking their peers' credentials.
-//! - [`paths`]: default runtime and state directories.
 //! - [`logging`]: the tracing subscriber, and the ring `ocimcpctl logs` reads.
 //! - [`systemd`]: READY/RELOADING/STOPPING notifications to the service manager.
 //!
@@ -32,7 +33,6 @@ pub mod gateway;
 pub mod jsonl;
 pub mod local_socket;
 pub mod logging;
-pub mod paths;
 pub mod registry;
 pub mod supervisor;
 pub mod systemd;
@@ -41,6 +41,7 @@ pub mod watch;
 use std::sync::Arc;
 use std::time::Duration;
 
+use ocimcp_proto::paths;
 use tokio::net::{TcpListener, UnixListener};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -178,7 +179,7 @@ pub async fn run(
         live: LiveConfig::start(config_path, settings.clone(), backends.clone()).await,
         daemon_log,
         gateway_tools: gateway::tool_definitions(),
-        daemon: admin::protocol::DaemonInfo {
+        daemon: ocimcp_proto::admin::DaemonInfo {
             version: env!("CARGO_PKG_VERSION").to_owned(),
             pid: std::process::id(),
             uptime_seconds: 0.0,

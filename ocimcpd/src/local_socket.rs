@@ -9,10 +9,8 @@ use std::path::{Path, PathBuf};
 
 use nix::sys::socket::{getsockopt, sockopt::PeerCredentials};
 use nix::unistd::{Gid, Group, Uid, User};
+use ocimcp_proto::local_socket::{REFUSED, SOCKET_GROUP};
 use tokio::net::{UnixListener, UnixStream};
-
-/// The group given access to the sockets when it exists (the packages create it).
-pub const SOCKET_GROUP: &str = "ocimcp";
 
 #[derive(Debug, thiserror::Error)]
 pub enum BindError {
@@ -203,9 +201,6 @@ fn in_group(uid: u32, gid: u32) -> bool {
         .flatten()
         .is_some_and(|group| group.mem.contains(&user.name))
 }
-
-/// JSON-RPC error code of a refusal (the same on both sockets).
-pub const REFUSED: i64 = -32001;
 
 /// Tells a refused peer why, in one JSON-RPC error line (`id: null`), then closes. What
 /// the peer sent meanwhile is read and dropped for a moment first, so its writes do not

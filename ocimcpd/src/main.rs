@@ -10,6 +10,7 @@ use clap::Parser;
 use ocimcpd::config::{self, ConfigPath, ConfigSource, Settings};
 use ocimcpd::supervisor::StderrLog;
 use ocimcpd::{Listeners, Signals};
+use serde_json::json;
 use tokio::signal::unix::{SignalKind, signal};
 
 /// MCP gateway daemon for Oracle Cloud: supervises MCP servers and serves them behind one
@@ -25,6 +26,11 @@ struct Args {
     /// Validate the configuration (config file and backends.d/) and exit: 0 valid, 1 not.
     #[arg(long, conflicts_with = "print_default_config")]
     check_config: bool,
+
+    /// With --check-config: print the outcome as JSON on stdout (`ocimcpctl --json
+    /// check-config` passes it).
+    #[arg(long, requires = "check_config")]
+    json: bool,
 
     /// Print the embedded default configuration and exit.
     #[arg(long)]
@@ -42,12 +48,16 @@ fn main() -> ExitCode {
     let settings = match config::load(&config_path) {
         Ok(settings) => settings,
         Err(error) => {
+            if args.json {
+                let issues: Vec<String> = error.issues.iter().map(ToString::to_string).collect();
+                print_json(&json!({ "valid": false, "errors": issues }));
+            }
             eprintln!("ocimcpd: invalid configuration:\n{error}");
             return ExitCode::FAILURE;
         }
     };
     if args.check_config {
-        return check_config(&settings);
+        return check_config(&settings, args.json);
     }
     let daemon_log = ocimcpd::logging::init(&settings.daemon);
     // Before any thread starts: the sockets systemd passed, if it did.
@@ -69,11 +79,24 @@ fn main() -> ExitCode {
     }
 }
 
-fn check_config(settings: &Settings) -> ExitCode {
+/// Reports a configuration that loaded: for people, or (`json`) as the object `ocimcpctl
+/// --json check-config` prints.
+fn check_config(settings: &Settings, json: bool) -> ExitCode {
+    let enabled = settings.backends.iter().filter(|b| b.enabled).count();
+    if json {
+        let warnings: Vec<String> = settings.warnings.iter().map(ToString::to_string).collect();
+        print_json(&json!({
+            "valid": true,
+            "source": settings.source.to_string(),
+            "backends": settings.backends.len(),
+            "enabled": enabled,
+            "warnings": warnings,
+        }));
+        return ExitCode::SUCCESS;
+    }
     for warning in &settings.warnings {
         eprintln!("warning: {warning}");
     }
-    let enabled = settings.backends.iter().filter(|b| b.enabled).count();
     println!(
         "configuration OK ({}): {} backend(s), {} enabled; MCP endpoint http://{}{}",
         settings.source,
@@ -83,6 +106,13 @@ fn check_config(settings: &Settings) -> ExitCode {
         settings.gateway.path
     );
     ExitCode::SUCCESS
+}
+
+fn print_json(value: &serde_json::Value) {
+    match serde_json::to_string_pretty(value) {
+        Ok(text) => println!("{text}"),
+        Err(e) => eprintln!("ocimcpd: encoding JSON: {e}"),
+    }
 }
 
 fn serve(
@@ -125,7 +155,7 @@ fn serve(
             env!("CARGO_PKG_VERSION"),
             listeners.http.local_addr().unwrap_or(addr),
             settings.gateway.path,
-            settings.daemon.runtime_dir.join(ocimcpd::paths::MCP_SOCKET).display(),
+            settings.daemon.runtime_dir.join(ocimcp_proto::paths::MCP_SOCKET).display(),
             settings.backends.len(),
             settings.source
         );

@@ -19,10 +19,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use nix::sys::socket::{AddressFamily, SockaddrLike, SockaddrStorage, getsockname};
+use ocimcp_proto::backend::BackendState;
 use sd_notify::NotifyState;
 use tokio_util::sync::CancellationToken;
 
-use crate::registry::{BackendState, Registry};
+use crate::registry::Registry;
 
 /// How often the backend count in `STATUS=` is checked.
 const STATUS_EVERY: Duration = Duration::from_secs(1);

@@ -1,4 +1,5 @@
-//! The `ocimcpd` command line: config checking, the embedded default, usage errors.
+//! The `ocimcpd` command line: config checking (for people and as JSON), the embedded
+//! default, usage errors.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -114,6 +115,36 @@ fn embedded_default_prints_and_validates() {
 fn usage_errors_exit_2() {
     let output = ocimcpd(&["--no-such-flag"], None);
     assert_eq!(output.status.code(), Some(2));
+    // --json only qualifies --check-config.
+    assert_eq!(ocimcpd(&["--json"], None).status.code(), Some(2));
+}
+
+/// `--check-config --json`: the report `ocimcpctl --json check-config` relays.
+#[test]
+fn check_config_reports_as_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("ocimcpd.toml");
+    std::fs::write(&config, "[gateway]\nlisten = \"127.0.0.1:0\"\n").unwrap();
+    let output = ocimcpd(&["--check-config", "--json"], Some(&config));
+    assert!(output.status.success(), "{output:?}");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["valid"], true, "{report}");
+    assert_eq!(report["source"], config.display().to_string(), "{report}");
+    assert!(
+        report["backends"].is_u64() && report["enabled"].is_u64(),
+        "{report}"
+    );
+    assert!(report["warnings"].is_array(), "{report}");
+
+    std::fs::write(&config, "[gateway]\nlisten = \"nowhere\"\n").unwrap();
+    let output = ocimcpd(&["--check-config", "--json"], Some(&config));
+    assert_eq!(output.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["valid"], false, "{report}");
+    let first = report["errors"][0].as_str().unwrap();
+    assert!(first.contains("ocimcpd.toml:2:10"), "{report}");
+    // People still read why on stderr.
+    assert!(stderr(&output).contains("invalid configuration"));
 }
 
 #[test]

@@ -34,6 +34,47 @@ restart = {{ backoff_min = "200ms", backoff_max = "2s" }}
     )
 }
 
+/// `ocimcpctl check-config` runs the real `ocimcpd --check-config` beside it: its verdict,
+/// its exit status, and with `--json` the report scripts read. No daemon runs.
+#[test]
+fn check_config_is_the_daemons_own_verdict() {
+    // Both binaries must be built and fresh: ocimcpctl runs the ocimcpd beside it.
+    binary("ocimcpd");
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.toml");
+    std::fs::write(&good, "[gateway]\nlisten = \"127.0.0.1:9100\"\n").unwrap();
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "[gateway]\nlisten = \"nowhere\"\n").unwrap();
+    let nowhere = dir.path().join("run");
+
+    let ok = ctl_in(&nowhere, &["check-config", good.to_str().unwrap()]);
+    assert_eq!(ok.code, 0, "{ok:?}");
+    assert!(ok.stdout.contains("configuration OK"), "{ok:?}");
+    let report = ctl_in(
+        &nowhere,
+        &["--json", "check-config", good.to_str().unwrap()],
+    )
+    .json();
+    assert_eq!(report["valid"], true, "{report}");
+    assert_eq!(report["source"], good.display().to_string(), "{report}");
+
+    let failed = ctl_in(&nowhere, &["check-config", bad.to_str().unwrap()]);
+    assert_eq!(failed.code, 1, "{failed:?}");
+    assert!(
+        failed.stderr.contains("invalid configuration"),
+        "{failed:?}"
+    );
+    assert!(failed.stderr.contains("bad.toml:2"), "{failed:?}");
+    let failed = ctl_in(&nowhere, &["--json", "check-config", bad.to_str().unwrap()]);
+    assert_eq!(failed.code, 1, "{failed:?}");
+    let report = failed.json();
+    assert_eq!(report["valid"], false, "{report}");
+    assert!(
+        report["errors"][0].as_str().unwrap().contains("bad.toml:2"),
+        "{report}"
+    );
+}
+
 fn state_of(daemon: &Daemon, name: &str) -> String {
     daemon
         .listed(name)

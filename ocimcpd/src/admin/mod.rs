@@ -1,16 +1,16 @@
-//! The admin socket (`<runtime_dir>/admin.sock`): owns the control protocol `ocimcpctl`
-//! speaks: JSON-RPC 2.0, one object per line, requests answered in order. The peer's
+//! The admin socket (`<runtime_dir>/admin.sock`): owns serving the control protocol
+//! `ocimcpctl` speaks: JSON-RPC 2.0, one object per line, requests answered in order. The
+//! messages themselves are `ocimcp_proto::admin`, shared with `ocimcpctl`. The peer's
 //! credentials are checked once per connection. `logs` with `follow` turns the connection
 //! into a stream of notifications until the client disconnects.
 //!
 //! The methods read the registry and the live configuration, and change things only
 //! through [`Backends`] and [`LiveConfig`].
 
-pub mod protocol;
-
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use ocimcp_proto::admin::*;
 use rmcp::model::Tool;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -27,7 +27,6 @@ use crate::local_socket;
 use crate::registry::{Registry, report, reports, round_seconds};
 use crate::supervisor::StderrLog;
 use crate::watch::LiveConfig;
-use protocol::*;
 
 /// Longest request line accepted.
 const MAX_LINE: u64 = 1024 * 1024;

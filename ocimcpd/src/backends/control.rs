@@ -8,7 +8,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
+use ocimcp_proto::admin::Applied;
+use ocimcp_proto::backend::EnabledBy;
 use tokio::sync::Mutex;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -17,7 +18,7 @@ use tokio_util::task::TaskTracker;
 use super::lifecycle;
 use super::overrides::{Overrides, SaveError};
 use crate::config::{BackendSpec, DISCOVERED_TAG};
-use crate::registry::{BackendEntry, Enabled, EnabledBy, Registry};
+use crate::registry::{BackendEntry, Enabled, Registry};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ControlError {
@@ -29,21 +30,6 @@ pub enum ControlError {
     Disabled(String),
     #[error(transparent)]
     Save(#[from] SaveError),
-}
-
-/// What applying a new set of specs did, by backend name.
-#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Applied {
-    pub added: Vec<String>,
-    pub changed: Vec<String>,
-    pub removed: Vec<String>,
-    pub unchanged: usize,
-}
-
-impl Applied {
-    pub fn is_empty(&self) -> bool {
-        self.added.is_empty() && self.changed.is_empty() && self.removed.is_empty()
-    }
 }
 
 /// A backend's lifecycle task, while it has one.

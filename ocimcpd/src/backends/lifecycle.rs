@@ -9,6 +9,7 @@ use std::process::ExitStatus;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use ocimcp_proto::backend::BackendState;
 use rmcp::model::{ClientRequest, PingRequest};
 use rmcp::service::{Peer, RoleClient, ServiceError};
 use tokio::task::JoinHandle;
@@ -19,7 +20,7 @@ use super::client::BackendEvent;
 use super::connect::{self, Session, StartFailure};
 use super::handle::{Connection, Suspicion};
 use crate::config::{BackendSpec, RestartPolicy};
-use crate::registry::{BackendEntry, BackendState, Listing, Registry};
+use crate::registry::{BackendEntry, Listing, Registry};
 use crate::supervisor::{Backoff, ChildProcess, describe_exit};
 
 /// Why a health ping or a re-listing did not succeed; the words follow "the backend".

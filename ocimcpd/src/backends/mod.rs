@@ -17,7 +17,7 @@ mod ordered;
 mod overrides;
 mod relay;
 
-pub use control::{Applied, Backends, ControlError};
+pub use control::{Backends, ControlError};
 pub use handle::{BackendHandle, CallError, Caller, Connection, Limit, Shutdown, Suspicion};
 pub use load::Busy;
 pub use overrides::SaveError;

@@ -5,6 +5,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use ocimcp_proto::paths;
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -13,7 +14,6 @@ use super::duration::ConfigDuration;
 use super::error::{ConfigIssue, Location};
 use super::policy::DEFAULT_MAX_MESSAGE_BYTES;
 use super::size::ConfigSize;
-use crate::paths;
 
 /// The whole config file as written.
 #[derive(Debug, Deserialize)]

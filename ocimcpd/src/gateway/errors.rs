@@ -3,12 +3,13 @@
 
 use std::time::SystemTime;
 
+use ocimcp_proto::backend::BackendState;
 use rmcp::ErrorData as McpError;
 use rmcp::model::ErrorCode;
 use serde_json::json;
 
 use crate::backends::{Busy, CallError, Limit};
-use crate::registry::{BackendEntry, BackendState, Catalog};
+use crate::registry::{BackendEntry, Catalog};
 
 /// The backend cannot take calls right now (starting, restarting, failed, stopped).
 pub const BACKEND_UNAVAILABLE: ErrorCode = ErrorCode(-32010);

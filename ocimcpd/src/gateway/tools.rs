@@ -3,11 +3,12 @@
 use std::sync::Arc;
 use std::time::UNIX_EPOCH;
 
+use ocimcp_proto::backend::BackendReport;
 use rmcp::ErrorData as McpError;
 use rmcp::model::{CallToolResult, ContentBlock, Tool};
 use serde_json::{Value, json};
 
-use crate::registry::{BackendReport, Registry, reports};
+use crate::registry::{Registry, reports};
 
 pub const HEALTH: &str = "gateway_health";
 pub const LIST_BACKENDS: &str = "gateway_list_backends";

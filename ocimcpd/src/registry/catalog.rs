@@ -6,11 +6,11 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
+use ocimcp_proto::backend::BackendState;
 use rmcp::model::{Prompt, Resource, ResourceTemplate, Tool};
 
 use super::entry::BackendEntry;
 use super::names;
-use super::state::BackendState;
 
 /// Where an exposed name goes.
 #[derive(Debug, Clone)]

@@ -7,9 +7,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
 use arc_swap::ArcSwapOption;
+use ocimcp_proto::backend::BackendState;
 use rmcp::model::{Prompt, Resource, ResourceTemplate, Tool};
 
-use super::state::{BackendState, BackendStatus, Enabled};
+use super::state::{BackendStatus, Enabled};
 use crate::backends::{BackendHandle, Connection};
 use crate::config::BackendSpec;
 use crate::supervisor::{RING_LINES, StderrLog};

@@ -21,8 +21,8 @@ use tokio::sync::broadcast;
 pub use catalog::{Catalog, Conflict, ListChanged, Route};
 pub use entry::{BackendEntry, Listing};
 pub use names::exposed_uri;
-pub use report::{BackendReport, report, reports, round_seconds};
-pub use state::{BackendState, BackendStatus, Enabled, EnabledBy};
+pub use report::{report, reports, round_seconds};
+pub use state::{BackendStatus, Enabled};
 
 use crate::backends::Notice;
 

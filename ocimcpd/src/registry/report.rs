@@ -1,50 +1,12 @@
 //! A backend's state as reported to people and tools (`gateway_health`,
-//! `gateway_list_backends`, `ocimcpctl status/list/show`): one serializable shape, built
-//! from the registry in one place.
+//! `gateway_list_backends`, `ocimcpctl status/list/show`): one serializable shape
+//! ([`BackendReport`], in `ocimcp-proto`), built from the registry in one place.
 
 use std::time::{Duration, SystemTime};
 
-use serde::{Deserialize, Serialize};
+use ocimcp_proto::backend::BackendReport;
 
-use super::{BackendEntry, BackendState, Catalog, EnabledBy, Registry};
-
-/// One backend, as reported.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct BackendReport {
-    pub name: String,
-    pub state: BackendState,
-    /// Seconds since the backend entered its state.
-    pub state_for_seconds: f64,
-    /// When it entered its state (Unix seconds).
-    #[serde(default)]
-    pub since_unix: f64,
-    pub transport: String,
-    pub enabled: bool,
-    /// `spec` (its own `enabled`) or `state` (`ocimcpctl enable/disable`).
-    pub enabled_by: EnabledBy,
-    pub namespace: String,
-    pub tags: Vec<String>,
-    pub tools: usize,
-    pub restarts: u32,
-    /// Failed health pings and recovery probes since the last success.
-    #[serde(default)]
-    pub consecutive_failures: u32,
-    /// How long the last successful health ping took, in milliseconds.
-    #[serde(default)]
-    pub last_ping_ms: Option<f64>,
-    /// Requests at the backend now, and waiting for a slot.
-    #[serde(default)]
-    pub in_flight: usize,
-    #[serde(default)]
-    pub queued: usize,
-    pub last_exit: Option<String>,
-    pub last_error: Option<String>,
-    pub pid: Option<u32>,
-    pub next_attempt_in_seconds: Option<f64>,
-    pub server: Option<String>,
-    pub protocol_version: Option<String>,
-    pub conflicts: Vec<String>,
-}
+use super::{BackendEntry, Catalog, Registry};
 
 /// Every backend, in registry order.
 pub fn reports(registry: &Registry) -> Vec<BackendReport> {

@@ -1,64 +1,12 @@
-//! Backend states and what the daemon knows about each backend's history.
+//! What the daemon knows about each backend: whether it should run and who said so, its
+//! state ([`BackendState`], shared with `ocimcpctl` through `ocimcp-proto`) and its history.
 //!
 //! The states and their transitions are drawn in `docs/backend-lifecycle.md`.
 
-use std::fmt;
 use std::time::SystemTime;
 
-use serde::{Deserialize, Serialize};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum BackendState {
-    /// Not enabled (by its spec, or by `ocimcpctl disable`); not running.
-    Disabled,
-    /// Spawning or connecting, then `initialize` and the first listing.
-    Starting,
-    /// Initialized and listed; calls are forwarded.
-    Ready,
-    /// Ready, but its last health ping(s) failed (`health.failures_to_degrade`). Still
-    /// served; flagged in health reports.
-    Degraded,
-    /// Taken out of service: it failed `health.failures_to_quarantine` pings in a row, or
-    /// exited `restart.crash_loop_exits` times within `restart.crash_loop_window`. Its
-    /// tools, prompts and resources are out of the catalog and calls naming them fail at
-    /// once. It is probed (started afresh) on a slow schedule with backoff and returns by
-    /// itself when a probe succeeds; `ocimcpctl restart` clears it at once.
-    Quarantined,
-    /// Exited or failed to start; a restart is scheduled after a backoff delay. Its tools
-    /// stay listed and calls to them fail at once.
-    Restarting,
-    /// Exited or failed and its restart policy says not to try again.
-    Failed,
-    /// Stopped by the daemon (shutdown) or by `ocimcpctl stop`.
-    Stopped,
-}
-
-impl BackendState {
-    /// Whether calls are forwarded in this state.
-    pub fn serves(self) -> bool {
-        matches!(self, BackendState::Ready | BackendState::Degraded)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BackendState::Disabled => "disabled",
-            BackendState::Starting => "starting",
-            BackendState::Ready => "ready",
-            BackendState::Degraded => "degraded",
-            BackendState::Quarantined => "quarantined",
-            BackendState::Restarting => "restarting",
-            BackendState::Failed => "failed",
-            BackendState::Stopped => "stopped",
-        }
-    }
-}
-
-impl fmt::Display for BackendState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+use ocimcp_proto::backend::{BackendState, EnabledBy};
+use serde::Serialize;
 
 /// Whether a backend should run, and who said so.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -67,13 +15,6 @@ pub struct Enabled {
     /// `spec`: the backend's own `enabled` key (or discovery's default); `state`: an
     /// `ocimcpctl enable/disable` kept in the state directory, which wins over the spec.
     pub by: EnabledBy,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EnabledBy {
-    Spec,
-    State,
 }
 
 impl Enabled {

@@ -1,5 +1,6 @@
 use std::path::Path;
 
+use ocimcp_proto::backend::BackendState;
 use rmcp::model::{Resource, ResourceTemplate, Tool};
 use serde_json::json;
 

@@ -17,32 +17,14 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use serde::{Deserialize, Serialize};
+use ocimcp_proto::admin::{Rejected, Reloaded};
 use tokio::sync::Mutex;
 
-use crate::backends::{Applied, Backends};
+use crate::backends::Backends;
 use crate::config::{self, BackendSpec, ConfigPath, Settings};
 use crate::discovery;
 
 pub use watcher::watch;
-
-/// A file whose latest version was not applied, and why.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Rejected {
-    pub file: PathBuf,
-    pub error: String,
-    /// Seconds since the Unix epoch.
-    pub at: u64,
-}
-
-/// What a reload did.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Reloaded {
-    #[serde(flatten)]
-    pub applied: Applied,
-    /// Changes read but only applied by a restart, and other things worth knowing.
-    pub notes: Vec<String>,
-}
 
 struct Current {
     settings: Settings,

@@ -1,14 +1,13 @@
 //! The admin protocol's wire types: JSON-RPC 2.0, one object per line. The daemon
-//! serializes them and `ocimcpctl` reads them back; `docs/admin-protocol.md` describes
-//! every method.
+//! (`ocimcpd/src/admin/`) serializes them and `ocimcpctl` reads them back;
+//! `docs/admin-protocol.md` describes every method.
 
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::registry::BackendReport;
-pub use crate::watch::{Rejected, Reloaded};
+use crate::backend::BackendReport;
 
 pub const JSONRPC: &str = "2.0";
 
@@ -160,6 +159,40 @@ pub struct Status {
     pub backends: Vec<BackendReport>,
     /// Configuration files whose latest version was not applied.
     pub rejected: Vec<Rejected>,
+}
+
+/// A configuration file whose latest version was not applied, and why (in `status`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Rejected {
+    pub file: PathBuf,
+    pub error: String,
+    /// Seconds since the Unix epoch.
+    pub at: u64,
+}
+
+/// Result of `reload`: what the reload did.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Reloaded {
+    #[serde(flatten)]
+    pub applied: Applied,
+    /// Changes read but only applied by a restart, and other things worth knowing.
+    pub notes: Vec<String>,
+}
+
+/// What applying a new set of backend specs did, by backend name.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Applied {
+    pub added: Vec<String>,
+    pub changed: Vec<String>,
+    pub removed: Vec<String>,
+    pub unchanged: usize,
+}
+
+impl Applied {
+    /// True when no backend was added, changed or removed.
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty() && self.changed.is_empty() && self.removed.is_empty()
+    }
 }
 
 /// Result of `list`.
