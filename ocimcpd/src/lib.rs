@@ -25,18 +25,20 @@
 //! The binary parses flags, loads [`config::Settings`], binds the listeners and calls
 //! [`run`].
 
-pub mod admin;
-pub mod backends;
+mod admin;
+mod backends;
 pub mod config;
-pub mod discovery;
-pub mod gateway;
-pub mod jsonl;
-pub mod local_socket;
+mod discovery;
+mod gateway;
+mod jsonl;
+mod local_socket;
 pub mod logging;
 pub mod registry;
-pub mod supervisor;
+mod supervisor;
 pub mod systemd;
-pub mod watch;
+mod watch;
+
+pub use supervisor::StderrLog;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -52,7 +54,6 @@ use backends::Backends;
 use config::{ConfigPath, Settings};
 use gateway::Gateway;
 use registry::Registry;
-use supervisor::StderrLog;
 use watch::LiveConfig;
 
 /// Sockets the daemon serves on, bound by the caller.

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::Parser;
 use ocimcpd::config::{self, ConfigPath, ConfigSource, Settings};
-use ocimcpd::supervisor::StderrLog;
+use ocimcpd::StderrLog;
 use ocimcpd::{Listeners, Signals};
 use serde_json::json;
 use tokio::signal::unix::{SignalKind, signal};

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use ocimcpd::config::{self, Builtin, ConfigPath, Settings, Transport};
-use ocimcpd::supervisor::StderrLog;
+use ocimcpd::StderrLog;
 use ocimcpd::{Listeners, Signals};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;

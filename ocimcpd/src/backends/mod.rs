@@ -18,7 +18,6 @@ mod overrides;
 mod relay;
 
 pub use control::{Backends, ControlError};
-pub use handle::{BackendHandle, CallError, Caller, Connection, Limit, Shutdown, Suspicion};
+pub use handle::{BackendHandle, CallError, Caller, Connection, Limit, Shutdown};
 pub use load::Busy;
-pub use overrides::SaveError;
 pub use relay::{Notice, level_rank, wants};

@@ -8,6 +8,6 @@ mod process;
 mod stderr;
 
 pub use backoff::Backoff;
-pub use launch::{INHERITED_ENV, LaunchError, LaunchPlan, plan};
-pub use process::{ChildProcess, Spawned, describe_exit, kill_group, spawn};
+pub use launch::plan;
+pub use process::{ChildProcess, describe_exit, kill_group, spawn};
 pub use stderr::{RING_LINES, StderrLog};
