@@ -32,13 +32,14 @@ mod discovery;
 mod gateway;
 mod jsonl;
 mod local_socket;
+mod log_ring;
 pub mod logging;
 pub mod registry;
 mod supervisor;
 pub mod systemd;
 mod watch;
 
-pub use supervisor::StderrLog;
+pub use log_ring::LogRing;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -128,7 +129,7 @@ pub async fn run(
     config_path: ConfigPath,
     settings: Settings,
     listeners: Listeners,
-    daemon_log: Arc<StderrLog>,
+    daemon_log: Arc<LogRing>,
     signals: Signals,
 ) {
     install_crypto_provider();

@@ -9,12 +9,12 @@ use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 
 use crate::config::{DaemonSettings, LogFormat};
-use crate::supervisor::{RING_LINES, StderrLog};
+use crate::log_ring::{LogRing, RING_LINES};
 
 /// Installs the global subscriber and returns the ring its lines are kept in.
 /// `RUST_LOG`, when set, wins over `log_level`.
-pub fn init(settings: &DaemonSettings) -> Arc<StderrLog> {
-    let ring = Arc::new(StderrLog::new("ocimcpd", RING_LINES));
+pub fn init(settings: &DaemonSettings) -> Arc<LogRing> {
+    let ring = Arc::new(LogRing::new("ocimcpd", RING_LINES));
     let filter = match std::env::var("RUST_LOG") {
         Ok(directives) if !directives.trim().is_empty() => EnvFilter::new(directives),
         _ => EnvFilter::new(quiet_dependencies(&settings.log_level)),
@@ -35,7 +35,7 @@ pub fn init(settings: &DaemonSettings) -> Arc<StderrLog> {
 
 /// Writes each formatted event to stderr and its lines (colour codes removed) to the ring.
 struct Tee {
-    ring: Arc<StderrLog>,
+    ring: Arc<LogRing>,
 }
 
 impl<'a> MakeWriter<'a> for Tee {
@@ -47,7 +47,7 @@ impl<'a> MakeWriter<'a> for Tee {
 }
 
 struct TeeWriter<'a> {
-    ring: &'a StderrLog,
+    ring: &'a LogRing,
 }
 
 impl Write for TeeWriter<'_> {
@@ -114,63 +114,5 @@ mod tests {
         assert_eq!(quiet_dependencies("info"), "info,rmcp=warn");
         assert_eq!(quiet_dependencies("debug"), "debug");
         assert_eq!(quiet_dependencies("info,rmcp=debug"), "info,rmcp=debug");
-    }
-}
-
-/// Lets a noisy source log at most `burst` lines per `window` and counts the lines it
-/// held back, so a flood cannot fill the journal or slow the daemon down.
-#[derive(Debug)]
-pub struct Throttle {
-    burst: u32,
-    window: std::time::Duration,
-    window_start: std::time::Instant,
-    used: u32,
-    held_back: u64,
-}
-
-impl Throttle {
-    pub fn new(burst: u32, window: std::time::Duration) -> Self {
-        Self {
-            burst,
-            window,
-            window_start: std::time::Instant::now(),
-            used: 0,
-            held_back: 0,
-        }
-    }
-
-    /// `Some(n)` if the next line may be logged, `n` being how many were held back since
-    /// the last one that was; `None` if it must be held back.
-    pub fn admit(&mut self) -> Option<u64> {
-        if self.window_start.elapsed() >= self.window {
-            self.window_start = std::time::Instant::now();
-            self.used = 0;
-        }
-        if self.used < self.burst {
-            self.used += 1;
-            Some(std::mem::take(&mut self.held_back))
-        } else {
-            self.held_back += 1;
-            None
-        }
-    }
-}
-
-#[cfg(test)]
-mod throttle_tests {
-    use std::time::Duration;
-
-    use super::Throttle;
-
-    #[test]
-    fn lets_a_burst_through_then_counts() {
-        let mut throttle = Throttle::new(2, Duration::from_secs(3600));
-        assert_eq!(throttle.admit(), Some(0));
-        assert_eq!(throttle.admit(), Some(0));
-        assert_eq!(throttle.admit(), None);
-        assert_eq!(throttle.admit(), None);
-        let mut throttle = Throttle::new(1, Duration::ZERO);
-        assert_eq!(throttle.admit(), Some(0));
-        assert_eq!(throttle.admit(), Some(0));
     }
 }

@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Parser;
+use ocimcpd::LogRing;
 use ocimcpd::config::{self, ConfigPath, ConfigSource, Settings};
-use ocimcpd::StderrLog;
 use ocimcpd::{Listeners, Signals};
 use serde_json::json;
 use tokio::signal::unix::{SignalKind, signal};
@@ -119,7 +119,7 @@ fn serve(
     config_path: ConfigPath,
     settings: Settings,
     activated: ocimcpd::systemd::Activated,
-    daemon_log: Arc<StderrLog>,
+    daemon_log: Arc<LogRing>,
 ) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(settings.daemon.worker_threads)

@@ -6,8 +6,8 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use ocimcpd::LogRing;
 use ocimcpd::config::{self, Builtin, ConfigPath, Settings, Transport};
-use ocimcpd::StderrLog;
 use ocimcpd::{Listeners, Signals};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -60,7 +60,7 @@ impl InProcessDaemon {
             .await
             .expect("bind the daemon's sockets");
         let signals = Signals::default();
-        let daemon_log = Arc::new(StderrLog::new("ocimcpd", LOG_LINES));
+        let daemon_log = Arc::new(LogRing::new("ocimcpd", LOG_LINES));
         let task = tokio::spawn(ocimcpd::run(
             config_path,
             settings,

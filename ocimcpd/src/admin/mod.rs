@@ -24,8 +24,8 @@ use tokio_util::task::TaskTracker;
 use crate::backends::{Backends, ControlError};
 use crate::config::Transport;
 use crate::local_socket;
+use crate::log_ring::LogRing;
 use crate::registry::{Registry, report, reports, round_seconds};
-use crate::supervisor::StderrLog;
 use crate::watch::LiveConfig;
 
 /// Longest request line accepted.
@@ -37,7 +37,7 @@ pub struct Admin {
     pub backends: Arc<Backends>,
     pub live: Arc<LiveConfig>,
     /// The daemon's own log lines.
-    pub daemon_log: Arc<StderrLog>,
+    pub daemon_log: Arc<LogRing>,
     /// The gateway's own tools, as clients see them.
     pub gateway_tools: Vec<Tool>,
     /// What `status` says about the daemon; `uptime_seconds` and `settled` are filled in
@@ -312,7 +312,7 @@ async fn discover(admin: &Admin, paths: Option<Vec<PathBuf>>) -> Discovered {
     }
 }
 
-fn log_source(admin: &Admin, backend: Option<&str>) -> Result<(String, Arc<StderrLog>), RpcError> {
+fn log_source(admin: &Admin, backend: Option<&str>) -> Result<(String, Arc<LogRing>), RpcError> {
     match backend {
         None => Ok(("ocimcpd".to_owned(), admin.daemon_log.clone())),
         Some(name) => {

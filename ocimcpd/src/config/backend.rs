@@ -13,7 +13,7 @@ use toml::Spanned;
 use super::duration::ConfigDuration;
 use super::error::{ConfigIssue, Location};
 use super::glob::Glob;
-use super::policy::{
+use super::guards::{
     CallLimits, HealthDraft, HealthSettings, Limits, LimitsDraft, RawHealth, RawLimits,
     RawToolTimeouts, ToolTimeouts, ToolTimeoutsDraft,
 };

@@ -12,7 +12,7 @@ use toml::Spanned;
 use super::backend::{RawBackend, resolve};
 use super::duration::ConfigDuration;
 use super::error::{ConfigIssue, Location};
-use super::policy::DEFAULT_MAX_MESSAGE_BYTES;
+use super::guards::DEFAULT_MAX_MESSAGE_BYTES;
 use super::size::ConfigSize;
 
 /// The whole config file as written.

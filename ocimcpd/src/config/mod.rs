@@ -12,8 +12,8 @@ mod discovered;
 mod duration;
 mod error;
 mod glob;
+mod guards;
 mod oci;
-mod policy;
 mod seed;
 mod size;
 
@@ -31,7 +31,7 @@ pub use discovered::{DISCOVERED_TAG, DiscoveredBackend, DiscoveredLaunch};
 pub use duration::ConfigDuration;
 pub use error::{ConfigError, ConfigIssue, Location};
 pub use glob::Glob;
-pub use policy::{CallLimits, DEFAULT_MAX_MESSAGE_BYTES, HealthSettings, Limits, ToolTimeouts};
+pub use guards::{CallLimits, DEFAULT_MAX_MESSAGE_BYTES, HealthSettings, Limits, ToolTimeouts};
 pub use size::{ConfigSize, describe as describe_size};
 
 use backend::RawBackend;

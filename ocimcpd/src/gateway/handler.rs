@@ -25,7 +25,7 @@ use rmcp::model::{
 use rmcp::service::{NotificationContext, RequestContext, RoleServer, SubscriptionContext};
 
 use super::session::ClientSession;
-use super::{Gateway, errors, tools};
+use super::{Gateway, errors, gateway_tools};
 use crate::backends::{Caller, Shutdown};
 use crate::config::Transport;
 use crate::registry::{Route, exposed_uri};
@@ -190,10 +190,15 @@ impl ServerHandler for GatewaySession {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
         match request.name.as_ref() {
-            tools::HEALTH => return Ok(tools::health(&self.gateway.registry).into()),
-            tools::LIST_BACKENDS => {
-                return tools::list_backends(&self.gateway.registry, request.arguments.as_ref())
-                    .map(Into::into);
+            gateway_tools::HEALTH => {
+                return Ok(gateway_tools::health(&self.gateway.registry).into());
+            }
+            gateway_tools::LIST_BACKENDS => {
+                return gateway_tools::list_backends(
+                    &self.gateway.registry,
+                    request.arguments.as_ref(),
+                )
+                .map(Into::into);
             }
             _ => {}
         }

@@ -11,11 +11,11 @@
 //! Protocol eras and their trade-offs are described in `README.md` beside this file.
 
 mod errors;
+mod gateway_tools;
 mod handler;
 mod http;
 mod notify;
 mod session;
-mod tools;
 mod unix;
 
 use std::sync::Arc;
@@ -46,11 +46,11 @@ impl Gateway {
 
 /// The gateway's own tools' definitions, as clients see them.
 pub fn tool_definitions() -> Vec<Tool> {
-    tools::definitions()
+    gateway_tools::definitions()
 }
 
 /// Tool names the gateway serves itself; backends may not expose these.
-pub const GATEWAY_TOOLS: [&str; 2] = [tools::HEALTH, tools::LIST_BACKENDS];
+pub const GATEWAY_TOOLS: [&str; 2] = [gateway_tools::HEALTH, gateway_tools::LIST_BACKENDS];
 
 /// State shared by every client session.
 pub struct Gateway {
@@ -82,7 +82,7 @@ impl Gateway {
             registry,
             settings,
             sessions: session::Sessions::default(),
-            tools: tools::definitions(),
+            tools: gateway_tools::definitions(),
             draining,
             cutoff: CancellationToken::new(),
             stopping,

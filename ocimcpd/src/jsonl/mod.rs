@@ -26,7 +26,7 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader
 use tokio::sync::Mutex;
 
 use crate::config::describe_size;
-use crate::logging::Throttle;
+use crate::log_ring::Throttle;
 use outline::Outline;
 
 /// A message was over the size limit (JSON-RPC error code).

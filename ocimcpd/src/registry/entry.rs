@@ -13,7 +13,7 @@ use rmcp::model::{Prompt, Resource, ResourceTemplate, Tool};
 use super::state::{BackendStatus, Enabled};
 use crate::backends::{BackendHandle, Connection};
 use crate::config::BackendSpec;
-use crate::supervisor::{RING_LINES, StderrLog};
+use crate::log_ring::{LogRing, RING_LINES};
 
 /// What a backend offers, as it listed it (its own names).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -31,12 +31,12 @@ pub struct BackendEntry {
     /// The call path, and the live connection when the backend is ready.
     handle: BackendHandle,
     listing: ArcSwapOption<Listing>,
-    stderr: Arc<StderrLog>,
+    stderr: Arc<LogRing>,
 }
 
 impl BackendEntry {
     pub fn new(spec: BackendSpec, enabled: Enabled) -> Self {
-        let stderr = Arc::new(StderrLog::new(&spec.name, RING_LINES));
+        let stderr = Arc::new(LogRing::new(&spec.name, RING_LINES));
         let spec = Arc::new(spec);
         Self {
             handle: BackendHandle::new(spec.clone()),
@@ -63,7 +63,7 @@ impl BackendEntry {
         &self.spec
     }
 
-    pub fn stderr(&self) -> &Arc<StderrLog> {
+    pub fn stderr(&self) -> &Arc<LogRing> {
         &self.stderr
     }
 

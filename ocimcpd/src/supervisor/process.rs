@@ -15,7 +15,8 @@ use tokio::task::JoinHandle;
 use tracing::Instrument;
 
 use super::launch::LaunchPlan;
-use super::stderr::{self, StderrLog};
+use super::stderr;
+use crate::log_ring::LogRing;
 
 /// A running (or exited) backend process. Dropping it kills the process group.
 #[derive(Debug)]
@@ -35,7 +36,7 @@ pub struct Spawned {
 }
 
 /// Starts the process described by `plan`. Its stderr goes to `log`.
-pub fn spawn(plan: &LaunchPlan, log: Arc<StderrLog>) -> io::Result<Spawned> {
+pub fn spawn(plan: &LaunchPlan, log: Arc<LogRing>) -> io::Result<Spawned> {
     let mut command = Command::new(&plan.program);
     command
         .args(&plan.args)

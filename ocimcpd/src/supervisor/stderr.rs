@@ -1,97 +1,19 @@
-//! A backend's stderr: read line by line (each line capped), kept in a bounded ring for
+//! A backend's stderr: read line by line (each line capped), kept in its [`LogRing`] for
 //! `gateway_health`, error messages and `ocimcpctl logs`, and written to the daemon log
-//! (throttled, so a flood cannot fill the journal). The daemon keeps its own log lines in
-//! a ring of the same kind.
-
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
-
-use tokio::sync::broadcast;
-
-use crate::logging::Throttle;
+//! (throttled, so a flood cannot fill the journal).
 
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 
+use crate::log_ring::{LogRing, Throttle};
+
 /// Longest stderr line kept; the rest of a longer line is dropped and marked.
 pub const MAX_LINE_BYTES: usize = 4096;
-
-/// Lines kept per backend.
-pub const RING_LINES: usize = 500;
-
-/// Bytes kept per backend, whatever the line count: a hundred chatty backends stay small.
-pub const RING_BYTES: usize = 128 * 1024;
-
-/// The last lines a backend (or the daemon) wrote to stderr, and a feed of new ones.
-#[derive(Debug)]
-pub struct StderrLog {
-    backend: String,
-    lines: Mutex<Ring>,
-    capacity: usize,
-    /// New lines for followers (`ocimcpctl logs -f`); a follower that falls behind is told
-    /// how many it missed.
-    feed: broadcast::Sender<Arc<str>>,
-}
-
-/// Lines a slow follower may lag behind before it misses some.
-const FEED_LINES: usize = 1024;
-
-#[derive(Debug, Default)]
-struct Ring {
-    lines: VecDeque<String>,
-    bytes: usize,
-}
-
-impl StderrLog {
-    pub fn new(backend: &str, capacity: usize) -> Self {
-        Self {
-            backend: backend.to_owned(),
-            lines: Mutex::new(Ring::default()),
-            capacity,
-            feed: broadcast::channel(FEED_LINES).0,
-        }
-    }
-
-    pub fn backend(&self) -> &str {
-        &self.backend
-    }
-
-    pub fn push(&self, line: String) {
-        if self.feed.receiver_count() > 0 {
-            // No follower left between the check and the send is fine.
-            let _ = self.feed.send(Arc::from(line.as_str()));
-        }
-        let mut ring = self.lines.lock().unwrap_or_else(|e| e.into_inner());
-        ring.bytes += line.len();
-        ring.lines.push_back(line);
-        while ring.lines.len() > self.capacity || (ring.bytes > RING_BYTES && ring.lines.len() > 1)
-        {
-            if let Some(old) = ring.lines.pop_front() {
-                ring.bytes -= old.len();
-            }
-        }
-    }
-
-    /// New lines from now on.
-    pub fn follow(&self) -> broadcast::Receiver<Arc<str>> {
-        self.feed.subscribe()
-    }
-
-    /// The last `n` lines, oldest first.
-    pub fn tail(&self, n: usize) -> Vec<String> {
-        let ring = self.lines.lock().unwrap_or_else(|e| e.into_inner());
-        ring.lines
-            .iter()
-            .skip(ring.lines.len().saturating_sub(n))
-            .cloned()
-            .collect()
-    }
-}
 
 /// Backend stderr lines written to the daemon log per second, at most; the ring keeps all.
 const LOGGED_PER_SECOND: u32 = 50;
 
 /// Reads `stream` until EOF, one (capped) line at a time.
-pub async fn pump(stream: impl AsyncRead + Unpin, log: std::sync::Arc<StderrLog>) {
+pub async fn pump(stream: impl AsyncRead + Unpin, log: std::sync::Arc<LogRing>) {
     let mut reader = BufReader::with_capacity(8192, stream);
     let mut line: Vec<u8> = Vec::new();
     let mut truncated = false;
@@ -124,7 +46,7 @@ pub async fn pump(stream: impl AsyncRead + Unpin, log: std::sync::Arc<StderrLog>
     }
 }
 
-fn emit(log: &StderrLog, throttle: &mut Throttle, line: &mut Vec<u8>, truncated: &mut bool) {
+fn emit(log: &LogRing, throttle: &mut Throttle, line: &mut Vec<u8>, truncated: &mut bool) {
     let mut text = String::from_utf8_lossy(line)
         .trim_end_matches('\r')
         .to_owned();
@@ -148,10 +70,11 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
+    use crate::log_ring::{RING_BYTES, RING_LINES};
 
     #[tokio::test]
     async fn lines_are_split_capped_and_bounded() {
-        let log = Arc::new(StderrLog::new("t", 3));
+        let log = Arc::new(LogRing::new("t", 3));
         let long = "x".repeat(MAX_LINE_BYTES + 100);
         let input = format!("one\r\ntwo\n{long}\nfour\nfive");
         pump(input.as_bytes(), log.clone()).await;
@@ -165,7 +88,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_ring_is_bounded_in_bytes() {
-        let log = Arc::new(StderrLog::new("t", RING_LINES));
+        let log = Arc::new(LogRing::new("t", RING_LINES));
         let line = "y".repeat(4000);
         let input = format!("{line}\n").repeat(100);
         pump(input.as_bytes(), log.clone()).await;
