@@ -3,7 +3,9 @@
 # the peers (FastMCP from the tests' pins, mcp-proxy from bench/python/mcp-proxy.txt),
 # then runs ocimcp-bench, which writes bench/results/<date>.{md,json} and the results
 # section of docs/BENCHMARKS.md. Extra arguments go to ocimcp-bench (see --help), e.g.
-# `bench/run.sh --rounds 5 --duration 10`. Takes about ten minutes with the defaults.
+# `bench/run.sh --rounds 5 --duration 10`. Takes about ten minutes with the defaults;
+# `bench/run.sh --only builtin` (the built-in tool call path alone) about a minute, and
+# leaves docs/BENCHMARKS.md as it is.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)

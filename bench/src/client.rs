@@ -60,10 +60,14 @@ pub struct RequestTemplate {
 impl RequestTemplate {
     /// `tools/call` of `tool` with `{"message": message}`.
     pub fn tools_call(tool: &str, message: &str) -> Self {
+        Self::tools_call_with(tool, &serde_json::json!({ "message": message }))
+    }
+
+    /// `tools/call` of `tool` with `arguments` (`{}` for a tool that takes none).
+    pub fn tools_call_with(tool: &str, arguments: &Value) -> Self {
         Self::new(&format!(
-            r#""method":"tools/call","params":{{"name":{},"arguments":{{"message":{}}}}}}}"#,
+            r#""method":"tools/call","params":{{"name":{},"arguments":{arguments}}}}}"#,
             serde_json::Value::from(tool),
-            serde_json::Value::from(message),
         ))
     }
 
@@ -350,6 +354,13 @@ mod tests {
             parsed,
             serde_json::json!({"jsonrpc": "2.0", "id": 42, "method": "tools/call",
                 "params": {"name": "echo_echo", "arguments": {"message": "say \"hi\""}}})
+        );
+        let bare = RequestTemplate::tools_call_with("oci_list_domains", &serde_json::json!({}));
+        let parsed: Value = serde_json::from_slice(&bare.with_id(3)).expect("JSON");
+        assert_eq!(
+            parsed,
+            serde_json::json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call",
+                "params": {"name": "oci_list_domains", "arguments": {}}})
         );
         let list: Value =
             serde_json::from_slice(&RequestTemplate::tools_list().with_id(7)).expect("JSON");

@@ -9,6 +9,10 @@
 //! - (e) `tools/list` latency with those N × M tools;
 //! - (f) exec → `READY=1` and → first complete `tools/list`, with 0 and 10 backends;
 //! - (g) a `backends.d` drop → its tool callable;
+//! - (h) the built-in tool call path: the gateway with no stdio backends and its built-in
+//!   OCI tool set (in process), `tools/call` of `oci_list_domains` at concurrency 1 and 64,
+//!   in the same rounds as (a)–(c) (`--only builtin` runs this alone, beside the gateway
+//!   with the Rust echo backend as a yardstick, in about a minute);
 //!
 //! then writes dated Markdown and JSON results, and optionally the results section of
 //! `docs/BENCHMARKS.md`. Targets are checked here and reported, never asserted in tests.
@@ -55,9 +59,24 @@ pub struct Args {
     /// Where the dated results go.
     #[arg(long, default_value = "bench/results")]
     out: PathBuf,
-    /// Replace the results section of this Markdown file (docs/BENCHMARKS.md).
+    /// Replace the results section of this Markdown file (docs/BENCHMARKS.md). Ignored
+    /// (and said so) with --only: a partial run does not replace a full one.
     #[arg(long)]
     update_docs: Option<PathBuf>,
+    /// Run only this scenario: `builtin`, the built-in tool call path (the gateway with
+    /// no stdio backends and its in-process OCI tools, `tools/call` of `oci_list_domains`
+    /// at concurrency 1 and 64), with the gateway fronting the Rust echo backend at the
+    /// same concurrencies in the same rounds as a yardstick; takes rounds × 4 × (warmup +
+    /// duration) seconds, and needs neither Python nor the peers.
+    #[arg(long, value_enum)]
+    only: Option<Only>,
+}
+
+/// The scenarios `--only` can run alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Only {
+    /// The built-in tool call path (`oci_list_domains` at concurrency 1 and 64).
+    Builtin,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -68,9 +87,16 @@ fn main() -> anyhow::Result<()> {
     let results = runtime.block_on(suite::run(&args))?;
     let (markdown, json) = suite::report::write(&results, &args.out)?;
     eprintln!("results: {} and {}", markdown.display(), json.display());
-    if let Some(docs) = &args.update_docs {
-        suite::report::update_docs(docs, &results)?;
-        eprintln!("updated {}", docs.display());
+    match (&args.update_docs, args.only) {
+        (Some(docs), None) => {
+            suite::report::update_docs(docs, &results)?;
+            eprintln!("updated {}", docs.display());
+        }
+        (Some(docs), Some(_)) => eprintln!(
+            "{} left as it is: a partial run (--only) does not replace the results of a full one",
+            docs.display()
+        ),
+        (None, _) => {}
     }
     print!("{}", suite::report::markdown(&results));
     Ok(())

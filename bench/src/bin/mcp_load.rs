@@ -20,6 +20,10 @@ struct Args {
     /// The message sent to the tool.
     #[arg(long, default_value = "hello from mcp-load")]
     message: String,
+    /// The tool's arguments as a JSON object, instead of {"message": ...} (`{}` for a
+    /// tool that takes none, such as `oci_list_domains`).
+    #[arg(long, conflicts_with = "message")]
+    arguments: Option<String>,
     /// Send tools/list instead of tools/call.
     #[arg(long)]
     list_tools: bool,
@@ -51,6 +55,11 @@ fn main() -> anyhow::Result<()> {
         endpoint: Endpoint::parse(&args.url)?,
         work: if args.list_tools {
             Work::ListTools(RequestTemplate::tools_list())
+        } else if let Some(arguments) = &args.arguments {
+            let arguments: serde_json::Value = serde_json::from_str(arguments)
+                .map_err(|e| anyhow::anyhow!("--arguments is not JSON: {e}"))?;
+            anyhow::ensure!(arguments.is_object(), "--arguments must be a JSON object");
+            Work::Call(RequestTemplate::tools_call_with(&args.tool, &arguments))
         } else {
             Work::Call(RequestTemplate::tools_call(&args.tool, &args.message))
         },

@@ -50,6 +50,8 @@ pub async fn load(
         .stderr(Stdio::piped());
     if list_tools {
         command.arg("--list-tools");
+    } else if let Some(arguments) = &server.arguments {
+        command.args(["--arguments", &arguments.to_string()]);
     }
     let before = server_cpu(server.pid());
     let started = Instant::now();
@@ -199,14 +201,25 @@ pub async fn backend_startup(echo_backend: &Path) -> anyhow::Result<f64> {
     Ok(started.elapsed().as_secs_f64() * 1e3)
 }
 
-/// Opens a session and checks that `server`'s echo tool answers.
-pub async fn check_echo(server: &Server) -> anyhow::Result<()> {
+/// Opens a session and checks that the tool `server`'s loads call (its echo, or
+/// `oci_list_domains`) answers without an error.
+pub async fn check_call(server: &Server) -> anyhow::Result<()> {
     let endpoint: &Endpoint = &server.endpoint;
     let mut connection = Connection::open(endpoint).await?;
     connection.initialize().await?;
-    let call = RequestTemplate::tools_call(&server.tool, "ping");
+    let call = match &server.arguments {
+        Some(arguments) => RequestTemplate::tools_call_with(&server.tool, arguments),
+        None => RequestTemplate::tools_call(&server.tool, "ping"),
+    };
     let result = connection.call_tool(call.with_id(1), 1).await;
     connection.close_session().await;
-    result.with_context(|| format!("{} does not echo", server.name))?;
+    result.with_context(|| {
+        format!(
+            "{}: {} does not answer{}",
+            server.name,
+            server.tool,
+            processes::server_log(server)
+        )
+    })?;
     Ok(())
 }

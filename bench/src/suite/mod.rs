@@ -11,7 +11,7 @@ use anyhow::Context;
 use ocimcp_bench::load::{Report, Sessions};
 use serde::Serialize;
 
-use crate::Args;
+use crate::{Args, Only};
 use measure::Timing;
 use processes::{Programs, Server};
 
@@ -20,7 +20,8 @@ use processes::{Programs, Server};
 pub struct Row {
     /// "direct", "ocimcpd", "mcp-proxy", "fastmcp-proxy".
     pub target: String,
-    /// "rust" or "python": the echo backend behind it.
+    /// "rust" or "python": the echo backend behind it; "builtin": the gateway's own
+    /// in-process OCI tool set, calling `oci_list_domains`.
     pub backend: String,
     pub concurrency: usize,
     pub sessions: Sessions,
@@ -62,11 +63,15 @@ pub struct Results {
     pub machine: report::Machine,
     pub timing: Timing,
     pub rounds: usize,
+    /// The one scenario run (`--only`), or `None` for the whole suite.
+    pub only: Option<String>,
     pub loads: Vec<Row>,
-    pub memory: Memory,
-    pub tools_list: Row,
+    /// `None` in a partial run (`--only`), as are `tools_list` and `drop`, and `startup`
+    /// is empty.
+    pub memory: Option<Memory>,
+    pub tools_list: Option<Row>,
     pub startup: Vec<StartupFigures>,
-    pub drop: DropFigures,
+    pub drop: Option<DropFigures>,
     /// Peers not measured, and why.
     pub skipped: Vec<String>,
 }
@@ -107,8 +112,9 @@ fn programs(args: &Args) -> anyhow::Result<Programs> {
         Some(python) => python.clone(),
         None => PathBuf::from(".cache/venvs/fastmcp/bin/python"),
     };
+    // The built-in scenario alone runs no Python.
     anyhow::ensure!(
-        python.exists(),
+        python.exists() || args.only == Some(Only::Builtin),
         "{} is missing: pass --python (a Python with fastmcp 4.1.2), or run tests/bootstrap.sh",
         python.display()
     );
@@ -125,14 +131,102 @@ fn programs(args: &Args) -> anyhow::Result<Programs> {
     })
 }
 
-/// Starts a server and waits until it lists `tools` tools and its echo answers.
+/// Starts a server and waits until it lists `tools` tools and the tool its loads call
+/// answers.
 async fn started(server: anyhow::Result<Server>, tools: usize) -> anyhow::Result<Server> {
     let server = server?;
     processes::wait_for_tools(&server, tools, Duration::from_secs(60)).await?;
     if !server.tool.is_empty() {
-        measure::check_echo(&server).await?;
+        measure::check_call(&server).await?;
     }
     Ok(server)
+}
+
+/// The gateway with no stdio backends and its built-in OCI tool set on (see
+/// [`processes::spawn_builtin_gateway`]): listed once it has more than its own two tools.
+async fn builtin_gateway(programs: &Programs) -> anyhow::Result<Server> {
+    let port = processes::free_port()?;
+    started(
+        processes::spawn_builtin_gateway(programs, "ocimcpd (built-in OCI tools)", port),
+        3,
+    )
+    .await
+}
+
+/// One load run of the plan: target, backend, the server, concurrency, sessions.
+type Planned<'a> = (&'a str, &'a str, &'a Server, usize, Sessions);
+
+/// Runs every load of `plan` once per round, in turn, so that drifts in the machine's
+/// speed fall on every target alike; each row is the round with the median throughput.
+async fn measure_rounds(
+    programs: &Programs,
+    plan: &[Planned<'_>],
+    rounds: usize,
+    timing: Timing,
+) -> anyhow::Result<Vec<Row>> {
+    let mut samples: Vec<Vec<(Report, f64)>> = vec![Vec::new(); plan.len()];
+    for round in 1..=rounds {
+        for (i, (target, backend, server, concurrency, sessions)) in plan.iter().enumerate() {
+            eprintln!(
+                "round {round}/{rounds}: {target} ({backend}, {}), concurrency {concurrency}, {sessions:?} session(s)",
+                server.tool
+            );
+            let measured =
+                measure::load(programs, server, *concurrency, *sessions, timing, false).await?;
+            samples[i].push(measured);
+        }
+    }
+    Ok(plan
+        .iter()
+        .zip(samples)
+        .map(|((target, backend, _, concurrency, sessions), runs)| {
+            let (report, server_cpu) = median(runs);
+            Row {
+                target: (*target).to_owned(),
+                backend: (*backend).to_owned(),
+                concurrency: *concurrency,
+                sessions: *sessions,
+                report,
+                server_cpu,
+            }
+        })
+        .collect())
+}
+
+/// `--only builtin`: the built-in tool call path at concurrency 1 and 64, with the
+/// gateway fronting the Rust echo backend over stdio in the same rounds as a yardstick, so
+/// that runs on a machine loaded differently can still be compared.
+async fn builtin_only(
+    programs: &Programs,
+    rounds: usize,
+    timing: Timing,
+) -> anyhow::Result<Results> {
+    eprintln!("starting the gateway with its built-in OCI tools, and one with the Rust echo");
+    let builtin = builtin_gateway(programs).await?;
+    let gateway = gateway_fronting(programs, "echo", programs.rust_backend(0)).await?;
+    let plan: Vec<Planned<'_>> = [1, 64]
+        .into_iter()
+        .flat_map(|c| {
+            [
+                ("ocimcpd", "builtin", &builtin, c, Sessions::Shared),
+                ("ocimcpd", "rust", &gateway, c, Sessions::Shared),
+            ]
+        })
+        .collect();
+    let loads = measure_rounds(programs, &plan, rounds, timing).await?;
+    Ok(Results {
+        date: report::now_utc(),
+        machine: report::Machine::read(),
+        timing,
+        rounds,
+        only: Some("builtin".to_owned()),
+        loads,
+        memory: None,
+        tools_list: None,
+        startup: Vec::new(),
+        drop: None,
+        skipped: Vec::new(),
+    })
 }
 
 /// The gateway with one backend, `name`, run by `command`; its echo tool is `name_echo`.
@@ -166,6 +260,9 @@ pub async fn run(args: &Args) -> anyhow::Result<Results> {
         duration_s: args.duration,
     };
     let rounds = args.rounds.max(1);
+    if args.only == Some(Only::Builtin) {
+        return builtin_only(&programs, rounds, timing).await;
+    }
     let mut skipped = Vec::new();
 
     eprintln!("starting the targets");
@@ -175,6 +272,7 @@ pub async fn run(args: &Args) -> anyhow::Result<Results> {
     let gateway_py = gateway_fronting(&programs, "py", programs.python_backend()).await?;
     let direct_rust = served_directly("echo-backend --http", programs.rust_backend(0)).await?;
     let direct_py = served_directly("echo_server.py --http", programs.python_backend()).await?;
+    let builtin = builtin_gateway(&programs).await?;
     // Peers, each fronting the Rust and the Python echo backend over stdio.
     let mut peers: Vec<(String, String, Server)> = Vec::new();
     for (backend, command) in [
@@ -229,9 +327,11 @@ pub async fn run(args: &Args) -> anyhow::Result<Results> {
         ("ocimcpd", "rust", &gateway),
         ("direct", "python", &direct_py),
         ("ocimcpd", "python", &gateway_py),
+        // (h): the built-in tool set, in process: at concurrency 1 and 64 only.
+        ("ocimcpd", "builtin", &builtin),
     ];
     targets.extend(peers.iter().map(|(n, b, s)| (n.as_str(), b.as_str(), s)));
-    let mut plan: Vec<(&str, &str, &Server, usize, Sessions)> = Vec::new();
+    let mut plan: Vec<Planned<'_>> = Vec::new();
     // (a): every target at concurrency 1 and 64; (b), (c): the Rust backend's targets at
     // every concurrency, and the gateway with one session per connection too.
     for concurrency in [1, 16, 64, 256] {
@@ -248,39 +348,14 @@ pub async fn run(args: &Args) -> anyhow::Result<Results> {
             Sessions::PerConnection,
         ));
     }
-    let mut samples: Vec<Vec<(Report, f64)>> = vec![Vec::new(); plan.len()];
-    for round in 1..=rounds {
-        for (i, (target, backend, server, concurrency, sessions)) in plan.iter().enumerate() {
-            eprintln!(
-                "round {round}/{rounds}: {target} ({backend} echo), concurrency {concurrency}, {sessions:?} session(s)"
-            );
-            let measured =
-                measure::load(&programs, server, *concurrency, *sessions, timing, false).await?;
-            samples[i].push(measured);
-        }
-    }
-    let loads: Vec<Row> = plan
-        .iter()
-        .zip(samples)
-        .map(|((target, backend, _, concurrency, sessions), runs)| {
-            let (report, server_cpu) = median(runs);
-            Row {
-                target: (*target).to_owned(),
-                backend: (*backend).to_owned(),
-                concurrency: *concurrency,
-                sessions: *sessions,
-                report,
-                server_cpu,
-            }
-        })
-        .collect();
+    let loads = measure_rounds(&programs, &plan, rounds, timing).await?;
     let after_load = rss_mib(&gateway);
     let peers_mib = peers
         .iter()
         .map(|(name, backend, server)| (format!("{name} ({backend} echo)"), rss_mib(server)))
         .collect();
     drop((plan, targets));
-    drop((gateway, gateway_py, direct_rust, direct_py, peers));
+    drop((gateway, gateway_py, direct_rust, direct_py, builtin, peers));
 
     eprintln!(
         "memory and tools/list with {} backends × {} tools",
@@ -336,18 +411,19 @@ pub async fn run(args: &Args) -> anyhow::Result<Results> {
         machine: report::Machine::read(),
         timing,
         rounds,
+        only: None,
         loads,
-        memory: Memory {
+        memory: Some(Memory {
             idle_one_backend_mib: idle,
             after_load_mib: after_load,
             many_backends: args.many_backends,
             tools_per_backend: args.tools_per_backend,
             many_backends_mib,
             peers_mib,
-        },
-        tools_list,
+        }),
+        tools_list: Some(tools_list),
         startup,
-        drop: drop_figures,
+        drop: Some(drop_figures),
         skipped,
     })
 }

@@ -45,8 +45,10 @@ impl Programs {
 pub struct Server {
     pub name: String,
     pub endpoint: Endpoint,
-    /// The tool that echoes, as this server names it.
+    /// The tool the loads call, as this server names it (an echo, or `oci_list_domains`).
     pub tool: String,
+    /// Its arguments, when not the echo's `{"message": ...}`.
+    pub arguments: Option<serde_json::Value>,
     child: Child,
     /// Kept for the server's lifetime (config, sockets, logs).
     pub dir: Option<tempfile::TempDir>,
@@ -95,17 +97,46 @@ fn toml_string(text: &str) -> String {
     serde_json::Value::from(text).to_string()
 }
 
+/// Whether the gateway serves its built-in OCI tool set (in process).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Builtin {
+    /// `[builtin] oci = false`: the gateway path to stdio backends is what is measured.
+    Off,
+    /// `[builtin] oci = true`, with credentials that fail at once and locally (see
+    /// [`spawn_builtin_gateway`]).
+    Oci,
+}
+
+/// Where the OCI credential search and the OCI services point in the built-in scenario: a
+/// closed loopback port, so nothing can reach the network or the metadata service at
+/// 169.254.169.254, and a refused connection fails at once.
+const NOWHERE: &str = "http://127.0.0.1:9";
+
 /// The gateway's config for benchmarks: quiet log, sessions enough for per-connection
-/// runs at concurrency 256, backends inline, no built-in OCI tools (the gateway path is
-/// what is measured).
-pub fn gateway_config(port: u16, dir: &Path, inline: &[(String, Vec<String>)]) -> String {
+/// runs at concurrency 256, backends inline, and the built-in OCI tools off (the gateway
+/// path is what is measured) or on, with an `[oci]` section whose credentials (an API key
+/// in a config file that does not exist) fail fast without a network.
+pub fn gateway_config(
+    port: u16,
+    dir: &Path,
+    inline: &[(String, Vec<String>)],
+    builtin: Builtin,
+) -> String {
     let mut config = format!(
         "[daemon]\nlog_level = \"warn\"\nruntime_dir = {}\nstate_dir = {}\n\n\
          [gateway]\nlisten = \"127.0.0.1:{port}\"\nmax_sessions = 4096\nmax_sessions_per_client = 4096\n\n\
-         [builtin]\noci = false\n",
+         [builtin]\noci = {}\n",
         toml_string(&dir.join("run").display().to_string()),
         toml_string(&dir.join("state").display().to_string()),
+        builtin == Builtin::Oci,
     );
+    if builtin == Builtin::Oci {
+        config.push_str(&format!(
+            "\n[oci]\nauth = \"api_key\"\nconfig_file = {}\nendpoint = {}\n",
+            toml_string(&dir.join("no-oci-config").display().to_string()),
+            toml_string(NOWHERE),
+        ));
+    }
     for (name, command) in inline {
         config.push_str("\n[[backends]]\n");
         config.push_str(&backend_toml(name, command));
@@ -126,12 +157,45 @@ pub fn spawn_gateway(
     backend_files: &[(String, String)],
     env: &[(&str, &Path)],
 ) -> anyhow::Result<Server> {
+    spawn(
+        programs,
+        name,
+        port,
+        inline,
+        backend_files,
+        env,
+        Builtin::Off,
+    )
+}
+
+/// Starts `ocimcpd` with no backends and its built-in OCI tool set on; its loads call
+/// `oci_list_domains` (no arguments, no OCI call). The OCI credential search stays on
+/// this machine and fails at once: `[oci]` names an API key in a config file that does
+/// not exist, every OCI service and the metadata service (`OCI_METADATA_BASE_URL`) are a
+/// closed loopback port, the caller's `OCI_*` variables are not passed on, and `HOME` is
+/// the temp dir.
+pub fn spawn_builtin_gateway(programs: &Programs, name: &str, port: u16) -> anyhow::Result<Server> {
+    let mut server = spawn(programs, name, port, &[], &[], &[], Builtin::Oci)?;
+    server.tool = "oci_list_domains".to_owned();
+    server.arguments = Some(serde_json::json!({}));
+    Ok(server)
+}
+
+fn spawn(
+    programs: &Programs,
+    name: &str,
+    port: u16,
+    inline: &[(String, Vec<String>)],
+    backend_files: &[(String, String)],
+    env: &[(&str, &Path)],
+    builtin: Builtin,
+) -> anyhow::Result<Server> {
     let dir = tempfile::tempdir()?;
     // The config folder is watched: the log and the staging area live beside it.
     std::fs::create_dir_all(dir.path().join("etc/backends.d"))?;
     std::fs::write(
         dir.path().join("etc/ocimcpd.toml"),
-        gateway_config(port, dir.path(), inline),
+        gateway_config(port, dir.path(), inline, builtin),
     )?;
     for (file, text) in backend_files {
         std::fs::write(dir.path().join("etc/backends.d").join(file), text)?;
@@ -147,6 +211,16 @@ pub fn spawn_gateway(
         .stderr(log)
         .process_group(0)
         .kill_on_drop(true);
+    if builtin == Builtin::Oci {
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("OCI_") {
+                command.env_remove(key);
+            }
+        }
+        command
+            .env("OCI_METADATA_BASE_URL", format!("{NOWHERE}/opc/v2"))
+            .env("HOME", dir.path());
+    }
     for (key, value) in env {
         command.env(key, value);
     }
@@ -161,6 +235,7 @@ pub fn spawn_gateway(
         name: name.to_owned(),
         endpoint: Endpoint::parse(&format!("http://127.0.0.1:{port}/mcp"))?,
         tool,
+        arguments: None,
         child,
         dir: Some(dir),
     })
@@ -184,6 +259,7 @@ pub fn spawn_http(name: &str, port: u16, command: &[String], tool: &str) -> anyh
         name: name.to_owned(),
         endpoint: Endpoint::parse(&format!("http://127.0.0.1:{port}/mcp"))?,
         tool: tool.to_owned(),
+        arguments: None,
         child,
         dir: Some(dir),
     })

@@ -122,10 +122,10 @@ pub fn checks(results: &Results) -> Vec<Check> {
         .zip(rate(results.row("mcp-proxy", "rust", 64, shared)))
         .map(|(g, p)| g / p);
     let startup0 = results.startup.iter().find(|s| s.backends == 0);
-    let many = format!(
-        "{} × {}",
-        results.memory.many_backends, results.memory.tools_per_backend
-    );
+    let memory = results.memory.as_ref();
+    let many = memory.map_or("N × M".to_owned(), |m| {
+        format!("{} × {}", m.many_backends, m.tools_per_backend)
+    });
     vec![
         check(
             "Added p50 vs direct, Rust echo, concurrency 1",
@@ -158,21 +158,21 @@ pub fn checks(results: &Results) -> Vec<Check> {
         check(
             "Daemon RSS idle, one backend",
             "≤ 15 MB",
-            Some(results.memory.idle_one_backend_mib),
+            memory.map(|m| m.idle_one_backend_mib),
             "MiB",
             |v| v <= 15.0,
         ),
         check(
             &format!("Daemon RSS with {many} tools"),
             "≤ 60 MB",
-            Some(results.memory.many_backends_mib),
+            memory.map(|m| m.many_backends_mib),
             "MiB",
             |v| v <= 60.0,
         ),
         check(
             &format!("tools/list p50 with {many} tools"),
             "≤ 5 ms",
-            Some(results.tools_list.report.p50_ms),
+            results.tools_list.as_ref().map(|r| r.report.p50_ms),
             "ms",
             |v| v <= 5.0,
         ),
@@ -186,14 +186,17 @@ pub fn checks(results: &Results) -> Vec<Check> {
         check(
             "backends.d write → tool callable, minus the backend's own start-up",
             "≤ 500 ms",
-            Some(results.drop.callable_ms - results.drop.backend_startup_ms),
+            results
+                .drop
+                .as_ref()
+                .map(|d| d.callable_ms - d.backend_startup_ms),
             "ms",
             |v| v <= 500.0,
         ),
     ]
 }
 
-/// The results as Markdown.
+/// The results as Markdown; a partial run (`--only`) shows only what it measured.
 pub fn markdown(results: &Results) -> String {
     let mut md = String::new();
     let m = &results.machine;
@@ -210,25 +213,31 @@ pub fn markdown(results: &Results) -> String {
         results.timing.warmup_s,
         results.rounds
     ));
-
-    md.push_str("### Targets\n\n| Target | Goal | Measured | Met |\n|---|---|---|---|\n");
-    for c in checks(results) {
-        let met = match c.met {
-            Some(true) => "yes",
-            Some(false) => "**no**",
-            None => "not measured",
-        };
+    if let Some(only) = &results.only {
         md.push_str(&format!(
-            "| {} | {} | {} | {} |\n",
-            c.what, c.goal, c.measured, met
+            "A partial run: only the `{only}` scenario (`ocimcp-bench --only {only}`).\n\n"
         ));
     }
 
-    md.push_str(
-        "\n### Added latency: through the gateway (or a peer) vs the backend served directly\n\n\
-         | Backend | Via | Concurrency | p50 ms | p99 ms | calls/s | Added p50 ms | Throughput vs direct | Server CPU (cores) | Loader CPU |\n\
-         |---|---|---|---|---|---|---|---|---|---|\n",
-    );
+    // A partial run measures a target at most by the way (its yardstick): no table.
+    let checks = checks(results);
+    if results.only.is_none() {
+        md.push_str("### Targets\n\n| Target | Goal | Measured | Met |\n|---|---|---|---|\n");
+        for c in &checks {
+            let met = match c.met {
+                Some(true) => "yes",
+                Some(false) => "**no**",
+                None => "not measured",
+            };
+            md.push_str(&format!(
+                "| {} | {} | {} | {} |\n",
+                c.what, c.goal, c.measured, met
+            ));
+        }
+        md.push('\n');
+    }
+
+    let mut added = String::new();
     for backend in ["rust", "python"] {
         for concurrency in [1, 64] {
             let direct = results.row("direct", backend, concurrency, Sessions::Shared);
@@ -236,7 +245,7 @@ pub fn markdown(results: &Results) -> String {
                 let Some(row) = results.row(target, backend, concurrency, Sessions::Shared) else {
                     continue;
                 };
-                let (added, ratio) = match direct {
+                let (more, ratio) = match direct {
                     Some(d) if target != "direct" => (
                         format!("{:+.3}", row.report.p50_ms - d.report.p50_ms),
                         format!(
@@ -246,8 +255,8 @@ pub fn markdown(results: &Results) -> String {
                     ),
                     _ => ("".to_owned(), "".to_owned()),
                 };
-                md.push_str(&format!(
-                    "| {backend} | {target} | {concurrency} | {:.3} | {:.3} | {:.0} | {added} | {ratio} | {:.2} | {:.2} |\n",
+                added.push_str(&format!(
+                    "| {backend} | {target} | {concurrency} | {:.3} | {:.3} | {:.0} | {more} | {ratio} | {:.2} | {:.2} |\n",
                     row.report.p50_ms,
                     row.report.p99_ms,
                     row.report.per_second,
@@ -257,11 +266,17 @@ pub fn markdown(results: &Results) -> String {
             }
         }
     }
+    if !added.is_empty() {
+        md.push_str(
+            "### Added latency: through the gateway (or a peer) vs the backend served directly\n\n\
+             | Backend | Via | Concurrency | p50 ms | p99 ms | calls/s | Added p50 ms | Throughput vs direct | Server CPU (cores) | Loader CPU |\n\
+             |---|---|---|---|---|---|---|---|---|---|\n",
+        );
+        md.push_str(&added);
+        md.push('\n');
+    }
 
-    md.push_str(
-        "\n### Throughput with the Rust echo backend (calls/s, p50 ms in brackets)\n\n\
-         | Target | Sessions | c = 1 | c = 16 | c = 64 | c = 256 | Errors |\n|---|---|---|---|---|---|---|\n",
-    );
+    let mut throughput = String::new();
     for (target, sessions) in [
         ("direct", Sessions::Shared),
         ("ocimcpd", Sessions::Shared),
@@ -289,45 +304,101 @@ pub fn markdown(results: &Results) -> String {
             Sessions::Shared => "one shared",
             Sessions::PerConnection => "one per connection",
         };
-        md.push_str(&format!(
+        throughput.push_str(&format!(
             "| {target} | {sessions} | {} | {errors} |\n",
             text.join(" | ")
         ));
     }
-
-    let mem = &results.memory;
-    md.push_str(&format!(
-        "\n### Memory and catalog size\n\n| Figure | Value |\n|---|---|\n\
-         | ocimcpd RSS idle, one backend | {:.1} MiB |\n\
-         | ocimcpd RSS after the loads | {:.1} MiB |\n\
-         | ocimcpd RSS with {} backends × {} tools | {:.1} MiB |\n\
-         | tools/list with {} tools: p50 / p99 | {:.3} / {:.3} ms |\n",
-        mem.idle_one_backend_mib,
-        mem.after_load_mib,
-        mem.many_backends,
-        mem.tools_per_backend,
-        mem.many_backends_mib,
-        mem.many_backends * mem.tools_per_backend + 2,
-        results.tools_list.report.p50_ms,
-        results.tools_list.report.p99_ms,
-    ));
-    for (peer, mib) in &mem.peers_mib {
-        md.push_str(&format!(
-            "| {peer} RSS after the loads (its backend not counted) | {mib:.1} MiB |\n"
-        ));
+    if !throughput.is_empty() {
+        md.push_str(
+            "### Throughput with the Rust echo backend (calls/s, p50 ms in brackets)\n\n\
+             | Target | Sessions | c = 1 | c = 16 | c = 64 | c = 256 | Errors |\n|---|---|---|---|---|---|---|\n",
+        );
+        md.push_str(&throughput);
+        md.push('\n');
     }
 
-    md.push_str("\n### Start-up and live changes (median)\n\n| Figure | Value |\n|---|---|\n");
-    for s in &results.startup {
-        md.push_str(&format!(
-            "| exec → READY=1, {} backends | {:.1} ms |\n| exec → first tools/list with every backend's tools, {} backends | {:.1} ms |\n",
-            s.backends, s.ready_ms, s.backends, s.first_list_ms
-        ));
+    let builtin: Vec<&Row> = results
+        .loads
+        .iter()
+        .filter(|r| r.backend == "builtin")
+        .collect();
+    if !builtin.is_empty() {
+        md.push_str(
+            "### Built-in tool call (`oci_list_domains`)\n\n\
+             The gateway with no stdio backends and its built-in OCI tool set, served in process: \
+             `tools/call` of `oci_list_domains` (no arguments, no OCI request), one shared session. \
+             The last column sets it beside the Rust echo backend over stdio through the gateway \
+             at the same concurrency, when that was measured too.\n\n\
+             | Concurrency | p50 ms | p99 ms | calls/s | Errors | Server CPU (cores) | Loader CPU | calls/s vs ocimcpd + Rust echo |\n\
+             |---|---|---|---|---|---|---|---|\n",
+        );
+        for row in builtin {
+            let versus = results
+                .row("ocimcpd", "rust", row.concurrency, row.sessions)
+                .map_or("".to_owned(), |echo| {
+                    format!(
+                        "{:.0} %",
+                        100.0 * row.report.per_second / echo.report.per_second
+                    )
+                });
+            md.push_str(&format!(
+                "| {} | {:.3} | {:.3} | {:.0} | {} | {:.2} | {:.2} | {versus} |\n",
+                row.concurrency,
+                row.report.p50_ms,
+                row.report.p99_ms,
+                row.report.per_second,
+                row.report.errors,
+                row.server_cpu,
+                row.report.loader_cpu
+            ));
+        }
+        md.push('\n');
     }
-    md.push_str(&format!(
-        "| backends.d write → tool callable | {:.1} ms |\n| the echo backend's own start-up (exec → initialize answered) | {:.1} ms |\n",
-        results.drop.callable_ms, results.drop.backend_startup_ms
-    ));
+
+    if let Some(mem) = &results.memory {
+        md.push_str(&format!(
+            "### Memory and catalog size\n\n| Figure | Value |\n|---|---|\n\
+             | ocimcpd RSS idle, one backend | {:.1} MiB |\n\
+             | ocimcpd RSS after the loads | {:.1} MiB |\n\
+             | ocimcpd RSS with {} backends × {} tools | {:.1} MiB |\n",
+            mem.idle_one_backend_mib,
+            mem.after_load_mib,
+            mem.many_backends,
+            mem.tools_per_backend,
+            mem.many_backends_mib,
+        ));
+        if let Some(list) = &results.tools_list {
+            md.push_str(&format!(
+                "| tools/list with {} tools: p50 / p99 | {:.3} / {:.3} ms |\n",
+                mem.many_backends * mem.tools_per_backend + 2,
+                list.report.p50_ms,
+                list.report.p99_ms,
+            ));
+        }
+        for (peer, mib) in &mem.peers_mib {
+            md.push_str(&format!(
+                "| {peer} RSS after the loads (its backend not counted) | {mib:.1} MiB |\n"
+            ));
+        }
+        md.push('\n');
+    }
+
+    if !results.startup.is_empty() || results.drop.is_some() {
+        md.push_str("### Start-up and live changes (median)\n\n| Figure | Value |\n|---|---|\n");
+        for s in &results.startup {
+            md.push_str(&format!(
+                "| exec → READY=1, {} backends | {:.1} ms |\n| exec → first tools/list with every backend's tools, {} backends | {:.1} ms |\n",
+                s.backends, s.ready_ms, s.backends, s.first_list_ms
+            ));
+        }
+        if let Some(drop) = &results.drop {
+            md.push_str(&format!(
+                "| backends.d write → tool callable | {:.1} ms |\n| the echo backend's own start-up (exec → initialize answered) | {:.1} ms |\n",
+                drop.callable_ms, drop.backend_startup_ms
+            ));
+        }
+    }
     for note in &results.skipped {
         md.push_str(&format!("\n{note}\n"));
     }
