@@ -6,6 +6,7 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
+use ocimcp_tests::in_process::{InProcessDaemon, socket_answers};
 use ocimcp_tests::{
     Daemon, RemoteServer, alive, backend, call, call_text, call_until_ok, connect,
     connect_discover, eventually, fixture, group_members, health, python_client, text, venv,
@@ -571,4 +572,36 @@ timeouts = {{ stop = "60s" }}
         || processes.iter().all(|&p| !alive(p)),
     )
     .await;
+}
+
+/// The seam the binary uses: `ocimcpd::run` on listeners bound by its caller (here the
+/// test, on 127.0.0.1:0 and a temp dir), serving MCP and the admin socket until its
+/// shutdown token fires, then removing its sockets.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_serves_on_listeners_bound_by_its_caller_and_stops_on_its_token() {
+    let config = format!(
+        "[gateway]\nlisten = \"127.0.0.1:0\"\n\n[builtin]\noci = false\n{}",
+        py_backend("py")
+    );
+    let daemon = InProcessDaemon::start(&config, |_| {}).await;
+    let runtime = daemon.runtime_dir();
+    let client = connect_discover(&daemon.url()).await;
+    let answer = call_until_ok(
+        &client,
+        "py_echo",
+        json!({ "message": "in process" }),
+        Duration::from_secs(30),
+    )
+    .await;
+    assert!(text(&answer).contains("in process"), "{answer:?}");
+    let tools = client.list_all_tools().await.expect("tools/list");
+    assert!(tools.iter().any(|t| t.name == "gateway_health"));
+    assert!(socket_answers(&runtime.join("admin.sock")));
+    assert!(socket_answers(&runtime.join("mcp.sock")));
+    drop(client);
+    tokio::time::timeout(Duration::from_secs(30), daemon.stop())
+        .await
+        .expect("run returns after its shutdown token fires");
+    assert!(!runtime.join("admin.sock").exists());
+    assert!(!runtime.join("mcp.sock").exists());
 }

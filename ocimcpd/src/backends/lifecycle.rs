@@ -499,3 +499,6 @@ async fn exited(child: &mut Option<ChildProcess>) -> ExitStatus {
         None => std::future::pending().await,
     }
 }
+
+#[cfg(test)]
+mod tests;
