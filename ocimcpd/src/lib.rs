@@ -1,29 +1,37 @@
-//! ocimcpd: the MCP gateway daemon for Oracle Cloud.
+//! ocimcpd: the MCP gateway daemon for Oracle Cloud, the only crate of the workspace that
+//! owns processes, sockets and state.
 //!
 //! The daemon supervises backend MCP servers and serves them behind one endpoint. Data
-//! flows one way: listener → MCP session → router (catalog) → backend connection →
-//! backend. Its parts, one module each:
+//! flows one way: listener → MCP session → router (catalog) → backend handle → transport
+//! → backend. Its parts, one module each (most are private: the library exposes what its
+//! binary, the in-process tests and the benches use):
 //!
-//! - [`config`]: the config file, `backends.d/`, validation with file:line errors.
-//! - [`supervisor`]: child processes: spawn (venv, PYTHONPATH, clean env), process groups,
-//!   stderr ring, stop, restart backoff.
-//! - [`backends`]: one shared MCP client connection per backend, its lifecycle task, and
-//!   the control that starts, stops, enables and disables backends.
+//! - [`config`]: the config file, `backends.d/`, validation with file:line errors; it
+//!   builds the built-in tool sets' settings (`oci_tools::Settings`).
+//! - `supervisor`: child processes: spawn (venv, PYTHONPATH, clean env), process groups,
+//!   reading stderr, stop, restart backoff.
+//! - `backends`: one shared MCP client connection per backend (stdio, Streamable HTTP, or
+//!   an in-memory channel to a built-in tool set), the backend handle that owns every
+//!   call (admission, limits, cancellation, the relay back to the caller, typed errors),
+//!   the lifecycle task, and the control that starts, stops, enables and disables
+//!   backends.
 //! - [`registry`]: backend states and the aggregated, lock-free catalog.
-//! - [`gateway`]: the MCP front (rmcp over hyper, and over `mcp.sock`), routing, gateway
-//!   tools, health endpoints.
-//! - [`jsonl`]: newline-delimited JSON-RPC with a size limit (stdio backends, `mcp.sock`).
-//! - [`admin`]: the admin socket, serving the protocol `ocimcpctl` speaks (its messages,
+//! - `gateway`: the MCP front (rmcp over hyper, and over `mcp.sock`), routing, gateway
+//!   tools, health endpoints, and the one mapping of call errors to MCP errors.
+//! - `jsonl`: newline-delimited JSON-RPC with a size limit (stdio backends, `mcp.sock`).
+//! - `admin`: the admin socket, serving the protocol `ocimcpctl` speaks (its messages,
 //!   the backend states and reports and the default directories live in `ocimcp-proto`,
 //!   which both binaries depend on).
-//! - [`watch`]: the live configuration: file watching, reloads, per-file rejection.
-//! - [`discovery`]: finding MCP projects in the scan paths.
-//! - [`local_socket`]: binding Unix sockets and checking their peers' credentials.
-//! - [`logging`]: the tracing subscriber, and the ring `ocimcpctl logs` reads.
-//! - [`systemd`]: READY/RELOADING/STOPPING notifications to the service manager.
+//! - `watch`: the live configuration: file watching, reloads, per-file rejection.
+//! - `discovery`: finding MCP projects in the scan paths.
+//! - `local_socket`: binding Unix sockets and checking their peers' credentials.
+//! - [`LogRing`] (`log_ring`): the bounded in-memory logs (the daemon's and each
+//!   backend's stderr) `ocimcpctl logs` reads, and the throttle on logged lines.
+//! - [`logging`]: the tracing subscriber.
+//! - [`systemd`]: READY/RELOADING/STOPPING notifications, the watchdog, socket activation.
 //!
 //! The binary parses flags, loads [`config::Settings`], binds the listeners and calls
-//! [`run`].
+//! [`run`]; the tests do the same on `127.0.0.1:0`.
 
 mod admin;
 mod backends;

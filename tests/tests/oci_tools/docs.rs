@@ -302,7 +302,7 @@ async fn generate(gateway: &OciGateway) -> String {
         "# The built-in OCI tools\n\n\
          Generated from the tool definitions and real example calls against the tests' fake OCI\n\
          (`tests/tests/oci_tools/docs.rs`; `OCIMCP_WRITE_DOCS=1 cargo nextest run -p ocimcp-tests\n\
-         --test oci_tools docs::` rewrites it). Every tool takes `response_format`: `markdown`\n\
+         --test e2e oci_tools::docs::` rewrites it). Every tool takes `response_format`: `markdown`\n\
          (default, shown below) or `json` (the same object as the result's `structuredContent`,\n\
          which its `outputSchema` describes). Lists take `limit` (default 50, at most 100) and\n\
          `cursor` (a page's `next_cursor`). Tools marked *changes resources* are refused unless\n\
@@ -371,7 +371,7 @@ async fn the_tools_page_is_what_the_tool_definitions_say() {
     let written = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         without_numbers(&written) == without_numbers(&page),
-        "docs/tools.md is out of date: run `OCIMCP_WRITE_DOCS=1 cargo nextest run -p ocimcp-tests --test oci_tools docs::` and commit it"
+        "docs/tools.md is out of date: run `OCIMCP_WRITE_DOCS=1 cargo nextest run -p ocimcp-tests --test e2e oci_tools::docs::` and commit it"
     );
 }
 
