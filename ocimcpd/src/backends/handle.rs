@@ -361,3 +361,6 @@ impl BackendHandle {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

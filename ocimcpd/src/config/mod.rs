@@ -413,3 +413,20 @@ fn absolute(path: &Path) -> PathBuf {
 
 #[cfg(test)]
 mod tests;
+
+/// A backend spec from the body of one `[[backends]]` entry, read and validated as the
+/// daemon reads it (for unit tests of the parts that run a backend).
+#[cfg(test)]
+pub(crate) fn backend_spec(entry: &str) -> BackendSpec {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("ocimcpd.toml");
+    std::fs::write(
+        &path,
+        format!("[builtin]\noci = false\n\n[[backends]]\n{entry}"),
+    )
+    .expect("write config");
+    match load(&ConfigPath::Explicit(path)) {
+        Ok(settings) => settings.backends.into_iter().next().expect("one backend"),
+        Err(e) => panic!("the test's backend entry is invalid: {e}"),
+    }
+}

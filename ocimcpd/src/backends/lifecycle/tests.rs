@@ -9,21 +9,8 @@ use ocimcp_proto::backend::{BackendState, EnabledBy};
 use tokio_util::sync::CancellationToken;
 
 use super::{CrashWindow, run};
-use crate::config::{self, BackendSpec, ConfigPath};
+use crate::config::{BackendSpec, backend_spec as spec};
 use crate::registry::{BackendEntry, Enabled, Registry};
-
-/// A backend spec from a `[[backends]]` entry, read as the daemon reads it.
-fn spec(backend: &str) -> BackendSpec {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("ocimcpd.toml");
-    std::fs::write(
-        &path,
-        format!("[builtin]\noci = false\n\n[[backends]]\n{backend}"),
-    )
-    .expect("write config");
-    let settings = config::load(&ConfigPath::Explicit(path)).expect("a valid config");
-    settings.backends.into_iter().next().expect("one backend")
-}
 
 /// A backend whose every start fails at once.
 const MISSING: &str = r#"name = "missing"
