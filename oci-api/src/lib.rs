@@ -6,6 +6,8 @@
 //! - [`config_file`]: `~/.oci/config` read the way the SDK reads it;
 //! - [`auth`]: the credential providers behind one trait;
 //! - [`region`] and [`endpoints`]: where each service is, overridable for tests and proxies;
+//! - [`wire`]: how a request goes on the wire: request ids, queries encoded as the Python
+//!   SDK encodes them, signed requests, error chains;
 //! - [`client`]: signed calls with retries, 401 refresh, typed errors and pagination;
 //! - [`ops`]: the typed operations the tools call, one module per service;
 //! - [`oke_token`]: the Kubernetes bearer token of `oci ce cluster generate-token`;
@@ -21,6 +23,7 @@ pub mod oke_token;
 pub mod ops;
 pub mod region;
 pub mod signer;
+pub mod wire;
 
 pub use auth::{AuthError, AuthKind, AuthProvider, AuthSettings, Environment, Principal};
 pub use client::{Client, Error, Page, Pages, Request, Response, RetryPolicy, ServiceError};

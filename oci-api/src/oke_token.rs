@@ -31,7 +31,7 @@ pub fn token_at(signer: &Signer, region: &Region, cluster_id: &str, date: &str) 
         date,
         Coverage::Standard,
     );
-    let query = crate::client::query_string(&[
+    let query = crate::wire::query_string(&[
         ("authorization", &signed.authorization),
         ("date", &signed.date),
     ]);

@@ -2,6 +2,10 @@
 //! same thing again: the compartment tree ([`COMPARTMENTS_TTL`]) and an instance's IP
 //! addresses through its VNIC attachments ([`INSTANCE_IPS_TTL`]). Entries expire by age;
 //! nothing is cached across a restart of the tool set. `oci_ping` shows the stats.
+//!
+//! The tool set's [`Caches`] live here with the types they hold ([`InstanceVnic`]), so the
+//! toolbox that shares them and the domain modules that fill them both depend on this
+//! module and it depends on neither.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -9,6 +13,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use oci_api::ops::identity::Compartment;
 use schemars::JsonSchema;
 use serde::Serialize;
 
@@ -16,6 +21,41 @@ use serde::Serialize;
 pub const COMPARTMENTS_TTL: Duration = Duration::from_secs(300);
 /// How long an instance's IP addresses are kept: they change on VNIC changes only.
 pub const INSTANCE_IPS_TTL: Duration = Duration::from_secs(120);
+
+/// One attached VNIC of an instance: where its addresses and network rules are.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct InstanceVnic {
+    pub vnic_id: String,
+    pub is_primary: Option<bool>,
+    pub private_ip: Option<String>,
+    pub public_ip: Option<String>,
+    pub subnet_id: Option<String>,
+    /// Network security groups of the VNIC.
+    pub nsg_ids: Vec<String>,
+}
+
+/// The caches the tool set shares across calls.
+#[derive(Debug)]
+pub struct Caches {
+    /// The compartment tree by tenancy, for [`COMPARTMENTS_TTL`].
+    pub compartments: TtlCache<Vec<Compartment>>,
+    /// An instance's attached VNICs by instance, for [`INSTANCE_IPS_TTL`].
+    pub instance_ips: TtlCache<Vec<InstanceVnic>>,
+}
+
+impl Caches {
+    pub fn new() -> Self {
+        Self {
+            compartments: TtlCache::new("compartment tree", COMPARTMENTS_TTL),
+            instance_ips: TtlCache::new("instance IPs", INSTANCE_IPS_TTL),
+        }
+    }
+
+    /// What `oci_ping` shows: each cache's stats.
+    pub fn stats(&self) -> Vec<CacheStats> {
+        vec![self.compartments.stats(), self.instance_ips.stats()]
+    }
+}
 
 /// Entries per cache; the oldest go first when it is full.
 const CAPACITY: usize = 1024;

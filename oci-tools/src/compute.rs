@@ -11,6 +11,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::args::{self, ocid};
+use super::cache::InstanceVnic;
 use super::error::ToolError;
 use super::metrics::{self, COMPUTE_NAMESPACE, MetricSummary};
 use super::output::{Markdown, Paged, Row, fields, opt, table};
@@ -135,18 +136,6 @@ impl Row for InstanceItem {
     }
 }
 
-/// One attached VNIC of an instance: where its addresses and network rules are.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct InstanceVnic {
-    pub vnic_id: String,
-    pub is_primary: Option<bool>,
-    pub private_ip: Option<String>,
-    pub public_ip: Option<String>,
-    pub subnet_id: Option<String>,
-    /// Network security groups of the VNIC.
-    pub nsg_ids: Vec<String>,
-}
-
 /// The attached VNICs of an instance, cached for
 /// [`INSTANCE_IPS_TTL`](super::cache::INSTANCE_IPS_TTL) (calls made as a user are not).
 pub async fn instance_vnics(
@@ -182,6 +171,7 @@ pub async fn instance_vnics(
         return load.await;
     }
     call.shared()
+        .caches
         .instance_ips
         .get_or_load(instance_id, load)
         .await

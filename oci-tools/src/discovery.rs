@@ -130,7 +130,7 @@ async fn ping(call: Call, _args: NoArgs) -> Result<Ping, ToolError> {
             operation: "GetTenancy".to_owned(),
             latency_ms,
         },
-        caches: vec![shared.compartments.stats(), shared.instance_ips.stats()],
+        caches: shared.caches.stats(),
     })
 }
 

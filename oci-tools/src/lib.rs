@@ -17,8 +17,8 @@
 //!   with the OCI code, request id and a suggestion.
 //! - `credentials`: finds the OCI credentials once, and says which ways were tried when
 //!   there are none; with identity propagation, signs a caller's calls as that user
-//!   instead (the identity-domain token exchange); `cache`: short-lived lookups with
-//!   stats.
+//!   instead (the identity-domain token exchange); `cache`: the shared caches of
+//!   short-lived lookups, with stats.
 //! - One module per domain: `discovery`, `compute`, `cost`, `database`, `network`,
 //!   `observability`, `security`, `search`, `skills`.
 

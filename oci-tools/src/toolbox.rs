@@ -18,7 +18,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use super::args::{self, ResponseFormat};
-use super::cache::{COMPARTMENTS_TTL, INSTANCE_IPS_TTL, TtlCache};
+use super::cache::Caches;
 use super::credentials::Credentials;
 use super::error::ToolError;
 use super::output::Markdown;
@@ -226,8 +226,7 @@ fn input_schema<A: JsonSchema>() -> JsonObject {
 pub struct Shared {
     pub settings: Settings,
     pub credentials: Credentials,
-    pub compartments: TtlCache<Vec<Compartment>>,
-    pub instance_ips: TtlCache<Vec<super::compute::InstanceVnic>>,
+    pub caches: Caches,
     pub tools: Vec<ToolInfo>,
 }
 
@@ -236,8 +235,7 @@ impl Shared {
         Self {
             credentials: Credentials::new(settings.clone()),
             settings,
-            compartments: TtlCache::new("compartment tree", COMPARTMENTS_TTL),
-            instance_ips: TtlCache::new("instance IPs", INSTANCE_IPS_TTL),
+            caches: Caches::new(),
             tools,
         }
     }
@@ -296,7 +294,7 @@ impl Call {
     }
 
     /// Every compartment of the tenancy (active ones, the whole tree), cached for
-    /// [`COMPARTMENTS_TTL`].
+    /// [`COMPARTMENTS_TTL`](super::cache::COMPARTMENTS_TTL).
     pub async fn compartment_tree(&self) -> Result<Vec<Compartment>, ToolError> {
         let client = self.client().await?;
         let tenancy = client.tenancy().to_owned();
@@ -307,7 +305,11 @@ impl Call {
         if !self.uses_shared_cache() {
             return load.await;
         }
-        self.shared.compartments.get_or_load(&tenancy, load).await
+        self.shared
+            .caches
+            .compartments
+            .get_or_load(&tenancy, load)
+            .await
     }
 
     /// Whether this call may read and fill the caches: not when it runs as a user (identity

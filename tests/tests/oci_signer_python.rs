@@ -9,8 +9,8 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 
 use oci_api::PrivateKey;
-use oci_api::client::{query_string, quote_plus};
 use oci_api::signer::{Coverage, Signer, Unsigned};
+use oci_api::wire::{query_string, quote_plus};
 use serde_json::{Value, json};
 
 /// A small deterministic generator (xorshift), so a failure can be reproduced.

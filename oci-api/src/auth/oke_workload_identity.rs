@@ -119,12 +119,12 @@ async fn request_session(
         .post(url)
         .bearer_auth(service_token.trim())
         .header(http::header::CONTENT_TYPE, "application/json")
-        .header("opc-request-id", crate::client::new_request_id())
+        .header("opc-request-id", crate::wire::new_request_id())
         .body(body.to_string())
         .timeout(TIMEOUT)
         .send()
         .await
-        .map_err(|e| failed(format!("POST {url}: {}", crate::client::error_chain(&e))))?;
+        .map_err(|e| failed(format!("POST {url}: {}", crate::wire::error_chain(&e))))?;
     let status = answer.status();
     let text = answer.text().await.unwrap_or_default();
     if status == http::StatusCode::FORBIDDEN {

@@ -16,11 +16,11 @@ use tokio::sync::Mutex;
 
 use super::session::Session;
 use super::{AuthError, AuthKind, AuthProvider, BoxFuture, Principal};
-use crate::client::{error_chain, query_string};
 use crate::jwt::Claims;
 use crate::keys::PrivateKey;
 use crate::region::Region;
 use crate::signer::Signer;
+use crate::wire::{error_chain, query_string};
 
 const WHAT: &str = "exchanging the user's token for an OCI session (identity propagation)";
 const TIMEOUT: Duration = Duration::from_secs(30);

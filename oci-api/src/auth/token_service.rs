@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use http::{Method, StatusCode};
 
-use crate::client::signed_request;
 use crate::signer::{Coverage, Signer};
+use crate::wire::signed_request;
 
 /// Attempts per token request, and the pause before each retry.
 const ATTEMPTS: u32 = 3;

@@ -106,7 +106,8 @@ where
 pub(crate) mod testing {
     //! Checks shared by the operation tests.
 
-    use crate::client::{Request, query_string};
+    use crate::client::Request;
+    use crate::wire::query_string;
 
     /// The encoded query string of `request`, as the client puts it on the wire.
     pub fn wire_query(request: &Request) -> String {
