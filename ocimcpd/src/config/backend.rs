@@ -14,9 +14,10 @@ use super::duration::ConfigDuration;
 use super::error::{ConfigIssue, Location};
 use super::glob::Glob;
 use super::guards::{
-    CallLimits, HealthDraft, HealthSettings, Limits, LimitsDraft, RawHealth, RawLimits,
+    self, CallLimits, HealthDraft, HealthSettings, Limits, LimitsDraft, RawHealth, RawLimits,
     RawToolTimeouts, ToolTimeouts, ToolTimeoutsDraft,
 };
+use super::span::{At, Scope, spanned, spanned_duration};
 
 /// A validated backend: one MCP server the daemon connects to.
 #[derive(Debug, Clone, PartialEq)]
@@ -285,38 +286,6 @@ const RESERVED_HEADERS: [&str; 4] = [
     "last-event-id",
 ];
 
-/// A value and where it was written.
-#[derive(Debug, Clone)]
-pub(super) struct At<T> {
-    pub value: T,
-    pub at: Location,
-}
-
-/// Turns a span into a location in the file being read.
-pub(super) type Locate<'a> = &'a dyn Fn(std::ops::Range<usize>) -> Location;
-
-/// A TOML value with its location.
-pub(super) fn spanned<T>(value: Option<Spanned<T>>, locate: Locate<'_>) -> Option<At<T>> {
-    value.map(|v| {
-        let at = locate(v.span());
-        At {
-            value: v.into_inner(),
-            at,
-        }
-    })
-}
-
-/// A TOML duration with its location.
-pub(super) fn spanned_duration(
-    value: Option<Spanned<ConfigDuration>>,
-    locate: Locate<'_>,
-) -> Option<At<Duration>> {
-    spanned(value, locate).map(|d| At {
-        value: d.value.0,
-        at: d.at,
-    })
-}
-
 /// A backend as written, from TOML or JSON, before validation.
 #[derive(Debug, Clone)]
 pub(super) struct Draft {
@@ -398,10 +367,11 @@ impl Draft {
         }
     }
 
-    fn key(&self, key: &str) -> String {
-        match &self.key_prefix {
-            Some(prefix) => format!("{prefix}.{key}"),
-            None => key.to_owned(),
+    /// How problems with this entry are reported.
+    pub(super) fn scope(&self) -> Scope<'_> {
+        Scope {
+            origin: &self.origin,
+            key_prefix: self.key_prefix.as_deref(),
         }
     }
 
@@ -411,7 +381,18 @@ impl Draft {
         key: &str,
         message: impl Into<String>,
     ) -> ConfigIssue {
-        ConfigIssue::new(at.clone(), Some(&self.key(key)), message)
+        self.scope().issue(at, key, message)
+    }
+
+    /// A duration that must be greater than zero; `fallback` when absent (or zero).
+    fn positive(
+        &self,
+        value: &Option<At<Duration>>,
+        key: &str,
+        fallback: Duration,
+        issues: &mut Vec<ConfigIssue>,
+    ) -> Duration {
+        self.scope().positive(value, key, fallback, issues)
     }
 
     /// Checks everything and builds the spec, or returns every problem found.
@@ -494,8 +475,8 @@ impl Draft {
 
         let restart = self.restart_settings(&mut issues);
         let timeouts = self.timeouts(&mut issues);
-        let health = self.health_settings(&mut issues);
-        let limits = self.limits(&mut issues);
+        let health = self.health.settings(self.scope(), &mut issues);
+        let limits = self.limits.settings(self.scope(), &mut issues);
         let tools = ToolFilter {
             allow: self.globs(self.tools_allow.as_ref(), "tools.allow", &mut issues),
             deny: self.globs(self.tools_deny.as_ref(), "tools.deny", &mut issues),
@@ -730,7 +711,7 @@ impl Draft {
             call,
             idle,
             stop,
-            tools: self.tool_timeouts(issues),
+            tools: guards::tool_timeouts(&self.tool_timeouts, self.scope(), issues),
         }
     }
 

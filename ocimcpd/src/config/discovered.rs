@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::BackendSpec;
-use super::backend::{At, Draft};
+use super::backend::Draft;
 use super::error::{ConfigError, Location};
+use super::span::At;
 
 /// The tag every discovered backend carries.
 pub const DISCOVERED_TAG: &str = "discovered";

@@ -8,11 +8,11 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::backend::{At, Draft, Locate, spanned, spanned_duration};
 use super::duration::ConfigDuration;
 use super::error::{ConfigIssue, Location};
 use super::glob::Glob;
 use super::size::{self, ConfigSize};
+use super::span::{At, Locate, Scope, spanned, spanned_duration};
 
 /// `[health]`: how a running backend is checked, and when it is taken out of service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -179,12 +179,17 @@ impl RawToolTimeouts {
     }
 }
 
-impl Draft {
-    pub(super) fn health_settings(&self, issues: &mut Vec<ConfigIssue>) -> HealthSettings {
+impl HealthDraft {
+    /// `[health]`, checked; the defaults where a key is absent.
+    pub(super) fn settings(
+        &self,
+        scope: Scope<'_>,
+        issues: &mut Vec<ConfigIssue>,
+    ) -> HealthSettings {
         let default = HealthSettings::default();
-        let draft = &self.health;
+        let draft = self;
         let mut positive = |value: &Option<At<Duration>>, key: &str, fallback: Duration| {
-            self.positive(value, key, fallback, issues)
+            scope.positive(value, key, fallback, issues)
         };
         let interval = positive(&draft.interval, "health.interval", default.interval);
         let timeout = positive(&draft.timeout, "health.timeout", default.timeout);
@@ -201,15 +206,15 @@ impl Draft {
         if let Some(n) = &draft.failures_to_degrade
             && n.value == 0
         {
-            issues.push(self.issue(&n.at, "health.failures_to_degrade", "must be at least 1"));
+            issues.push(scope.issue(&n.at, "health.failures_to_degrade", "must be at least 1"));
         }
         if quarantine < degrade {
             let at = draft
                 .failures_to_quarantine
                 .as_ref()
                 .or(draft.failures_to_degrade.as_ref())
-                .map_or(&self.origin, |n| &n.at);
-            issues.push(self.issue(
+                .map_or(scope.origin, |n| &n.at);
+            issues.push(scope.issue(
                 at,
                 "health.failures_to_quarantine",
                 format!(
@@ -222,8 +227,8 @@ impl Draft {
                 .probe_max
                 .as_ref()
                 .or(draft.probe_min.as_ref())
-                .map_or(&self.origin, |d| &d.at);
-            issues.push(self.issue(
+                .map_or(scope.origin, |d| &d.at);
+            issues.push(scope.issue(
                 at,
                 "health.probe_max",
                 format!("probe_max ({probe_max:?}) is smaller than probe_min ({probe_min:?})"),
@@ -238,14 +243,17 @@ impl Draft {
             probe_max,
         }
     }
+}
 
-    pub(super) fn limits(&self, issues: &mut Vec<ConfigIssue>) -> Limits {
+impl LimitsDraft {
+    /// `[limits]`, checked; the defaults where a key is absent.
+    pub(super) fn settings(&self, scope: Scope<'_>, issues: &mut Vec<ConfigIssue>) -> Limits {
         let default = Limits::default();
-        let draft = &self.limits;
+        let draft = self;
         if let Some(n) = &draft.max_concurrency
             && n.value == 0
         {
-            issues.push(self.issue(
+            issues.push(scope.issue(
                 &n.at,
                 "limits.max_concurrency",
                 "must be at least 1 (the number of requests the backend is sent at once)",
@@ -254,7 +262,7 @@ impl Draft {
         if let Some(n) = &draft.max_response_bytes
             && n.value < MIN_MESSAGE_BYTES
         {
-            issues.push(self.issue(
+            issues.push(scope.issue(
                 &n.at,
                 "limits.max_response_bytes",
                 format!(
@@ -279,63 +287,50 @@ impl Draft {
                 .map_or(default.max_response_bytes, |n| n.value),
         }
     }
+}
 
-    pub(super) fn tool_timeouts(&self, issues: &mut Vec<ConfigIssue>) -> Vec<ToolTimeouts> {
-        let mut out = Vec::new();
-        for (i, draft) in self.tool_timeouts.iter().enumerate() {
-            let key = format!("timeouts.tools[{i}]");
-            if draft.tools.is_empty() {
-                issues.push(self.issue(
-                    &draft.at,
-                    &format!("{key}.tools"),
-                    "list at least one tool name or glob such as \"export_*\"",
-                ));
-            }
-            if draft.call.is_none() && draft.idle.is_none() {
-                issues.push(self.issue(
-                    &draft.at,
-                    &key,
-                    "sets neither `call` nor `idle`: give at least one",
-                ));
-            }
-            let tools = draft
-                .tools
-                .iter()
-                .filter_map(|pattern| match Glob::new(pattern) {
-                    Ok(glob) => Some(glob),
-                    Err(e) => {
-                        issues.push(self.issue(&draft.at, &format!("{key}.tools"), e));
-                        None
-                    }
-                })
-                .collect();
-            let mut optional = |value: &Option<At<Duration>>, name: &str| {
-                value
-                    .as_ref()
-                    .map(|_| self.positive(value, &format!("{key}.{name}"), Duration::ZERO, issues))
-            };
-            let call = optional(&draft.call, "call");
-            let idle = optional(&draft.idle, "idle");
-            out.push(ToolTimeouts { tools, call, idle });
+/// `[[timeouts.tools]]`, checked.
+pub(super) fn tool_timeouts(
+    drafts: &[ToolTimeoutsDraft],
+    scope: Scope<'_>,
+    issues: &mut Vec<ConfigIssue>,
+) -> Vec<ToolTimeouts> {
+    let mut out = Vec::new();
+    for (i, draft) in drafts.iter().enumerate() {
+        let key = format!("timeouts.tools[{i}]");
+        if draft.tools.is_empty() {
+            issues.push(scope.issue(
+                &draft.at,
+                &format!("{key}.tools"),
+                "list at least one tool name or glob such as \"export_*\"",
+            ));
         }
-        out
-    }
-
-    /// A duration that must be greater than zero; `fallback` when absent (or zero).
-    pub(super) fn positive(
-        &self,
-        value: &Option<At<Duration>>,
-        key: &str,
-        fallback: Duration,
-        issues: &mut Vec<ConfigIssue>,
-    ) -> Duration {
-        match value {
-            Some(d) if d.value.is_zero() => {
-                issues.push(self.issue(&d.at, key, "must be greater than zero"));
-                fallback
-            }
-            Some(d) => d.value,
-            None => fallback,
+        if draft.call.is_none() && draft.idle.is_none() {
+            issues.push(scope.issue(
+                &draft.at,
+                &key,
+                "sets neither `call` nor `idle`: give at least one",
+            ));
         }
+        let tools = draft
+            .tools
+            .iter()
+            .filter_map(|pattern| match Glob::new(pattern) {
+                Ok(glob) => Some(glob),
+                Err(e) => {
+                    issues.push(scope.issue(&draft.at, &format!("{key}.tools"), e));
+                    None
+                }
+            })
+            .collect();
+        let mut optional = |value: &Option<At<Duration>>, name: &str| {
+            value
+                .as_ref()
+                .map(|_| scope.positive(value, &format!("{key}.{name}"), Duration::ZERO, issues))
+        };
+        let call = optional(&draft.call, "call");
+        let idle = optional(&draft.idle, "idle");
+        out.push(ToolTimeouts { tools, call, idle });
     }
+    out
 }

@@ -16,6 +16,7 @@ mod guards;
 mod oci;
 mod seed;
 mod size;
+mod span;
 
 use std::collections::HashMap;
 use std::fs;

@@ -11,8 +11,9 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::backend::{At, Draft};
+use super::backend::Draft;
 use super::error::{self, ConfigError, ConfigIssue, Location};
+use super::span::At;
 
 /// One seed `BackendConfig` object. Unknown keys are errors, as in the seed (`extra="forbid"`).
 #[derive(Debug, Deserialize)]
