@@ -12,6 +12,9 @@
 //! - [`ops`]: the typed operations the tools call, one module per service;
 //! - [`oke_token`]: the Kubernetes bearer token of `oci ce cluster generate-token`;
 //! - [`jwt`]: the claims of the tokens OCI hands out.
+//!
+//! It knows no MCP, no tool and no daemon: callers hand it settings and get typed answers
+//! or typed errors. It never logs a key, a token or a signature.
 
 pub mod auth;
 pub mod client;

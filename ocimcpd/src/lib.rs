@@ -32,11 +32,16 @@
 //!
 //! The binary parses flags, loads [`config::Settings`], binds the listeners and calls
 //! [`run`]; the tests do the same on `127.0.0.1:0`.
+//!
+//! What it must not touch: the tool sets' internals (it serves `oci_tools::OciToolServer`
+//! and builds its settings, nothing more), and the wire types it shares with `ocimcpctl`,
+//! which live in `ocimcp-proto` so that the CLI never links the daemon.
 
 mod admin;
 mod backends;
 pub mod config;
 mod discovery;
+mod error_codes;
 mod gateway;
 mod jsonl;
 mod local_socket;

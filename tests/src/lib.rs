@@ -1,7 +1,9 @@
 //! End-to-end test harness: runs the real `ocimcpd` binary with a config written by the
 //! test, talks to it with real MCP clients (rmcp, and the Python SDK from the bootstrap
 //! venvs), and inspects real processes through /proc. [`fake_oci`] stands in for OCI,
-//! which cannot run here.
+//! which cannot run here. [`in_process`] runs `ocimcpd::run` inside the test's process,
+//! on listeners the test binds, where settings can be adjusted after loading (a fixed
+//! clock for the OCI tools). Tests send traffic only to loopback addresses.
 //!
 //! Python venvs come from `tests/bootstrap.sh` (run by `tests/run-all.sh`); a missing venv
 //! fails the test with a message saying so.

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use rmcp::ErrorData as McpError;
 use rmcp::model::{
-    ClientCapabilities, ClientConfig, ClientResult, ErrorCode, GetExtensions, Implementation,
+    ClientCapabilities, ClientConfig, ClientResult, GetExtensions, Implementation,
     LoggingMessageNotificationParam, ProgressNotificationParam, ProtocolVersion,
     ServerNotification, ServerRequest,
 };
@@ -23,6 +23,7 @@ use serde_json::json;
 use tokio::sync::mpsc;
 
 use super::relay::{InFlight, Notice, Relay, wants};
+use crate::error_codes::NOT_RELAYED;
 
 /// Something the backend told us that its lifecycle task must act on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,9 +34,6 @@ pub(super) enum BackendEvent {
 
 /// How long relaying one notification may hold up reading the backend's next message.
 const RELAY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
-
-/// No client could take a relayed request (JSON-RPC error to the backend).
-const NOT_RELAYED: ErrorCode = ErrorCode(-32013);
 
 #[derive(Debug, Clone)]
 pub(super) struct BackendClient {

@@ -375,26 +375,6 @@ impl Draft {
         }
     }
 
-    pub(super) fn issue(
-        &self,
-        at: &Location,
-        key: &str,
-        message: impl Into<String>,
-    ) -> ConfigIssue {
-        self.scope().issue(at, key, message)
-    }
-
-    /// A duration that must be greater than zero; `fallback` when absent (or zero).
-    fn positive(
-        &self,
-        value: &Option<At<Duration>>,
-        key: &str,
-        fallback: Duration,
-        issues: &mut Vec<ConfigIssue>,
-    ) -> Duration {
-        self.scope().positive(value, key, fallback, issues)
-    }
-
     /// Checks everything and builds the spec, or returns every problem found.
     pub fn validate(self) -> Result<BackendSpec, Vec<ConfigIssue>> {
         let mut issues = Vec::new();
@@ -402,13 +382,13 @@ impl Draft {
         let name = match (&self.name, &self.default_name) {
             (Some(name), _) => {
                 if let Err(e) = check_name(&name.value) {
-                    issues.push(self.issue(&name.at, "name", e));
+                    issues.push(self.scope().issue(&name.at, "name", e));
                 }
                 name.value.clone()
             }
             (None, Some(stem)) => {
                 if let Err(e) = check_name(stem) {
-                    issues.push(self.issue(
+                    issues.push(self.scope().issue(
                         &self.origin,
                         "name",
                         format!("{e} (the name comes from the file name; set `name` in the file)"),
@@ -417,7 +397,7 @@ impl Draft {
                 stem.clone()
             }
             (None, None) => {
-                issues.push(self.issue(
+                issues.push(self.scope().issue(
                     &self.origin,
                     "name",
                     "missing: every backend needs a `name`",
@@ -429,14 +409,14 @@ impl Draft {
         let namespace = match &self.namespace {
             Some(ns) => {
                 if let Err(e) = check_namespace(&ns.value) {
-                    issues.push(self.issue(&ns.at, "namespace", e));
+                    issues.push(self.scope().issue(&ns.at, "namespace", e));
                 }
                 ns.value.clone()
             }
             None => {
                 let ns = default_namespace(&name);
                 if ns == RESERVED_NAMESPACE {
-                    issues.push(self.issue(
+                    issues.push(self.scope().issue(
                         &self.origin,
                         "namespace",
                         format!(
@@ -464,7 +444,7 @@ impl Draft {
                 } else {
                     ""
                 };
-                issues.push(self.issue(
+                issues.push(self.scope().issue(
                     at,
                     "transport",
                     format!("unknown transport `{other}`: use `stdio` or `streamable_http`{hint}"),
@@ -516,7 +496,7 @@ impl Draft {
             ("headers", self.headers.as_ref().map(|h| &h.at)),
         ] {
             if let Some(at) = value {
-                issues.push(self.issue(
+                issues.push(self.scope().issue(
                     at,
                     key,
                     format!("`{key}` is for `streamable_http` backends; set `transport = \"streamable_http\"` or remove it"),
@@ -530,7 +510,7 @@ impl Draft {
         let command = self.command.as_ref().map(|c| c.value.clone());
         match &command {
             None if venv.is_none() => {
-                issues.push(self.issue(
+                issues.push(self.scope().issue(
                     &self.origin,
                     "command",
                     "missing: a stdio backend needs `command` (or `venv`, to run that venv's python)",
@@ -538,14 +518,14 @@ impl Draft {
             }
             Some(c) if c.trim().is_empty() => {
                 let at = self.command.as_ref().map_or(&self.origin, |c| &c.at);
-                issues.push(self.issue(at, "command", "cannot be empty"));
+                issues.push(self.scope().issue(at, "command", "cannot be empty"));
             }
             _ => {}
         }
         if let Some(env) = &self.env {
             for key in env.value.keys() {
                 if key.is_empty() || key.contains('=') || key.contains('\0') {
-                    issues.push(self.issue(
+                    issues.push(self.scope().issue(
                         &env.at,
                         "env",
                         format!("`{key}` is not a valid environment variable name"),
@@ -587,11 +567,11 @@ impl Draft {
         ];
         for (key, at) in stdio_only {
             if let Some(at) = at {
-                issues.push(self.issue(at, key, format!("`{key}` is for `stdio` backends; a `streamable_http` backend has only `url` and `headers`")));
+                issues.push(self.scope().issue(at, key, format!("`{key}` is for `stdio` backends; a `streamable_http` backend has only `url` and `headers`")));
             }
         }
         let Some(url) = &self.url else {
-            issues.push(self.issue(
+            issues.push(self.scope().issue(
                 &self.origin,
                 "url",
                 "missing: a `streamable_http` backend needs `url`",
@@ -602,7 +582,7 @@ impl Draft {
             .iter()
             .any(|scheme| url.value.len() > scheme.len() && url.value.starts_with(scheme));
         if !valid || url.value.contains(char::is_whitespace) {
-            issues.push(self.issue(
+            issues.push(self.scope().issue(
                 &url.at,
                 "url",
                 format!("`{}` is not an http:// or https:// URL", url.value),
@@ -616,7 +596,7 @@ impl Draft {
         if let Some(h) = &self.headers {
             for (name, value) in &h.value {
                 if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
-                    issues.push(self.issue(
+                    issues.push(self.scope().issue(
                         &h.at,
                         "headers",
                         format!("`{name}` is not a valid HTTP header name"),
@@ -625,7 +605,7 @@ impl Draft {
                     .iter()
                     .any(|r| r.eq_ignore_ascii_case(name))
                 {
-                    issues.push(self.issue(
+                    issues.push(self.scope().issue(
                         &h.at,
                         "headers",
                         format!(
@@ -634,7 +614,7 @@ impl Draft {
                     ));
                 }
                 if http::HeaderValue::from_str(value).is_err() {
-                    issues.push(self.issue(
+                    issues.push(self.scope().issue(
                         &h.at,
                         "headers",
                         format!("the value of `{name}` is not a valid HTTP header value"),
@@ -663,7 +643,11 @@ impl Draft {
         if let Some(d) = &self.restart.backoff_min
             && d.value.is_zero()
         {
-            issues.push(self.issue(&d.at, "restart.backoff_min", "must be greater than zero"));
+            issues.push(self.scope().issue(
+                &d.at,
+                "restart.backoff_min",
+                "must be greater than zero",
+            ));
         }
         if min > max {
             let at = self
@@ -672,13 +656,13 @@ impl Draft {
                 .as_ref()
                 .or(self.restart.backoff_min.as_ref())
                 .map_or(&self.origin, |d| &d.at);
-            issues.push(self.issue(
+            issues.push(self.scope().issue(
                 at,
                 "restart.backoff_max",
                 format!("backoff_max ({max:?}) is smaller than backoff_min ({min:?})"),
             ));
         }
-        let crash_loop_window = self.positive(
+        let crash_loop_window = self.scope().positive(
             &self.restart.crash_loop_window,
             "restart.crash_loop_window",
             default.crash_loop_window,
@@ -699,13 +683,19 @@ impl Draft {
     fn timeouts(&self, issues: &mut Vec<ConfigIssue>) -> Timeouts {
         let default = Timeouts::default();
         let t = &self.timeouts;
-        let connect = self.positive(&t.connect, "timeouts.connect", default.connect, issues);
-        let call = self.positive(&t.call, "timeouts.call", default.call, issues);
-        let stop = self.positive(&t.stop, "timeouts.stop", default.stop, issues);
-        let idle = t
-            .idle
-            .as_ref()
-            .map(|_| self.positive(&t.idle, "timeouts.idle", call, issues));
+        let connect =
+            self.scope()
+                .positive(&t.connect, "timeouts.connect", default.connect, issues);
+        let call = self
+            .scope()
+            .positive(&t.call, "timeouts.call", default.call, issues);
+        let stop = self
+            .scope()
+            .positive(&t.stop, "timeouts.stop", default.stop, issues);
+        let idle = t.idle.as_ref().map(|_| {
+            self.scope()
+                .positive(&t.idle, "timeouts.idle", call, issues)
+        });
         Timeouts {
             connect,
             call,
@@ -730,7 +720,7 @@ impl Draft {
             .filter_map(|p| match Glob::new(p) {
                 Ok(g) => Some(g),
                 Err(e) => {
-                    issues.push(self.issue(&patterns.at, key, e));
+                    issues.push(self.scope().issue(&patterns.at, key, e));
                     None
                 }
             })

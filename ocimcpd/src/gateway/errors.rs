@@ -5,22 +5,14 @@ use std::time::SystemTime;
 
 use ocimcp_proto::backend::BackendState;
 use rmcp::ErrorData as McpError;
-use rmcp::model::ErrorCode;
 use serde_json::json;
 
 use crate::backends::{Busy, CallError, Limit};
 use crate::registry::{BackendEntry, Catalog};
 
-/// The backend cannot take calls right now (starting, restarting, failed, stopped).
-pub const BACKEND_UNAVAILABLE: ErrorCode = ErrorCode(-32010);
-/// The backend did not answer within `timeouts.call`.
-pub const BACKEND_TIMEOUT: ErrorCode = ErrorCode(-32011);
-/// The connection broke while the request was in flight.
-pub const BACKEND_FAILED: ErrorCode = ErrorCode(-32012);
-/// Every slot at the backend is taken and its queue is full.
-pub const BACKEND_BUSY: ErrorCode = ErrorCode(-32015);
-/// The gateway is shutting down and takes no new requests.
-pub const GATEWAY_STOPPING: ErrorCode = ErrorCode(-32016);
+use crate::error_codes::{
+    BACKEND_BUSY, BACKEND_FAILED, BACKEND_TIMEOUT, BACKEND_UNAVAILABLE, GATEWAY_STOPPING,
+};
 
 /// A name the catalog does not have: a quarantined backend's (say so, and why), or
 /// unknown.

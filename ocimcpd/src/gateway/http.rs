@@ -220,7 +220,7 @@ fn refuse(message: &str) -> Response<Body> {
         json!({
             "jsonrpc": "2.0",
             "id": null,
-            "error": { "code": super::errors::GATEWAY_STOPPING.0, "message": message },
+            "error": { "code": crate::error_codes::GATEWAY_STOPPING.0, "message": message },
         }),
     );
     response.headers_mut().insert(

@@ -1,12 +1,12 @@
-//! The MCP front: owns the rmcp server handler (routing by the registry's catalog, and
-//! registering each forwarded request with its backend's relay), client sessions (log
-//! levels, resource subscriptions held upstream), the gateway's own tools, what clients are
-//! told unasked (list changes, backend log messages, resource updates, subscriptions made
-//! again after a restart), the HTTP listener with its health endpoints, the local MCP
-//! socket, the limits on what clients may take (request size, sessions), and the drain
-//! on shutdown. It reads the registry and never writes its state; it takes a slot in a
-//! backend's `Load` for each forwarded request, and its one signal back is
-//! `BackendEntry::suspect`, a hint the backend's lifecycle task acts on.
+//! The MCP front: owns the rmcp server handler (routing by the registry's catalog, each
+//! request handed to its backend's handle), the one mapping of call errors to MCP errors
+//! (`errors.rs`), client sessions (log levels, resource subscriptions held upstream), the
+//! gateway's own tools, what clients are told unasked (list changes, backend log
+//! messages, resource updates, subscriptions made again after a restart), the HTTP
+//! listener with its health endpoints, the local MCP socket, the limits on what clients
+//! may take (request size, sessions), and the drain on shutdown. It reads the registry
+//! and never writes its state; it never drives a backend connection itself: admission,
+//! time limits, cancellation and the relay back belong to `backends::BackendHandle`.
 //!
 //! Protocol eras and their trade-offs are described in `README.md` beside this file.
 

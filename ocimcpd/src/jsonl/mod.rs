@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rmcp::ErrorData;
-use rmcp::model::{ErrorCode, JsonRpcError, JsonRpcMessage, RequestId};
+use rmcp::model::{JsonRpcError, JsonRpcMessage, RequestId};
 use rmcp::service::{RxJsonRpcMessage, ServiceRole, TxJsonRpcMessage};
 use rmcp::transport::Transport;
 use serde::Serialize;
@@ -29,8 +29,7 @@ use crate::config::describe_size;
 use crate::log_ring::Throttle;
 use outline::Outline;
 
-/// A message was over the size limit (JSON-RPC error code).
-pub const TOO_LARGE: ErrorCode = ErrorCode(-32014);
+use crate::error_codes::TOO_LARGE;
 
 /// Characters of a bad line quoted in the log.
 const QUOTE_CHARS: usize = 160;
