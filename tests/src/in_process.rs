@@ -106,13 +106,21 @@ impl Drop for InProcessDaemon {
     }
 }
 
-/// Sets the clock of the built-in OCI tool set, if the settings have it.
+/// Sets the clock of the built-in OCI tool set; panics if the settings have none. A
+/// reload would read the config again and bring back the system clock: tests that fix the
+/// clock do not reload.
 pub fn fix_oci_clock(settings: &mut Settings, clock: oci_tools::Clock) {
+    let mut fixed = 0;
     for backend in &mut settings.backends {
         if let Transport::InProcess(Builtin::Oci(oci)) = &mut backend.transport {
             oci.clock = clock;
+            fixed += 1;
         }
     }
+    assert_eq!(
+        fixed, 1,
+        "the config must turn on the built-in OCI tools (`[builtin] oci = true`)"
+    );
 }
 
 /// Whether `path` is a socket that accepts connections.

@@ -641,8 +641,11 @@ async fn a_users_jwt_is_exchanged_for_a_upst_once_per_subject_and_renewed() {
             .count()
     };
 
-    fake.set_token_lifetime(Duration::from_secs(4));
+    // Alice's own token lives long (the fake's default); the UPSTs exchanged for it live
+    // 4 s. A 4 s user token could expire before the renewal below on a loaded machine
+    // (its `exp` is in whole seconds), and the renewal exchanges that same token again.
     let alice_jwt = jwt_of("alice");
+    fake.set_token_lifetime(Duration::from_secs(4));
     let alice = exchange
         .principal_for(&alice_jwt)
         .await

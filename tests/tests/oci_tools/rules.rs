@@ -190,4 +190,42 @@ async fn with_identity_propagation_a_callers_calls_are_signed_as_that_user() {
         .pop()
         .expect("the call");
     assert_eq!(own.key_id, Some(doc_key::key_id()));
+
+    // A token put in the request's `_meta`, under the key the gateway once used to hand
+    // it over, is only the client's data: the caller reaches the tool set as a typed
+    // extension the gateway alone sets, so the daemon's own key still signs.
+    let mut meta = rmcp::model::RequestMetaObject::default();
+    meta.0
+        .0
+        .insert("dev.ocimcp/caller-token".to_owned(), json!(alice));
+    let mut params = rmcp::model::CallToolRequestParams::new("oci_compute_list_instances")
+        .with_arguments(
+            json!({ "compartment_id": ocimcp_tests::oci_gateway::COMPARTMENT })
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+        );
+    params.meta = Some(meta);
+    let forged = gateway
+        .client
+        .peer()
+        .call_tool(params)
+        .await
+        .expect("a tool result");
+    assert_ne!(
+        forged.is_error,
+        Some(true),
+        "{}",
+        ocimcp_tests::text(&forged)
+    );
+    let signed = gateway
+        .requests_to("/20160918/instances?")
+        .pop()
+        .expect("the call");
+    assert_eq!(signed.key_id, Some(doc_key::key_id()));
+    assert_eq!(
+        gateway.requests_to("/oauth2/v1/token").len(),
+        1,
+        "no exchange for a token in _meta"
+    );
 }

@@ -31,7 +31,8 @@ const TICK: Duration = Duration::from_secs(2);
 
 /// A backend whose tools take their time: `hang` never answers; `tick_N` sends a
 /// progress notification every [`TICK`] N times, then answers; `stall` sends two, then
-/// never answers. It counts the requests it saw cancelled.
+/// never answers; `deaf` never answers and ignores cancellation. It counts the requests
+/// it saw cancelled.
 #[derive(Clone, Default)]
 struct Slow {
     cancelled: Arc<AtomicUsize>,
@@ -48,6 +49,10 @@ impl ServerHandler for Slow {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
         let name = request.name.to_string();
+        if name == "deaf" {
+            // Never answers, not even a cancellation: only a broken connection ends it.
+            return std::future::pending().await;
+        }
         let (ticks, answers) = match name.as_str() {
             "stall" => (2, false),
             tick if tick.starts_with("tick_") => (tick[5..].parse().unwrap_or(0), true),
@@ -85,6 +90,8 @@ impl ServerHandler for Nobody {}
 struct Bench {
     handle: BackendHandle,
     backend: Slow,
+    /// The task serving [`Slow`]; aborting it breaks the connection.
+    server: tokio::task::JoinHandle<()>,
     client: rmcp::service::Peer<RoleServer>,
     _connection: RunningService<RoleClient, BackendClient>,
     _client_ends: (
@@ -101,7 +108,7 @@ async fn bench(timeouts: &str) -> Bench {
     let backend = Slow::default();
     let (client_end, server_end) = in_process::channel();
     let served = backend.clone();
-    tokio::spawn(async move {
+    let server = tokio::spawn(async move {
         if let Ok(running) = rmcp::serve_server(served, server_end).await {
             let _ = running.waiting().await;
         }
@@ -122,6 +129,7 @@ async fn bench(timeouts: &str) -> Bench {
     Bench {
         handle,
         backend,
+        server,
         client: nobody.peer().clone(),
         _connection: connection,
         _client_ends: (nobody, other.expect("client side")),
@@ -150,7 +158,17 @@ impl Bench {
         cancelled: &CancellationToken,
         cutoff: &CancellationToken,
     ) -> (Result<ServerResult, CallError>, Duration) {
-        let stopping = CancellationToken::new();
+        self.call_while(tool, cancelled, cutoff, &never()).await
+    }
+
+    /// Like [`call`](Self::call), with the daemon's `stopping` token.
+    async fn call_while(
+        &self,
+        tool: &'static str,
+        cancelled: &CancellationToken,
+        cutoff: &CancellationToken,
+        stopping: &CancellationToken,
+    ) -> (Result<ServerResult, CallError>, Duration) {
         let request =
             ClientRequest::CallToolRequest(Request::new(CallToolRequestParams::new(tool)));
         let started = Instant::now();
@@ -160,10 +178,7 @@ impl Bench {
                 request,
                 Some(tool),
                 self.caller(cancelled),
-                Shutdown {
-                    cutoff,
-                    stopping: &stopping,
-                },
+                Shutdown { cutoff, stopping },
             )
             .await;
         (outcome, started.elapsed())
@@ -289,4 +304,44 @@ async fn the_callers_cancellation_and_the_gateways_cutoff_end_the_call_at_once()
         "{outcome:?}"
     );
     assert_eq!(took, Duration::ZERO);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_connection_that_breaks_under_a_call_is_suspected() {
+    let bench = bench("call = \"60s\"").await;
+    let server = bench.server.abort_handle();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        server.abort();
+    });
+    let (outcome, took) = bench.call("deaf", &never(), &never()).await;
+    assert!(matches!(outcome, Err(CallError::Broken)), "{outcome:?}");
+    // Not the call limit: the broken connection ended it (rmcp closes a cancelled
+    // service after a grace of its own, hence not at once).
+    assert!(took < Duration::from_secs(10), "{took:?}");
+    assert_eq!(bench.suspicion().await, Some(Suspicion::Broken));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_connection_that_breaks_while_the_daemon_stops_is_the_shutdowns_doing() {
+    let bench = bench("call = \"60s\"").await;
+    let stopping = CancellationToken::new();
+    stopping.cancel();
+    let server = bench.server.abort_handle();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        server.abort();
+    });
+    let (outcome, _) = bench
+        .call_while("deaf", &never(), &never(), &stopping)
+        .await;
+    assert!(
+        matches!(outcome, Err(CallError::ShuttingDown)),
+        "{outcome:?}"
+    );
+    assert_eq!(
+        bench.suspicion().await,
+        None,
+        "stopping backends is no fault of theirs"
+    );
 }
