@@ -5,7 +5,8 @@
 //! built-in tool call scenario alone and leaves the docs as they are. Speed is not checked
 //! here: the targets are the suite's own report.
 
-use std::process::Command;
+use std::path::Path;
+use std::process::{Command, Output};
 
 use serde_json::Value;
 
@@ -19,28 +20,29 @@ fn a_small_run_measures_every_scenario_and_writes_the_results() {
     )
     .unwrap();
     let python = ocimcp_tests::venv("fastmcp").join("bin/python");
-    let output = Command::new(env!("CARGO_BIN_EXE_ocimcp-bench"))
-        .arg("--python")
-        .arg(&python)
-        // Long enough that the slowest target (FastMCP's proxy at concurrency 64) answers
-        // within the window while the rest of the test suite loads the machine.
-        .args(["--rounds", "1", "--duration", "0.5", "--warmup", "0.5"])
-        .args([
+    let python = python.display().to_string();
+    bench(
+        &[
+            "--python",
+            &python,
+            // Long enough that the slowest target (FastMCP's proxy at concurrency 64)
+            // answers within the window while the rest of the test suite loads the machine.
+            "--rounds",
+            "1",
+            "--duration",
+            "0.5",
+            "--warmup",
+            "0.5",
             "--many-backends",
             "3",
             "--tools-per-backend",
             "4",
             "--repeats",
             "1",
-        ])
-        .arg("--out")
-        .arg(out.path().join("results"))
-        .arg("--update-docs")
-        .arg(&docs)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "ocimcp-bench failed:\n{stderr}");
+        ],
+        out.path(),
+        &docs,
+    );
 
     let files: Vec<_> = std::fs::read_dir(out.path().join("results"))
         .unwrap()
@@ -111,17 +113,20 @@ fn only_builtin_measures_the_built_in_tool_call_alone_and_leaves_the_docs() {
     let before = "# Benchmarks\n\n<!-- results:begin (written by ocimcp-bench --update-docs) -->\nfull run\n<!-- results:end -->\n";
     std::fs::write(&docs, before).unwrap();
     // No --python: this scenario runs no Python.
-    let output = Command::new(env!("CARGO_BIN_EXE_ocimcp-bench"))
-        .args(["--only", "builtin"])
-        .args(["--rounds", "2", "--duration", "0.3", "--warmup", "0.1"])
-        .arg("--out")
-        .arg(out.path().join("results"))
-        .arg("--update-docs")
-        .arg(&docs)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "ocimcp-bench failed:\n{stderr}");
+    let (output, stderr) = bench(
+        &[
+            "--only",
+            "builtin",
+            "--rounds",
+            "2",
+            "--duration",
+            "0.3",
+            "--warmup",
+            "0.1",
+        ],
+        out.path(),
+        &docs,
+    );
     assert!(stderr.contains("left as it is"), "{stderr}");
     assert_eq!(std::fs::read_to_string(&docs).unwrap(), before);
 
@@ -169,6 +174,22 @@ fn only_builtin_measures_the_built_in_tool_call_alone_and_leaves_the_docs() {
     );
     // The printed report is the same Markdown.
     assert!(String::from_utf8_lossy(&output.stdout).contains("### Built-in tool call"));
+}
+
+/// Runs `ocimcp-bench` with `args`, its results in `out/results` and its docs section in
+/// `docs`; it must succeed. Returns its output and its stderr.
+fn bench(args: &[&str], out: &Path, docs: &Path) -> (Output, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_ocimcp-bench"))
+        .args(args)
+        .arg("--out")
+        .arg(out.join("results"))
+        .arg("--update-docs")
+        .arg(docs)
+        .output()
+        .expect("run ocimcp-bench");
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(output.status.success(), "ocimcp-bench failed:\n{stderr}");
+    (output, stderr)
 }
 
 /// Every load row made requests, none failed, and latency was measured.

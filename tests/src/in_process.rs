@@ -24,8 +24,8 @@ pub struct InProcessDaemon {
 }
 
 impl InProcessDaemon {
-    /// Writes `config` (with `{dir}` replaced by the temp dir, and the runtime and state
-    /// dirs put inside it), loads it as the daemon would, lets `adjust` change the
+    /// Writes `config` as [`crate::write_config`] does, with the runtime and state dirs
+    /// put inside the temp dir, loads it as the daemon would, lets `adjust` change the
     /// settings, binds and runs. Panics with the config error if the config is bad.
     pub async fn start(config: &str, adjust: impl FnOnce(&mut Settings)) -> InProcessDaemon {
         ocimcpd::install_crypto_provider();
@@ -38,13 +38,7 @@ impl InProcessDaemon {
                 "\n[daemon]\nruntime_dir = \"{dir_str}/run\"\nstate_dir = \"{dir_str}/state\"\n"
             )
         };
-        let path = dir.path().join("ocimcpd.toml");
-        std::fs::write(
-            &path,
-            format!("{}{daemon_section}", config.replace("{dir}", &dir_str)),
-        )
-        .expect("write config");
-        std::fs::create_dir_all(dir.path().join("backends.d")).expect("backends.d");
+        let path = crate::write_config(dir.path(), config, &daemon_section);
         let config_path = ConfigPath::Explicit(path);
         let mut settings = match config::load(&config_path) {
             Ok(settings) => settings,

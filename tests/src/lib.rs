@@ -126,6 +126,23 @@ pub struct Daemon {
     pub dir: tempfile::TempDir,
 }
 
+/// Writes `config` to `dir/ocimcpd.toml` with `{dir}` replaced by `dir`, then `extra`, and
+/// creates an empty `dir/backends.d`. The built-in OCI tools run only where a test asks
+/// for them (`[builtin]`), so other tests see only their own backends and no credential
+/// search looks for an instance metadata service. Returns the config's path.
+pub fn write_config(dir: &Path, config: &str, extra: &str) -> PathBuf {
+    let builtin_off = if config.contains("[builtin]") {
+        ""
+    } else {
+        "\n[builtin]\noci = false\n"
+    };
+    let path = dir.join("ocimcpd.toml");
+    let text = config.replace("{dir}", &dir.display().to_string());
+    std::fs::write(&path, format!("{text}{builtin_off}{extra}")).expect("write config");
+    std::fs::create_dir_all(dir.join("backends.d")).expect("backends.d");
+    path
+}
+
 impl Daemon {
     /// Writes `config` (with `{dir}` replaced by the temp dir) and starts the daemon on it.
     /// The config should listen on `127.0.0.1:0`; the bound address is read from the log.
@@ -143,19 +160,7 @@ impl Daemon {
         init();
         let dir = tempfile::tempdir().expect("temp dir");
         let dir_str = dir.path().display().to_string();
-        // The built-in OCI tools only where a test asks for them (`[builtin]`), so other
-        // tests see only their own backends.
-        let builtin_off = if config.contains("[builtin]") {
-            ""
-        } else {
-            "\n[builtin]\noci = false\n"
-        };
-        std::fs::write(
-            dir.path().join("ocimcpd.toml"),
-            format!("{}{builtin_off}", config.replace("{dir}", &dir_str)),
-        )
-        .expect("write config");
-        std::fs::create_dir_all(dir.path().join("backends.d")).expect("backends.d");
+        write_config(dir.path(), config, "");
         for (name, text) in backend_files {
             std::fs::write(
                 dir.path().join("backends.d").join(name),
