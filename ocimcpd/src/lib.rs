@@ -28,6 +28,7 @@
 //! - [`LogRing`] (`log_ring`): the bounded in-memory logs (the daemon's and each
 //!   backend's stderr) `ocimcpctl logs` reads, and the throttle on logged lines.
 //! - [`logging`]: the tracing subscriber.
+//! - [`nofile`]: the open-file limit, raised at start.
 //! - [`systemd`]: READY/RELOADING/STOPPING notifications, the watchdog, socket activation.
 //!
 //! The binary parses flags, loads [`config::Settings`], binds the listeners and calls
@@ -47,6 +48,7 @@ mod jsonl;
 mod local_socket;
 mod log_ring;
 pub mod logging;
+pub mod nofile;
 pub mod registry;
 mod supervisor;
 pub mod systemd;

@@ -60,6 +60,15 @@ fn main() -> ExitCode {
         return check_config(&settings, args.json);
     }
     let daemon_log = ocimcpd::logging::init(&settings.daemon);
+    match ocimcpd::nofile::raise() {
+        Ok(raised) if raised.now > raised.before => tracing::info!(
+            "open-file limit raised from {} to {}",
+            raised.before,
+            raised.now
+        ),
+        Ok(raised) => tracing::debug!("open-file limit is {}", raised.now),
+        Err(e) => tracing::warn!("cannot raise the open-file limit: {e}"),
+    }
     // Before any thread starts: the sockets systemd passed, if it did.
     let activated = match ocimcpd::systemd::Activated::take() {
         Ok(activated) => activated,

@@ -123,6 +123,8 @@ pub struct Daemon {
     path: String,
     log: Arc<Mutex<Vec<String>>>,
     env: Vec<(String, String)>,
+    /// The open-file limit (soft, hard) the daemon starts with, if the test sets one.
+    nofile: Option<(u64, u64)>,
     pub dir: tempfile::TempDir,
 }
 
@@ -157,6 +159,29 @@ impl Daemon {
         backend_files: &[(&str, &str)],
         env: &[(&str, &str)],
     ) -> Daemon {
+        let env = env
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Self::launch(Self::prepare(config, backend_files), env, None)
+    }
+
+    /// Like [`Daemon::start_with`], the daemon starting with the open-file limit
+    /// `(soft, hard)` (what a service manager would give it).
+    pub fn start_with_nofile(
+        config: &str,
+        backend_files: &[(&str, &str)],
+        nofile: (u64, u64),
+    ) -> Daemon {
+        Self::launch(
+            Self::prepare(config, backend_files),
+            Vec::new(),
+            Some(nofile),
+        )
+    }
+
+    /// A temp dir with the config and `backend_files` in `backends.d`.
+    fn prepare(config: &str, backend_files: &[(&str, &str)]) -> tempfile::TempDir {
         init();
         let dir = tempfile::tempdir().expect("temp dir");
         let dir_str = dir.path().display().to_string();
@@ -168,17 +193,30 @@ impl Daemon {
             )
             .expect("write backend file");
         }
-        let env = env
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        Self::launch(dir, env)
+        dir
     }
 
     /// Starts `ocimcpd` on `dir/ocimcpd.toml`, with its runtime dir (sockets) in `dir/run`
     /// and its state dir in `dir/state`.
-    fn launch(dir: tempfile::TempDir, env: Vec<(String, String)>) -> Daemon {
-        let mut command = Command::new(binary("ocimcpd"));
+    fn launch(
+        dir: tempfile::TempDir,
+        env: Vec<(String, String)>,
+        nofile: Option<(u64, u64)>,
+    ) -> Daemon {
+        // A limit is set by the shell, which then becomes the daemon (same pid).
+        let mut command = match nofile {
+            Some((soft, hard)) => {
+                let mut shell = Command::new("sh");
+                shell
+                    .arg("-c")
+                    .arg(format!(
+                        "ulimit -Sn {soft} && ulimit -Hn {hard} && exec \"$0\" \"$@\""
+                    ))
+                    .arg(binary("ocimcpd"));
+                shell
+            }
+            None => Command::new(binary("ocimcpd")),
+        };
         command
             .arg("--config")
             .arg(dir.path().join("ocimcpd.toml"))
@@ -234,6 +272,7 @@ impl Daemon {
             path,
             log,
             env,
+            nofile,
             dir,
         }
     }
@@ -244,8 +283,9 @@ impl Daemon {
         self.stop();
         let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().expect("temp dir"));
         let env = std::mem::take(&mut self.env);
+        let nofile = self.nofile;
         drop(self);
-        Self::launch(dir, env)
+        Self::launch(dir, env, nofile)
     }
 
     /// SIGTERM, then SIGKILL if it is still running after 15 s.

@@ -169,6 +169,7 @@ fn service_unit_has_the_settings_the_daemon_and_the_issue_need() {
         ("Service", "LogsDirectory", "ocimcpd"),
         ("Service", "ConfigurationDirectory", "ocimcpd"),
         ("Service", "KillMode", "mixed"),
+        ("Service", "LimitNOFILE", "65536"),
         ("Service", "NoNewPrivileges", "yes"),
         ("Service", "ProtectSystem", "strict"),
         ("Service", "ProtectHome", "read-only"),

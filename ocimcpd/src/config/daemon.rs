@@ -12,7 +12,6 @@ use toml::Spanned;
 use super::backend::{RawBackend, resolve};
 use super::duration::ConfigDuration;
 use super::error::{ConfigIssue, Location};
-use super::guards::DEFAULT_MAX_MESSAGE_BYTES;
 use super::size::ConfigSize;
 
 /// The whole config file as written.
@@ -49,6 +48,12 @@ pub(super) struct RawGateway {
     max_request_bytes: Option<Spanned<ConfigSize>>,
     max_sessions: Option<Spanned<usize>>,
     max_sessions_per_client: Option<Spanned<usize>>,
+    max_inflight_request_bytes: Option<Spanned<ConfigSize>>,
+    max_connections: Option<Spanned<usize>>,
+    max_connections_per_client: Option<Spanned<usize>>,
+    header_read_timeout: Option<Spanned<ConfigDuration>>,
+    idle_timeout: Option<Spanned<ConfigDuration>>,
+    body_read_timeout: Option<Spanned<ConfigDuration>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -117,13 +122,35 @@ pub struct GatewaySettings {
     pub allowed_origins: Vec<String>,
     /// Largest request body (HTTP) or message (`mcp.sock`) a client may send.
     pub max_request_bytes: usize,
+    /// Request bytes being read at once across all HTTP connections.
+    pub max_inflight_request_bytes: usize,
     /// Open client sessions in all, and per client (remote address, or local user).
     pub max_sessions: usize,
     pub max_sessions_per_client: usize,
+    /// Open HTTP connections in all (lowered at run time to keep file descriptors for the
+    /// daemon itself), and per remote address.
+    pub max_connections: usize,
+    pub max_connections_per_client: usize,
+    /// How long a new HTTP connection may take to send a request's headers.
+    pub header_read_timeout: std::time::Duration,
+    /// How long an HTTP connection may stay open with no request in progress.
+    pub idle_timeout: std::time::Duration,
+    /// How long a client may take to send a request body, once its headers are in.
+    pub body_read_timeout: std::time::Duration,
 }
 
 pub const DEFAULT_MAX_SESSIONS: usize = 1024;
 pub const DEFAULT_MAX_SESSIONS_PER_CLIENT: usize = 64;
+/// A tool call's arguments rarely pass a few KiB; a body of small JSON values takes 10–40
+/// times its size once parsed, so the default stays small (a user may raise it).
+pub const DEFAULT_MAX_REQUEST_BYTES: usize = 4 << 20;
+/// Four bodies of the default maximum size read at once.
+pub const DEFAULT_MAX_INFLIGHT_REQUEST_BYTES: usize = 16 << 20;
+pub const DEFAULT_MAX_CONNECTIONS: usize = 4096;
+pub const DEFAULT_MAX_CONNECTIONS_PER_CLIENT: usize = 256;
+pub const DEFAULT_HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+pub const DEFAULT_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+pub const DEFAULT_BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 9000);
 
@@ -216,6 +243,12 @@ impl RawGateway {
             max_request_bytes: None,
             max_sessions: None,
             max_sessions_per_client: None,
+            max_inflight_request_bytes: None,
+            max_connections: None,
+            max_connections_per_client: None,
+            header_read_timeout: None,
+            idle_timeout: None,
+            body_read_timeout: None,
         });
         let listen_at = raw
             .listen
@@ -292,7 +325,14 @@ impl RawGateway {
                 .map(|s| Spanned::new(s.span(), s.into_inner().0)),
             "gateway.max_request_bytes",
             4096,
-            DEFAULT_MAX_MESSAGE_BYTES,
+            DEFAULT_MAX_REQUEST_BYTES,
+        );
+        let max_inflight_request_bytes = at_least(
+            raw.max_inflight_request_bytes
+                .map(|s| Spanned::new(s.span(), s.into_inner().0)),
+            "gateway.max_inflight_request_bytes",
+            max_request_bytes,
+            DEFAULT_MAX_INFLIGHT_REQUEST_BYTES.max(max_request_bytes),
         );
         let max_sessions = at_least(
             raw.max_sessions,
@@ -306,6 +346,46 @@ impl RawGateway {
             1,
             DEFAULT_MAX_SESSIONS_PER_CLIENT,
         );
+        let max_connections = at_least(
+            raw.max_connections,
+            "gateway.max_connections",
+            1,
+            DEFAULT_MAX_CONNECTIONS,
+        );
+        let max_connections_per_client = at_least(
+            raw.max_connections_per_client,
+            "gateway.max_connections_per_client",
+            1,
+            DEFAULT_MAX_CONNECTIONS_PER_CLIENT,
+        );
+        let mut positive = |value: Option<Spanned<ConfigDuration>>, key: &str, default| match value
+        {
+            Some(v) if v.get_ref().0.is_zero() => {
+                issues.push(ConfigIssue::new(
+                    Location::at(file, text, Some(v.span())),
+                    Some(key),
+                    "must be longer than zero".to_owned(),
+                ));
+                default
+            }
+            Some(v) => v.into_inner().0,
+            None => default,
+        };
+        let header_read_timeout = positive(
+            raw.header_read_timeout,
+            "gateway.header_read_timeout",
+            DEFAULT_HEADER_READ_TIMEOUT,
+        );
+        let idle_timeout = positive(
+            raw.idle_timeout,
+            "gateway.idle_timeout",
+            DEFAULT_IDLE_TIMEOUT,
+        );
+        let body_read_timeout = positive(
+            raw.body_read_timeout,
+            "gateway.body_read_timeout",
+            DEFAULT_BODY_READ_TIMEOUT,
+        );
         GatewaySettings {
             listen,
             path,
@@ -313,8 +393,14 @@ impl RawGateway {
             allowed_hosts,
             allowed_origins,
             max_request_bytes,
+            max_inflight_request_bytes,
             max_sessions,
             max_sessions_per_client,
+            max_connections,
+            max_connections_per_client,
+            header_read_timeout,
+            idle_timeout,
+            body_read_timeout,
         }
     }
 }

@@ -56,7 +56,7 @@ pub struct Limits {
     pub max_response_bytes: usize,
 }
 
-/// The default for `limits.max_response_bytes` and `[gateway] max_request_bytes`.
+/// The default for `limits.max_response_bytes`.
 pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 16 << 20;
 
 impl Default for Limits {

@@ -1,4 +1,5 @@
 use std::fs;
+use std::time::Duration;
 
 use super::*;
 
@@ -303,6 +304,44 @@ fn gateway_section_is_validated() {
         super::daemon::default_worker_threads()
     );
     assert!(settings.daemon.worker_threads >= 1);
+}
+
+#[test]
+fn gateway_limits_have_defaults_and_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let gateway = load_dir(dir.path(), "").unwrap().gateway;
+    assert_eq!(gateway.max_request_bytes, 4 << 20);
+    assert_eq!(gateway.max_inflight_request_bytes, 16 << 20);
+    assert_eq!(gateway.max_connections, 4096);
+    assert_eq!(gateway.max_connections_per_client, 256);
+    assert_eq!(gateway.header_read_timeout, Duration::from_secs(10));
+    assert_eq!(gateway.idle_timeout, Duration::from_secs(120));
+    assert_eq!(gateway.body_read_timeout, Duration::from_secs(30));
+
+    // A larger request size lifts the in-flight default with it.
+    let gateway = load_dir(dir.path(), "[gateway]\nmax_request_bytes = \"32MiB\"\n")
+        .unwrap()
+        .gateway;
+    assert_eq!(gateway.max_inflight_request_bytes, 32 << 20);
+
+    let err = load_dir(
+        dir.path(),
+        "[gateway]\nmax_request_bytes = \"8MiB\"\nmax_inflight_request_bytes = \"4MiB\"\nmax_connections = 0\nidle_timeout = \"0s\"\n",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("key `gateway.max_inflight_request_bytes`: must be at least 8388608"),
+        "{err}"
+    );
+    assert!(
+        err.contains("key `gateway.max_connections`: must be at least 1"),
+        "{err}"
+    );
+    assert!(
+        err.contains("key `gateway.idle_timeout`: must be longer than zero"),
+        "{err}"
+    );
 }
 
 #[test]
