@@ -16,6 +16,7 @@ use serde::de::DeserializeOwned;
 
 use crate::auth::{AuthError, AuthProvider};
 use crate::endpoints::Endpoints;
+use crate::ops::{InvalidPathSegment, check_path_segment};
 use crate::region::{Region, Service};
 use crate::signer::Coverage;
 use crate::wire::{error_chain, new_request_id, query_string, random_fraction, signed_request};
@@ -35,6 +36,13 @@ pub enum Error {
     },
     #[error("{operation}: the answer is not what OCI documents: {reason}")]
     Decode { operation: String, reason: String },
+    /// A value put into the request's path would change which resource it addresses
+    /// (`..`, `.`, or empty); nothing was sent.
+    #[error("{operation}: {source}")]
+    InvalidPath {
+        operation: &'static str,
+        source: InvalidPathSegment,
+    },
 }
 
 /// An error answer from an OCI service: `NotAuthorizedOrNotFound (404): ... [opc-request-id: ...]`.
@@ -222,6 +230,28 @@ impl Request {
     }
 }
 
+/// Refuses a path with a `.` or `..` segment, or an empty one before its end (a trailing
+/// `/` is part of some OCI paths): the URL parser would resolve them, so a caller's
+/// `namespace` of `..` would address another resource. Each parameter is put in the path
+/// with `ops::path_segment`, which encodes every byte but letters, digits and `-._~`, so
+/// any such segment came from a parameter.
+fn check_path(request: &Request) -> Result<(), Error> {
+    let mut segments = request.path.split('/').skip(1).peekable();
+    while let Some(segment) = segments.next() {
+        let last = segments.peek().is_none();
+        if (segment.is_empty() && last) || check_path_segment(segment).is_ok() {
+            continue;
+        }
+        return Err(Error::InvalidPath {
+            operation: request.operation,
+            source: InvalidPathSegment {
+                value: segment.to_owned(),
+            },
+        });
+    }
+    Ok(())
+}
+
 /// A successful answer.
 #[derive(Debug, Clone)]
 pub struct Response {
@@ -309,6 +339,7 @@ impl Client {
 
     /// The full URL of `request`, its query encoded as the Python SDK encodes it.
     fn url(&self, request: &Request) -> Result<reqwest::Url, Error> {
+        check_path(request)?;
         let mut text = format!(
             "{}{}{}",
             self.endpoints.base(request.service, &self.region),
@@ -546,6 +577,41 @@ mod tests {
         let gateway = ServiceError::from_answer(StatusCode::BAD_GATEWAY, None, b"<html>");
         assert_eq!(gateway.to_string(), "BadGateway (502): <html>");
         assert!(gateway.retryable());
+    }
+
+    #[test]
+    fn dot_segments_and_empty_ones_never_reach_the_wire() {
+        use crate::ops::log_analytics::ListSources;
+        let refused = |request: Request| match check_path(&request) {
+            Err(Error::InvalidPath { operation, source }) => {
+                format!("{operation}: {}", source.value)
+            }
+            other => panic!("{} was not refused: {other:?}", request.path),
+        };
+        let request =
+            |namespace: &str| ListSources::new(namespace, "ocid1.compartment.oc1..c").request();
+        assert_eq!(refused(request("..")), "ListSources: ..");
+        assert_eq!(refused(request(".")), "ListSources: .");
+        assert_eq!(refused(request("")), "ListSources: ");
+        let error = check_path(&request("..")).expect_err("refused");
+        assert!(
+            error
+                .to_string()
+                .contains("`..` cannot be an OCI path segment"),
+            "{error}"
+        );
+        assert_eq!(
+            refused(crate::ops::compute::get_instance_request("..")),
+            "GetInstance: .."
+        );
+        // Values that only contain dots or slashes are encoded, and OCI's own trailing
+        // slash stays allowed.
+        check_path(&request("..a")).expect("a name with dots");
+        check_path(&request("../x")).expect("encoded: ..%2Fx");
+        check_path(&crate::ops::identity::list_api_keys_request(
+            "ocid1.user.oc1..u",
+        ))
+        .expect("/users/{id}/apiKeys/");
     }
 
     #[test]

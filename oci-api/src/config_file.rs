@@ -28,18 +28,62 @@ pub enum ConfigFileError {
 }
 
 /// One parsed config file.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ConfigFile {
     path: PathBuf,
     sections: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 /// One profile with `[DEFAULT]` merged in.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Profile {
     pub file: PathBuf,
     pub name: String,
     values: BTreeMap<String, String>,
+}
+
+/// The values of a section as `Debug` shows them: `pass_phrase` redacted.
+struct Shown<'a>(&'a BTreeMap<String, String>);
+
+impl std::fmt::Debug for Shown<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map()
+            .entries(self.0.iter().map(|(key, value)| {
+                let shown = if key == "pass_phrase" {
+                    "<redacted>"
+                } else {
+                    value.as_str()
+                };
+                (key, shown)
+            }))
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for ConfigFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConfigFile")
+            .field("path", &self.path)
+            .field(
+                "sections",
+                &self
+                    .sections
+                    .iter()
+                    .map(|(name, values)| (name, Shown(values)))
+                    .collect::<BTreeMap<_, _>>(),
+            )
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for Profile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Profile")
+            .field("file", &self.file)
+            .field("name", &self.name)
+            .field("values", &Shown(&self.values))
+            .finish()
+    }
 }
 
 impl ConfigFile {
@@ -191,6 +235,17 @@ mod tests {
 
     fn parse(text: &str) -> ConfigFile {
         ConfigFile::parse(Path::new("/home/op/.oci/config"), text).expect("valid")
+    }
+
+    #[test]
+    fn a_pass_phrase_is_not_in_the_debug_output() {
+        let file = parse("[DEFAULT]\nuser=ocid1.user.oc1..u\npass_phrase=hunter2-secret\n");
+        let profile = file.profile("DEFAULT").expect("the profile");
+        assert_eq!(profile.get("pass_phrase"), Some("hunter2-secret"));
+        for debug in [format!("{file:?}"), format!("{profile:?}")] {
+            assert!(!debug.contains("hunter2-secret"), "{debug}");
+            assert!(debug.contains("ocid1.user.oc1..u"), "{debug}");
+        }
     }
 
     #[test]

@@ -32,6 +32,8 @@ pub enum KeyError {
     NotRsa(String),
     #[error("the key is malformed: {0}")]
     Malformed(String),
+    #[error("no key could be generated: {0}")]
+    Generation(String),
 }
 
 /// An RSA private key, ready to sign (RSASSA-PKCS1-v1_5 with SHA-256), and what OCI
@@ -87,7 +89,16 @@ impl PrivateKey {
         let mut rng = rsa::rand_core::OsRng;
         RsaPrivateKey::new(&mut rng, 2048)
             .map(PrivateKey::from)
-            .map_err(|e| KeyError::Malformed(e.to_string()))
+            .map_err(|e| KeyError::Generation(e.to_string()))
+    }
+
+    /// [`Self::generate`] on a blocking thread: an RSA-2048 key takes tens to hundreds of
+    /// milliseconds of CPU, which on an async worker would stall every other task on it.
+    /// Async callers use this one.
+    pub async fn generate_off_runtime() -> Result<Self, KeyError> {
+        tokio::task::spawn_blocking(PrivateKey::generate)
+            .await
+            .map_err(|e| KeyError::Generation(format!("the key generation did not finish: {e}")))?
     }
 
     pub fn rsa(&self) -> &RsaPrivateKey {
@@ -250,6 +261,37 @@ mod tests {
 
     /// The OCI documentation's sample key (also in `oci_api.md` §1.6).
     pub const DOC_KEY: &str = include_str!("../tests/fixtures/doc_key_pkcs1.pem");
+
+    /// A key generated for a session leaves the runtime free meanwhile: on a runtime with
+    /// one thread, another task runs while the key is made (inline, it could not run
+    /// before the key was done).
+    #[tokio::test(flavor = "current_thread")]
+    async fn keys_are_generated_off_the_async_runtime() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let ticks = Arc::new(AtomicUsize::new(0));
+        let ticker = tokio::spawn({
+            let ticks = ticks.clone();
+            async move {
+                loop {
+                    ticks.fetch_add(1, Ordering::SeqCst);
+                    tokio::task::yield_now().await;
+                }
+            }
+        });
+        let key = PrivateKey::generate_off_runtime().await.expect("a key");
+        let ran = ticks.load(Ordering::SeqCst);
+        ticker.abort();
+        assert_eq!(
+            key.public_der().len(),
+            294,
+            "an RSA-2048 SubjectPublicKeyInfo"
+        );
+        assert!(
+            ran > 0,
+            "the runtime's other task never ran during key generation"
+        );
+    }
 
     #[test]
     fn the_doc_key_has_the_documented_fingerprint() {

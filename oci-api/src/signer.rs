@@ -16,10 +16,25 @@ use crate::keys::PrivateKey;
 ///
 /// keyIds are `<tenancy>/<user>/<fingerprint>` for API keys and `ST$<token>` for every
 /// token-based principal (session token, instance and resource principals, UPSTs).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Signer {
     key_id: String,
     key: Arc<PrivateKey>,
+}
+
+impl std::fmt::Debug for Signer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // A token's keyId is the token: never shown. An API key's names the key only.
+        let key_id = if self.key_id.starts_with("ST$") {
+            "ST$<redacted>"
+        } else {
+            &self.key_id
+        };
+        f.debug_struct("Signer")
+            .field("key_id", &key_id)
+            .field("key", &self.key)
+            .finish()
+    }
 }
 
 /// What is signed of one request. `path_and_query` must be the exact bytes of the
@@ -34,12 +49,24 @@ pub struct Unsigned<'a> {
 }
 
 /// The headers a signed request must carry, exactly as signed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Signed {
     pub date: String,
     pub authorization: String,
     /// `content-length`, `content-type` and `x-content-sha256`, for body methods.
     pub body_headers: Option<BodyHeaders>,
+}
+
+impl std::fmt::Debug for Signed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The Authorization header carries the keyId (a token, for token principals)
+        // and a signature that is valid for a few minutes.
+        f.debug_struct("Signed")
+            .field("date", &self.date)
+            .field("authorization", &"<redacted>")
+            .field("body_headers", &self.body_headers)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,6 +164,37 @@ impl Signer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_token_signer_and_its_signatures_print_no_token() {
+        let key = Arc::new(
+            PrivateKey::from_pem(include_str!("../tests/fixtures/doc_key_pkcs1.pem"), None)
+                .expect("the doc key"),
+        );
+        let token = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzZWNyZXQifQ.c2lnbmF0dXJl";
+        let signer = Signer::for_token(token, key.clone());
+        let signed = signer.sign(&Unsigned {
+            method: "GET",
+            path_and_query: "/",
+            host: "example.com",
+            body: b"",
+            content_type: "application/json",
+        });
+        for debug in [format!("{signer:?}"), format!("{signed:?}")] {
+            assert!(!debug.contains(token), "{debug}");
+            assert!(!debug.contains("c2lnbmF0dXJl"), "{debug}");
+        }
+        let signature = signed
+            .authorization
+            .split("signature=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .expect("a signature");
+        assert!(!format!("{signed:?}").contains(signature));
+        // An API key's keyId names the key, not a secret: it stays readable.
+        let api = Signer::new("ocid1.tenancy.oc1..t/ocid1.user.oc1..u/aa:bb", key);
+        assert!(format!("{api:?}").contains("ocid1.user.oc1..u/aa:bb"));
+    }
 
     const DATE: &str = "Thu, 05 Jan 2014 21:31:40 GMT";
     const HOST: &str = "iaas.us-phoenix-1.oraclecloud.com";

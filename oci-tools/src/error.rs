@@ -52,6 +52,9 @@ impl ToolError {
             ToolError::Oci(OciError::Transport { .. }) => {
                 "OCI could not be reached: check the network path (proxy, egress rules) to the endpoint and retry".to_owned()
             }
+            ToolError::Oci(OciError::InvalidPath { .. }) => {
+                "fix the argument named in the error: it must be a name or OCID, not empty, `.` or `..`".to_owned()
+            }
             ToolError::Oci(OciError::Decode { .. }) => {
                 "OCI answered in an unexpected form: retry, and report it if it persists".to_owned()
             }

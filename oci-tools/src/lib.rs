@@ -56,3 +56,13 @@ impl std::fmt::Debug for CallerToken {
         f.write_str("CallerToken(<redacted>)")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_caller_token_is_not_in_the_debug_output() {
+        let token = super::CallerToken("eyJhbGciOiJSUzI1NiJ9.e30.c2ln".to_owned());
+        let debug = format!("{token:?}");
+        assert!(!debug.contains("eyJhbGciOiJSUzI1NiJ9"), "{debug}");
+    }
+}

@@ -188,7 +188,11 @@ async fn federate(
         what: "getting an instance-principal token (X.509 federation)",
         reason,
     };
-    let key = Arc::new(PrivateKey::generate().map_err(|e| failed(e.to_string()))?);
+    let key = Arc::new(
+        PrivateKey::generate_off_runtime()
+            .await
+            .map_err(|e| failed(e.to_string()))?,
+    );
     let body = serde_json::json!({
         "certificate": STANDARD.encode(&identity.leaf_der),
         "publicKey": key.public_base64(),

@@ -156,9 +156,35 @@ pub enum AuthError {
 
 /// What the process environment says about OCI auth, read once so that providers are
 /// deterministic and testable.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Environment {
     vars: std::collections::BTreeMap<String, String>,
+}
+
+impl fmt::Debug for Environment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // `OCI_RESOURCE_PRINCIPAL_RPST` and `..._PRIVATE_PEM` may hold a token or a key
+        // themselves, `..._PASSPHRASE` a passphrase: their values are never shown.
+        let secret = |name: &str| {
+            [
+                "RPST",
+                "PEM",
+                "PASSPHRASE",
+                "PASS_PHRASE",
+                "TOKEN",
+                "SECRET",
+            ]
+            .iter()
+            .any(|word| name.contains(word))
+        };
+        f.debug_map()
+            .entries(
+                self.vars
+                    .iter()
+                    .map(|(name, value)| (name, if secret(name) { "<redacted>" } else { value })),
+            )
+            .finish()
+    }
 }
 
 impl Environment {
@@ -323,4 +349,33 @@ fn profile_key(profile: &Profile) -> Result<PrivateKey, AuthError> {
         path,
         source,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_variables_are_not_in_the_debug_output() {
+        let env = Environment::from_vars([
+            ("OCI_RESOURCE_PRINCIPAL_VERSION", "2.2"),
+            ("OCI_RESOURCE_PRINCIPAL_RPST", "rpst-token-value"),
+            (
+                "OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM",
+                "-----BEGIN PRIVATE KEY-----pem-body",
+            ),
+            (
+                "OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM_PASSPHRASE",
+                "pem-passphrase",
+            ),
+        ]);
+        let debug = format!("{env:?}");
+        for secret in ["rpst-token-value", "pem-body", "pem-passphrase"] {
+            assert!(!debug.contains(secret), "{debug}");
+        }
+        assert!(
+            debug.contains("\"OCI_RESOURCE_PRINCIPAL_VERSION\": \"2.2\""),
+            "{debug}"
+        );
+    }
 }

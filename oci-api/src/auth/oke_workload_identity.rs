@@ -113,7 +113,11 @@ async fn request_session(
             token_path.display()
         ))
     })?;
-    let key = Arc::new(PrivateKey::generate().map_err(|e| failed(e.to_string()))?);
+    let key = Arc::new(
+        PrivateKey::generate_off_runtime()
+            .await
+            .map_err(|e| failed(e.to_string()))?,
+    );
     let body = serde_json::json!({ "podKey": key.public_base64() });
     let answer = http
         .post(url)

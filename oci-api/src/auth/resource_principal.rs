@@ -33,13 +33,26 @@ struct Source {
 }
 
 /// A variable's content: the value itself, or the file an absolute path names.
-#[derive(Debug)]
 enum Material {
     Value(String),
     File {
         variable: &'static str,
         path: PathBuf,
     },
+}
+
+impl std::fmt::Debug for Material {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            // A token, a PEM private key or its passphrase: never shown.
+            Material::Value(_) => f.write_str("Value(<redacted>)"),
+            Material::File { variable, path } => f
+                .debug_struct("File")
+                .field("variable", variable)
+                .field("path", path)
+                .finish(),
+        }
+    }
 }
 
 impl Material {
@@ -177,5 +190,26 @@ impl AuthProvider for ResourcePrincipal {
             *current = fresh;
             Ok(changed)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn material_given_as_a_value_is_not_in_the_debug_output() {
+        let source = Source {
+            rpst: Material::Value("rpst-token-value".to_owned()),
+            key: Material::File {
+                variable: "OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM",
+                path: PathBuf::from("/var/run/key.pem"),
+            },
+            passphrase: Some(Material::Value("pem-passphrase".to_owned())),
+        };
+        let debug = format!("{source:?}");
+        assert!(!debug.contains("rpst-token-value"), "{debug}");
+        assert!(!debug.contains("pem-passphrase"), "{debug}");
+        assert!(debug.contains("/var/run/key.pem"), "{debug}");
     }
 }

@@ -37,11 +37,20 @@ pub struct SecurityToken {
     current: Mutex<Current>,
 }
 
-#[derive(Debug)]
 struct Current {
     token: String,
     /// The file's modification time when `token` was read.
     read_at: Option<SystemTime>,
+}
+
+impl std::fmt::Debug for Current {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the session token.
+        f.debug_struct("Current")
+            .field("token", &"<redacted>")
+            .field("read_at", &self.read_at)
+            .finish()
+    }
 }
 
 impl SecurityToken {
@@ -193,5 +202,20 @@ impl AuthProvider for SecurityToken {
             let mut current = self.current.lock().await;
             self.refresh_now(&mut current).await.map(|()| true)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_session_token_is_not_in_the_debug_output() {
+        let current = Current {
+            token: "session-token-value".to_owned(),
+            read_at: None,
+        };
+        let debug = format!("{current:?}");
+        assert!(!debug.contains("session-token-value"), "{debug}");
     }
 }

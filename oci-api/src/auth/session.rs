@@ -1,17 +1,29 @@
 //! The current session of a token-based principal: the security token, its claims, and
 //! the session key it was issued for.
 
+use std::fmt;
 use std::sync::Arc;
 
 use crate::jwt::{Claims, NotAJwt};
 use crate::keys::PrivateKey;
 use crate::signer::Signer;
 
-#[derive(Debug)]
 pub(crate) struct Session {
     pub token: String,
     pub claims: Claims,
     pub key: Arc<PrivateKey>,
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never the token: its claims say whose it is and until when.
+        f.debug_struct("Session")
+            .field("token", &"<redacted>")
+            .field("subject", &self.claims.str("sub"))
+            .field("expires", &self.claims.expires())
+            .field("key", &self.key)
+            .finish()
+    }
 }
 
 impl Session {

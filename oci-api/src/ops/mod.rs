@@ -63,6 +63,27 @@ pub type DefinedTags = BTreeMap<String, BTreeMap<String, serde_json::Value>>;
 /// A free-form JSON object (`dict(str, object)` in the SDK models).
 pub type JsonObject = BTreeMap<String, serde_json::Value>;
 
+/// Why a value cannot be one segment of an OCI path: the URL parser resolves `.` and `..`
+/// (also percent-encoded), and an empty segment joins its neighbours, so each would
+/// address another resource than the one named.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "`{value}` cannot be an OCI path segment (an empty, `.` or `..` segment would address another resource); give the name or OCID itself"
+)]
+pub struct InvalidPathSegment {
+    pub value: String,
+}
+
+/// Whether `value` may be put into a path as one segment (with [`path_segment`]).
+pub fn check_path_segment(value: &str) -> Result<(), InvalidPathSegment> {
+    if matches!(value, "" | "." | "..") {
+        return Err(InvalidPathSegment {
+            value: value.to_owned(),
+        });
+    }
+    Ok(())
+}
+
 /// `value` percent-encoded for one path segment, as the SDK's strict mode encodes path
 /// parameters (`quote(value, safe='')`): OCIDs, which are letters, digits, `.`, `-` and `_`,
 /// are unchanged, while a `/` or `?` in a caller's id cannot reach another path.
@@ -147,6 +168,17 @@ mod tests {
             "ocid1.instance.oc1.iad.an_x-y"
         );
         assert_eq!(path_segment("../x?a=b c"), "..%2Fx%3Fa%3Db%20c");
+    }
+
+    #[test]
+    fn empty_and_dot_segments_are_refused() {
+        for bad in ["", ".", ".."] {
+            let error = check_path_segment(bad).expect_err(bad);
+            assert_eq!(error.value, bad);
+        }
+        for good in ["...", "..a", "a..", "ocid1.instance.oc1..x", "~"] {
+            check_path_segment(good).expect(good);
+        }
     }
 
     #[test]

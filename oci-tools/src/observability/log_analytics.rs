@@ -16,6 +16,7 @@ use super::{LOG_HOURS, Window};
 /// The tenancy's Log Analytics namespace: `given`, else the one OCI lists for the tenancy.
 async fn namespace(client: &Client, given: Option<String>) -> Result<String, ToolError> {
     if let Some(given) = given.filter(|n| !n.trim().is_empty()) {
+        check_namespace(&given)?;
         return Ok(given);
     }
     let tenancy = client.tenancy().to_owned();
@@ -32,6 +33,21 @@ async fn namespace(client: &Client, given: Option<String>) -> Result<String, Too
         )));
     }
     Ok(first.namespace_name)
+}
+
+/// A namespace is put into the URL's path: only the characters OCI's namespaces have
+/// (letters, digits, `-`, `_`), so that `..` or `/` cannot address another resource.
+fn check_namespace(namespace: &str) -> Result<(), ToolError> {
+    let plain = namespace.len() <= 128
+        && namespace
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'));
+    if plain {
+        return Ok(());
+    }
+    Err(ToolError::invalid(format!(
+        "`namespace` = `{namespace}` is not a Log Analytics namespace: it has only letters, digits, `-` and `_` (like `axaxnpcrorw5`, the tenancy's Object Storage namespace); leave `namespace` out to use the tenancy's"
+    )))
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -362,6 +378,23 @@ pub(super) async fn list_log_sources(
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_namespace_that_would_change_the_path_is_refused() {
+        for bad in ["..", ".", "../sources", "a/b", "ns?x=1", "ns%2e"] {
+            let error = check_namespace(bad).expect_err(bad).to_string();
+            assert!(
+                error.contains(&format!(
+                    "`namespace` = `{bad}` is not a Log Analytics namespace"
+                )),
+                "{error}"
+            );
+            assert!(error.contains("leave `namespace` out"), "{error}");
+        }
+        for good in ["axaxnpcrorw5", "my-tenancy_ns"] {
+            check_namespace(good).expect(good);
+        }
+    }
 
     #[test]
     fn query_rows_are_keyed_by_column_display_names() {

@@ -94,14 +94,11 @@ impl RawOci {
         }
         let identity_propagation = match (&raw.identity_propagation, raw.identity_domain) {
             (Some(on), Some(domain)) if *on.get_ref() => {
-                if !secure_url(domain.url.get_ref()) {
+                if let Err(reason) = check_domain_url(domain.url.get_ref()) {
                     issues.push(ConfigIssue::new(
                         at(domain.url.span()),
                         Some("oci.identity_domain.url"),
-                        format!(
-                            "`{}` is not an https:// URL (the client secret and users' tokens go there; plain http:// is allowed only to this machine)",
-                            domain.url.get_ref()
-                        ),
+                        reason,
                     ));
                 }
                 Some(oci_tools::IdentityDomain {
@@ -150,23 +147,32 @@ pub fn tool_settings(
     settings
 }
 
-/// `https://...`, or `http://` to a loopback host (a local proxy, a test double).
-fn secure_url(url: &str) -> bool {
-    if url.starts_with("https://") {
-        return true;
+/// `https://...`, or `http://` to a loopback host (a local proxy, a test double): the
+/// client secret and users' tokens are sent there. The URL is parsed, so the host is the
+/// one a request would go to (`http://127.0.0.1:80@evil.example` goes to evil.example).
+fn check_domain_url(text: &str) -> Result<(), String> {
+    const WHAT_TO_DO: &str = "use the identity domain's https:// URL (the console shows it as \"Domain URL\"); plain http:// is allowed only to this machine (localhost, 127.0.0.1, [::1]), for a local proxy or a test double";
+    let url = reqwest::Url::parse(text)
+        .map_err(|e| format!("`{text}` is not a URL ({e}): {WHAT_TO_DO}"))?;
+    let host = url.host_str().unwrap_or_default();
+    match url.scheme() {
+        "https" if !host.is_empty() => Ok(()),
+        "http" if is_loopback(host) => Ok(()),
+        "http" => Err(format!(
+            "`{text}` sends the client secret and users' tokens unencrypted to `{host}`, which is not this machine: {WHAT_TO_DO}"
+        )),
+        _ => Err(format!("`{text}` is not an https:// URL: {WHAT_TO_DO}")),
     }
-    let Some(rest) = url.strip_prefix("http://") else {
-        return false;
-    };
-    let authority = rest.split('/').next().unwrap_or_default();
-    let host = match authority.strip_prefix('[') {
-        Some(bracketed) => bracketed.split(']').next().unwrap_or_default(),
-        None => authority
-            .rsplit_once(':')
-            .map_or(authority, |(host, _)| host),
-    };
-    host == "localhost"
-        || host
+}
+
+/// `localhost` or a loopback address (`host_str` brackets IPv6 addresses).
+fn is_loopback(host: &str) -> bool {
+    let bare = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    host.eq_ignore_ascii_case("localhost")
+        || bare
             .parse::<std::net::IpAddr>()
             .is_ok_and(|ip| ip.is_loopback())
 }

@@ -664,12 +664,54 @@ fn the_builtin_oci_tools_are_on_unless_turned_off_and_their_name_is_taken() {
     )
     .unwrap_err()
     .to_string();
-    assert!(plain.contains("is not an https:// URL"), "{plain}");
-    load_dir(
-        dir.path(),
-        "[oci]\nidentity_propagation = true\n[oci.identity_domain]\nurl = \"http://127.0.0.1:8080\"\nclient_id = \"c\"\nclient_secret_file = \"secret\"\n",
-    )
-    .expect("plain http to this machine");
+    assert!(
+        plain.contains("ocimcpd.toml:4:7: key `oci.identity_domain.url`: `http://idcs.example.com` sends the client secret and users' tokens unencrypted to `idcs.example.com`, which is not this machine: use the identity domain's https:// URL"),
+        "{plain}"
+    );
+    let domain_url = |url: &str| {
+        load_dir(
+            dir.path(),
+            &format!("[oci]\nidentity_propagation = true\n[oci.identity_domain]\nurl = \"{url}\"\nclient_id = \"c\"\nclient_secret_file = \"secret\"\n"),
+        )
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+    };
+    for local in [
+        "http://127.0.0.1:8080",
+        "http://localhost:8080/",
+        "http://[::1]:8080",
+        "http://127.0.0.2",
+        "https://idcs-abc.identity.oraclecloud.com",
+        "https://127.0.0.1:80@idcs.example.com",
+    ] {
+        domain_url(local).unwrap_or_else(|e| panic!("{local}: {e}"));
+    }
+    // Whatever comes before `@` is a user name: the request goes to the host after it.
+    for (remote, host) in [
+        ("http://127.0.0.1:80@evil.example", "evil.example"),
+        ("http://localhost@evil.example/", "evil.example"),
+        ("http://localhost.evil.example", "localhost.evil.example"),
+        ("http://127.0.0.1.evil.example", "127.0.0.1.evil.example"),
+        ("http://[::ffff:7f00:1]", "[::ffff:7f00:1]"),
+    ] {
+        let error = domain_url(remote).expect_err(remote);
+        assert!(
+            error.contains(&format!(
+                "unencrypted to `{host}`, which is not this machine"
+            )),
+            "{remote}: {error}"
+        );
+    }
+    for (odd, says) in [
+        ("idcs.example.com", "is not a URL"),
+        ("ftp://idcs.example.com", "is not an https:// URL"),
+    ] {
+        let error = domain_url(odd).expect_err(odd);
+        assert!(
+            error.contains(says) && error.contains("Domain URL"),
+            "{odd}: {error}"
+        );
+    }
     let unknown = load_dir(dir.path(), "[builtin]\noke = true\n")
         .unwrap_err()
         .to_string();
