@@ -177,9 +177,7 @@ async fn a_killed_backend_fails_fast_then_comes_back() {
     ));
     daemon.wait_ready(Duration::from_secs(60)).await;
     let client = connect(&daemon.url(), ProtocolVersion::V_2025_11_25).await;
-    let pid = backend(&health(&client).await, "py")["pid"]
-        .as_i64()
-        .expect("py has a pid") as i32;
+    let pid = backend_pid(&daemon, "py");
 
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), Signal::SIGKILL).unwrap();
     eventually(
@@ -219,8 +217,10 @@ async fn a_killed_backend_fails_fast_then_comes_back() {
     let py = backend(&health, "py");
     assert_eq!(py["restarts"], 1, "{py}");
     assert_eq!(py["last_exit"], "killed by signal 9 (SIGKILL)", "{py}");
-    assert_ne!(py["pid"].as_i64(), Some(i64::from(pid)));
     assert_eq!(py["state"], "ready");
+    // Clients are not told process ids; the operator is.
+    assert!(py["pid"].is_null(), "{py}");
+    assert_ne!(backend_pid(&daemon, "py"), pid);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -266,11 +266,20 @@ restart = {{ backoff_min = "5s" }}
         error.contains("exited during initialize (exit code 3)"),
         "{error}"
     );
+    // Its stderr is for the operator: `ocimcpctl` shows it, clients are told where to look.
     assert!(
-        error.contains("refusing to initialize"),
-        "stderr tail belongs in the error: {error}"
+        !error.contains("refusing to initialize") && error.contains("ocimcpctl show"),
+        "clients get no stderr: {error}"
     );
     assert_eq!(quitter["last_exit"], "exit code 3");
+    assert!(quitter["pid"].is_null(), "{quitter}");
+    let shown = daemon.listed("quitter").expect("quitter is listed");
+    assert!(
+        shown["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("refusing to initialize")),
+        "the stderr tail belongs in the operator's error: {shown}"
+    );
 
     // Their tools simply are not there; the gateway's and py's are.
     let names = tool_names(&client.list_all_tools().await.unwrap());
@@ -329,10 +338,9 @@ timeouts = {{ stop = "1s" }}
     let mut processes = Vec::new();
     for name in ["py", "wrapped", "stubborn"] {
         assert_eq!(backend(&health, name)["state"], "ready", "{health}");
-        let pid = backend(&health, name)["pid"].as_i64().unwrap() as i32;
-        processes.extend(group_members(pid));
+        processes.extend(group_members(backend_pid(&daemon, name)));
     }
-    let wrapped = backend(&health, "wrapped")["pid"].as_i64().unwrap() as i32;
+    let wrapped = backend_pid(&daemon, "wrapped");
     assert!(
         group_members(wrapped).len() >= 2,
         "the wrapper's sleep should share its group"
@@ -368,11 +376,9 @@ async fn sigkill_to_the_daemon_takes_its_children_along() {
         fastmcp_backend("fm")
     ));
     daemon.wait_ready(Duration::from_secs(60)).await;
-    let client = connect(&daemon.url(), ProtocolVersion::V_2025_11_25).await;
-    let health = health(&client).await;
     let pids: Vec<i32> = ["py", "fm"]
         .iter()
-        .map(|n| backend(&health, n)["pid"].as_i64().unwrap() as i32)
+        .map(|n| backend_pid(&daemon, n))
         .collect();
     assert!(pids.iter().all(|&pid| alive(pid)));
 
@@ -461,6 +467,22 @@ async fn a_hanging_backend_delays_neither_the_others_nor_health() {
     assert_eq!(readyz.status(), 503);
     let body: Value = readyz.json().await.unwrap();
     assert_eq!(body["waiting_for"], json!(["slow"]));
+    // A page that rebinds a DNS name to the gateway learns whether it is ready, not what
+    // runs behind it.
+    let rebound = http
+        .get(daemon.http_url("/readyz"))
+        .header("host", "attacker.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rebound.status(), 503);
+    let body: Value = rebound.json().await.unwrap();
+    assert_eq!(body["ready"], false);
+    assert!(
+        body.get("waiting_for").is_none() && body.get("backends").is_none(),
+        "{body}"
+    );
+    assert!(!body.to_string().contains("slow"), "{body}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -539,9 +561,7 @@ timeouts = {{ stop = "60s" }}
     let mut daemon = Daemon::start(&config);
     daemon.wait_ready(Duration::from_secs(60)).await;
     let client = connect(&daemon.url(), ProtocolVersion::V_2025_11_25).await;
-    let pid = backend(&health(&client).await, "stubborn")["pid"]
-        .as_i64()
-        .unwrap() as i32;
+    let pid = backend_pid(&daemon, "stubborn");
     let processes = group_members(pid);
     assert!(
         processes.len() >= 2,
@@ -604,4 +624,12 @@ async fn run_serves_on_listeners_bound_by_its_caller_and_stops_on_its_token() {
         .expect("run returns after its shutdown token fires");
     assert!(!runtime.join("admin.sock").exists());
     assert!(!runtime.join("mcp.sock").exists());
+}
+
+/// A backend's process id, as the operator sees it (`ocimcpctl list`).
+fn backend_pid(daemon: &Daemon, name: &str) -> i32 {
+    daemon
+        .listed(name)
+        .and_then(|b| b["pid"].as_i64())
+        .unwrap_or_else(|| panic!("{name} has no pid")) as i32
 }

@@ -33,8 +33,8 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
 use ocimcp_tests::{
-    Client, Daemon, ToolListWatcher, backend, call, call_until_ok, connect, connect_with,
-    eventually, fixture, group_members, health, text,
+    Client, Daemon, ToolListWatcher, call, call_until_ok, connect, connect_with, eventually,
+    fixture, group_members, text,
 };
 use rmcp::model::{CallToolRequestParams, CallToolResult, ProtocolVersion, SubscribeRequestParams};
 use serde_json::{Value, json};
@@ -143,11 +143,12 @@ impl Row {
         }
     }
 
+    /// `faulty` as the operator sees it (its whole last error, stderr included).
     async fn faulty(&self) -> Value {
-        backend(&health(&self.client).await, "faulty").clone()
+        self.daemon.listed("faulty").expect("faulty is listed")
     }
 
-    /// Waits until `faulty` is in `state`; returns its health entry.
+    /// Waits until `faulty` is in `state`; returns its entry.
     async fn wait_for_state(&self, state: &str, limit: Duration) -> Value {
         let deadline = Instant::now() + limit;
         loop {

@@ -63,8 +63,11 @@ pub fn unavailable(backend: &BackendEntry) -> McpError {
         }
         _ => "see the gateway_health tool",
     };
-    let last = status
+    let last_error = status
         .last_error
+        .as_deref()
+        .map(super::disclosure::error_for_clients);
+    let last = last_error
         .as_deref()
         .map(|e| format!("; last error: {e}"))
         .unwrap_or_default();
@@ -79,8 +82,8 @@ pub fn unavailable(backend: &BackendEntry) -> McpError {
             "state": status.state,
             "restarts": status.restarts,
             "consecutive_failures": status.consecutive_failures,
-            "last_exit": status.last_exit,
-            "last_error": status.last_error,
+            "last_exit": status.last_exit.as_deref().map(super::disclosure::error_for_clients),
+            "last_error": last_error,
         })),
     )
 }

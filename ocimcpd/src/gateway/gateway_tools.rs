@@ -20,7 +20,7 @@ pub fn definitions() -> Vec<Tool> {
         tool(json!({
             "name": HEALTH,
             "title": "Gateway health",
-            "description": "Health of the ocimcpd gateway as JSON: version, uptime, and for every backend its state (ready, degraded, quarantined, restarting, ...) and since when, tool count, requests in flight and queued, consecutive failures, restarts, last ping latency, last exit and last error.",
+            "description": "Health of the ocimcpd gateway as JSON: version, uptime, and for every backend its state (ready, degraded, quarantined, restarting, ...) and since when, tool count, requests in flight and queued, consecutive failures, restarts, last ping latency, last exit and a summary of the last error (process ids, stderr and URLs are shown to the operator only, by `ocimcpctl`).",
             "inputSchema": { "type": "object", "properties": {}, "additionalProperties": false },
             "annotations": { "readOnlyHint": true, "openWorldHint": false }
         })),
@@ -43,9 +43,17 @@ pub fn definitions() -> Vec<Tool> {
     .collect()
 }
 
+/// Every backend's report, as clients may see it.
+fn client_reports(registry: &Registry) -> Vec<BackendReport> {
+    reports(registry)
+        .into_iter()
+        .map(super::disclosure::for_clients)
+        .collect()
+}
+
 pub fn health(registry: &Arc<Registry>) -> CallToolResult {
     let catalog = registry.catalog();
-    let backends = reports(registry);
+    let backends = client_reports(registry);
     let ready = backends.iter().filter(|b| b.state.serves()).count();
     let value = json!({
         "version": env!("CARGO_PKG_VERSION"),
@@ -67,7 +75,7 @@ pub fn list_backends(
     let format = arguments
         .and_then(|a| a.get("response_format"))
         .map(|v| v.as_str().unwrap_or("?"));
-    let backends = reports(registry);
+    let backends = client_reports(registry);
     match format {
         None | Some("markdown") => Ok(CallToolResult::success(vec![ContentBlock::text(markdown(
             &backends,

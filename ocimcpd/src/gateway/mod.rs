@@ -10,6 +10,7 @@
 //!
 //! Protocol eras and their trade-offs are described in `README.md` beside this file.
 
+mod disclosure;
 mod errors;
 mod gateway_tools;
 mod handler;
