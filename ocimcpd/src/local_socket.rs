@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use nix::sys::socket::{getsockopt, sockopt::PeerCredentials};
 use nix::unistd::{Gid, Group, Uid, User};
 use ocimcp_proto::local_socket::{REFUSED, SOCKET_GROUP};
+use ocimcp_proto::paths;
 use tokio::net::{UnixListener, UnixStream};
 
 #[derive(Debug, thiserror::Error)]
@@ -40,7 +41,7 @@ pub enum BindError {
 /// file nobody answers on (left by a daemon that died) is replaced.
 pub async fn bind(path: &Path) -> Result<UnixListener, BindError> {
     let dir = path.parent().unwrap_or(Path::new("/"));
-    if !dir.exists() {
+    if std::fs::symlink_metadata(dir).is_err() {
         std::fs::create_dir_all(dir).map_err(|source| BindError::RuntimeDir {
             dir: dir.to_path_buf(),
             source,
@@ -82,25 +83,24 @@ pub async fn bind(path: &Path) -> Result<UnixListener, BindError> {
     Ok(listener)
 }
 
-/// A runtime dir someone else owns, or anyone may write to, could have its sockets
-/// swapped under us: refuse it.
+/// A runtime dir that is a symlink, that someone else owns, or that others may write to
+/// could have its sockets swapped under us: refuse it (`ocimcp_proto::paths::distrust`
+/// has the rules `ocimcpctl` applies too). Read with `symlink_metadata`, so a link is
+/// seen as one rather than followed.
 fn check_dir(dir: &Path) -> Result<(), BindError> {
-    let meta = std::fs::metadata(dir).map_err(|source| BindError::RuntimeDir {
+    let meta = std::fs::symlink_metadata(dir).map_err(|source| BindError::RuntimeDir {
         dir: dir.to_path_buf(),
         source,
     })?;
-    let me = Uid::effective().as_raw();
-    let why = if meta.uid() != me && meta.uid() != 0 {
-        Some(format!(
-            "it belongs to uid {}, not to the daemon's user (uid {me})",
-            meta.uid()
-        ))
-    } else if meta.mode() & 0o002 != 0 && meta.mode() & 0o1000 == 0 {
-        Some("anyone may write to it".to_owned())
-    } else {
-        None
+    let facts = paths::DirFacts {
+        is_symlink: meta.file_type().is_symlink(),
+        is_dir: meta.is_dir(),
+        uid: meta.uid(),
+        gid: meta.gid(),
+        mode: meta.mode() & 0o7777,
     };
-    match why {
+    let me = Uid::effective().as_raw();
+    match paths::distrust(&facts, &[0, me], socket_group().map(Gid::as_raw)) {
         Some(why) => Err(BindError::UnsafeDir {
             dir: dir.to_path_buf(),
             why,
