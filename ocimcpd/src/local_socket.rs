@@ -1,7 +1,8 @@
 //! Local Unix sockets (`admin.sock`, `mcp.sock`): owns binding them safely (a live daemon's
 //! socket is never taken over, a stale one is replaced), their mode and group, and deciding
 //! from the peer's credentials (SO_PEERCRED) who may use them: root, the daemon's own
-//! user, and members of the group `ocimcp` (when the socket has that group).
+//! user, and members of the group `ocimcp` (when the socket has that group); and, for the
+//! admin socket only, refusing the daemon's own descendants (its backends).
 
 use std::fs::Permissions;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -189,6 +190,74 @@ pub fn authorize(peer: &Peer, path: &Path) -> Result<(), String> {
         peer.uid,
         path.display()
     ))
+}
+
+/// Where a peer stands in the process tree, seen from the daemon.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lineage {
+    /// The daemon itself, or a process that does not descend from it.
+    Outside,
+    /// A descendant of the daemon: a backend, or something a backend started (the daemon
+    /// is a subreaper, so even a backend's orphans stay below it).
+    Descendant,
+    /// Its ancestry could not be read (it exited, or `/proc` hides it).
+    Unknown,
+}
+
+/// How many parents are followed before giving up (a loop would be a kernel bug, a
+/// chain this deep is not a shell's).
+const MAX_ANCESTORS: usize = 4096;
+
+/// Whether the process `pid` descends from this daemon, by its chain of parent pids in
+/// `/proc`. A pid of 0 is a peer outside the daemon's pid namespace: not a descendant.
+pub fn lineage(pid: i32) -> Lineage {
+    let me = std::process::id();
+    let Ok(start) = u32::try_from(pid) else {
+        return Lineage::Unknown;
+    };
+    if start == 0 || start == me {
+        return Lineage::Outside;
+    }
+    // A parent may exit while the chain is read (its children then move up): read again.
+    for _ in 0..3 {
+        let mut current = start;
+        let mut complete = true;
+        for _ in 0..MAX_ANCESTORS {
+            match crate::supervisor::parent_of(current) {
+                Some(parent) if parent == me => return Lineage::Descendant,
+                Some(parent) if parent <= 1 => return Lineage::Outside,
+                Some(parent) => current = parent,
+                None => {
+                    complete = false;
+                    break;
+                }
+            }
+        }
+        if complete {
+            return Lineage::Unknown;
+        }
+    }
+    Lineage::Unknown
+}
+
+/// A refusal if `peer` must not use the admin socket because it is one of the daemon's
+/// backends (or started by one): a backend is not an administrator. A peer of the
+/// daemon's own uid whose ancestry cannot be read is refused too (a backend could hide
+/// itself); one of another uid cannot be a same-uid backend, and has passed [`authorize`].
+pub fn backend_refusal(peer: &Peer) -> Option<String> {
+    let me = std::process::id();
+    match lineage(peer.pid) {
+        Lineage::Outside => None,
+        Lineage::Descendant => Some(format!(
+            "ocimcpd refuses admin connections from its own backends: pid {} descends from the daemon (pid {me}), so it is a backend or was started by one; run ocimcpctl from a shell or a service of its own",
+            peer.pid
+        )),
+        Lineage::Unknown if peer.uid == Uid::effective().as_raw() => Some(format!(
+            "ocimcpd cannot tell whether pid {} (the daemon's own uid) is one of its backends: its ancestry in /proc cannot be read; connection refused",
+            peer.pid
+        )),
+        Lineage::Unknown => None,
+    }
 }
 
 /// True if the user `uid` lists `gid` among its supplementary groups.

@@ -60,6 +60,13 @@ fn main() -> ExitCode {
         return check_config(&settings, args.json);
     }
     let daemon_log = ocimcpd::logging::init(&settings.daemon);
+    // Before any backend starts: whatever a backend leaves behind stays the daemon's
+    // descendant, so the admin socket can refuse it, and is reaped by the daemon.
+    if let Err(error) = ocimcpd::become_subreaper() {
+        tracing::warn!(
+            "cannot become the child subreaper ({error}): orphans of backends go to init, and the admin socket cannot recognise them as backends"
+        );
+    }
     // Before any thread starts: the sockets systemd passed, if it did.
     let activated = match ocimcpd::systemd::Activated::take() {
         Ok(activated) => activated,
