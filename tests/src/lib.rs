@@ -123,6 +123,8 @@ pub struct Daemon {
     path: String,
     log: Arc<Mutex<Vec<String>>>,
     env: Vec<(String, String)>,
+    /// A program (and its arguments) that runs `ocimcpd`, e.g. `setpriv` with options.
+    wrapper: Vec<String>,
     pub dir: tempfile::TempDir,
 }
 
@@ -157,6 +159,18 @@ impl Daemon {
         backend_files: &[(&str, &str)],
         env: &[(&str, &str)],
     ) -> Daemon {
+        Self::start_wrapped(&[], config, backend_files, env)
+    }
+
+    /// Like [`Daemon::start_with`], with `ocimcpd` run by `wrapper` (a program that execs
+    /// its last argument, such as `setpriv --bounding-set=-all`), so the pid stays the
+    /// daemon's.
+    pub fn start_wrapped(
+        wrapper: &[&str],
+        config: &str,
+        backend_files: &[(&str, &str)],
+        env: &[(&str, &str)],
+    ) -> Daemon {
         init();
         let dir = tempfile::tempdir().expect("temp dir");
         let dir_str = dir.path().display().to_string();
@@ -172,13 +186,21 @@ impl Daemon {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
-        Self::launch(dir, env)
+        let wrapper = wrapper.iter().map(|w| (*w).to_owned()).collect();
+        Self::launch(dir, env, wrapper)
     }
 
     /// Starts `ocimcpd` on `dir/ocimcpd.toml`, with its runtime dir (sockets) in `dir/run`
     /// and its state dir in `dir/state`.
-    fn launch(dir: tempfile::TempDir, env: Vec<(String, String)>) -> Daemon {
-        let mut command = Command::new(binary("ocimcpd"));
+    fn launch(dir: tempfile::TempDir, env: Vec<(String, String)>, wrapper: Vec<String>) -> Daemon {
+        let mut command = match wrapper.split_first() {
+            None => Command::new(binary("ocimcpd")),
+            Some((program, args)) => {
+                let mut command = Command::new(program);
+                command.args(args).arg(binary("ocimcpd"));
+                command
+            }
+        };
         command
             .arg("--config")
             .arg(dir.path().join("ocimcpd.toml"))
@@ -234,6 +256,7 @@ impl Daemon {
             path,
             log,
             env,
+            wrapper,
             dir,
         }
     }
@@ -244,8 +267,9 @@ impl Daemon {
         self.stop();
         let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().expect("temp dir"));
         let env = std::mem::take(&mut self.env);
+        let wrapper = std::mem::take(&mut self.wrapper);
         drop(self);
-        Self::launch(dir, env)
+        Self::launch(dir, env, wrapper)
     }
 
     /// SIGTERM, then SIGKILL if it is still running after 15 s.
