@@ -20,7 +20,7 @@ fn is_root() -> bool {
 }
 
 fn chmod(path: &Path, mode: u32) {
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
 }
 
 fn read_json(path: &Path) -> Option<Value> {
@@ -298,8 +298,8 @@ fn the_daemon_refuses_a_symlinked_runtime_dir() {
 /// run as root, else as nobody (from a copy nobody may run).
 fn as_plain_user(program: &Path, bin: &Path) -> Command {
     if is_root() {
-        let copy = bin.join(program.file_name().unwrap());
-        std::fs::copy(program, &copy).unwrap();
+        let copy = bin.join(program.file_name().expect("a file name"));
+        std::fs::copy(program, &copy).expect("copy the binary");
         let mut command = Command::new("setpriv");
         command
             .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
