@@ -127,3 +127,148 @@ fn params_reject_unknown_fields_and_fill_defaults() {
     assert_eq!((logs.backend, logs.lines, logs.follow), (None, 50, false));
     assert!(serde_json::from_value::<LogsParams>(json!({ "tail": 5 })).is_err());
 }
+
+mod runtime_dir_trust {
+    use crate::paths::{DirFacts, distrust};
+
+    const ME: u32 = 1000;
+    const SOCKETS: u32 = 990;
+
+    fn dir(uid: u32, gid: u32, mode: u32) -> DirFacts {
+        DirFacts {
+            is_symlink: false,
+            is_dir: true,
+            uid,
+            gid,
+            mode,
+        }
+    }
+
+    #[test]
+    fn a_private_folder_of_root_or_the_user_is_trusted() {
+        assert_eq!(distrust(&dir(ME, ME, 0o700), &[0, ME], None), None);
+        assert_eq!(distrust(&dir(0, 0, 0o755), &[0, ME], None), None);
+        // The packaged /run/ocimcpd: the service's user, its group, 0750 (or 0770).
+        let packaged = [0, ME, SOCKETS];
+        assert_eq!(
+            distrust(&dir(SOCKETS, SOCKETS, 0o750), &packaged, Some(SOCKETS)),
+            None
+        );
+        assert_eq!(
+            distrust(&dir(SOCKETS, SOCKETS, 0o770), &packaged, Some(SOCKETS)),
+            None
+        );
+    }
+
+    #[test]
+    fn another_users_folder_is_refused() {
+        let why = distrust(&dir(1001, 1001, 0o700), &[0, ME], None).unwrap();
+        assert_eq!(why, "it belongs to uid 1001, not to uid 0 or uid 1000");
+    }
+
+    #[test]
+    fn a_folder_others_may_write_to_is_refused_even_with_the_sticky_bit() {
+        let why = distrust(&dir(ME, ME, 0o1777), &[0, ME], None).unwrap();
+        assert_eq!(why, "anyone may write to it (mode 1777)");
+        let why = distrust(&dir(0, 0, 0o777), &[0, ME], Some(0)).unwrap();
+        assert!(why.starts_with("anyone may write"), "{why}");
+    }
+
+    #[test]
+    fn a_group_writable_folder_is_refused_unless_the_group_is_the_socket_group() {
+        let why = distrust(&dir(ME, 100, 0o770), &[0, ME], Some(SOCKETS)).unwrap();
+        assert_eq!(why, "its group (gid 100) may write to it (mode 0770)");
+        assert_eq!(
+            distrust(&dir(ME, SOCKETS, 0o770), &[0, ME], Some(SOCKETS)),
+            None
+        );
+    }
+
+    #[test]
+    fn a_symlink_or_a_file_is_refused() {
+        let mut link = dir(ME, ME, 0o777);
+        link.is_symlink = true;
+        link.is_dir = false;
+        assert!(
+            distrust(&link, &[0, ME], None)
+                .unwrap()
+                .contains("symbolic link")
+        );
+        let mut file = dir(ME, ME, 0o600);
+        file.is_dir = false;
+        assert_eq!(
+            distrust(&file, &[0, ME], None).unwrap(),
+            "it is not a directory"
+        );
+    }
+}
+
+mod default_dirs {
+    use std::ffi::OsString;
+    use std::path::PathBuf;
+
+    use crate::paths::{runtime_dir_in, state_dir_in};
+
+    fn env(vars: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<OsString> {
+        move |name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| OsString::from(v))
+        }
+    }
+
+    #[test]
+    fn a_user_gets_xdg_runtime_dir_then_a_folder_in_home_and_never_tmp() {
+        let xdg = env(&[("XDG_RUNTIME_DIR", "/run/user/1000"), ("HOME", "/home/al")]);
+        assert_eq!(
+            runtime_dir_in(&xdg, false).unwrap(),
+            PathBuf::from("/run/user/1000/ocimcpd")
+        );
+        let home = env(&[("XDG_RUNTIME_DIR", ""), ("HOME", "/home/al")]);
+        assert_eq!(
+            runtime_dir_in(&home, false).unwrap(),
+            PathBuf::from("/home/al/.local/state/ocimcpd/run")
+        );
+        assert_eq!(
+            state_dir_in(&home, false).unwrap(),
+            PathBuf::from("/home/al/.local/state/ocimcpd")
+        );
+        let nothing = env(&[]);
+        let error = runtime_dir_in(&nothing, false).unwrap_err().to_string();
+        assert!(
+            error.contains("set OCIMCPD_RUNTIME_DIR or [daemon] runtime_dir"),
+            "{error}"
+        );
+        assert!(!error.contains("/tmp/ocimcpd"), "{error}");
+        let error = state_dir_in(&nothing, false).unwrap_err().to_string();
+        assert!(
+            error.contains("set OCIMCPD_STATE_DIR or [daemon] state_dir"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn root_gets_the_system_folders_and_the_variables_win() {
+        let nothing = env(&[]);
+        assert_eq!(
+            runtime_dir_in(&nothing, true).unwrap(),
+            PathBuf::from("/run/ocimcpd")
+        );
+        assert_eq!(
+            state_dir_in(&nothing, true).unwrap(),
+            PathBuf::from("/var/lib/ocimcpd")
+        );
+        let named = env(&[
+            ("OCIMCPD_RUNTIME_DIR", "/srv/run"),
+            ("OCIMCPD_STATE_DIR", "/srv/state"),
+        ]);
+        assert_eq!(
+            runtime_dir_in(&named, false).unwrap(),
+            PathBuf::from("/srv/run")
+        );
+        assert_eq!(
+            state_dir_in(&named, true).unwrap(),
+            PathBuf::from("/srv/state")
+        );
+    }
+}

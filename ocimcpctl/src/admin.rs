@@ -14,6 +14,7 @@ use ocimcp_proto::paths;
 
 use crate::Failure;
 use crate::line_socket::LineSocket;
+use crate::trust::ConnectError;
 
 /// Where the daemon's two sockets are.
 #[derive(Debug, Clone)]
@@ -37,15 +38,17 @@ impl Sockets {
             }
             None => {
                 let dir = runtime_dir.unwrap_or_else(|| {
-                    // A user in the `ocimcp` group talks to the system service.
-                    let own = paths::default_runtime_dir();
+                    // A user in the `ocimcp` group talks to the system service. Either
+                    // folder is checked before it is used (`trust`).
                     let system = PathBuf::from(paths::SYSTEM_RUNTIME_DIR);
-                    if !own.join(paths::ADMIN_SOCKET).exists()
-                        && system.join(paths::ADMIN_SOCKET).exists()
-                    {
-                        system
-                    } else {
-                        own
+                    match paths::default_runtime_dir() {
+                        Ok(own)
+                            if own.join(paths::ADMIN_SOCKET).exists()
+                                || !system.join(paths::ADMIN_SOCKET).exists() =>
+                        {
+                            own
+                        }
+                        _ => system,
                     }
                 });
                 Self {
@@ -58,7 +61,11 @@ impl Sockets {
 }
 
 /// Connecting to one of the daemon's sockets failed: not running, or not allowed.
-pub fn connect_failure(path: &Path, error: &std::io::Error) -> Failure {
+pub fn connect_failure(path: &Path, error: &ConnectError) -> Failure {
+    let error = match error {
+        ConnectError::Untrusted(why) => return Failure::Failed(why.clone()),
+        ConnectError::Io(error) => error,
+    };
     match error.kind() {
         ErrorKind::PermissionDenied => Failure::Failed(format!(
             "permission denied on {}: only root, the daemon's user and members of the `{SOCKET_GROUP}` group may use it (add yourself with `usermod -aG {SOCKET_GROUP} $USER` and log in again, or use sudo)",

@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
+use crate::trust::{self, ConnectError};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
-use tokio::net::UnixStream;
 use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 
 pub struct LineSocket {
@@ -13,8 +13,10 @@ pub struct LineSocket {
 }
 
 impl LineSocket {
-    pub async fn connect(path: &Path) -> std::io::Result<Self> {
-        let (read, writer) = UnixStream::connect(path).await?.into_split();
+    /// Connects once the socket's folder and the process answering pass
+    /// [`crate::trust`]'s checks.
+    pub async fn connect(path: &Path) -> Result<Self, ConnectError> {
+        let (read, writer) = trust::connect(path).await?.into_split();
         Ok(Self {
             lines: BufReader::new(read).lines(),
             writer,

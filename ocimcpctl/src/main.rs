@@ -10,6 +10,7 @@
 //! - [`mcp`]: a minimal MCP client over the MCP socket, for `call`.
 //! - [`bridge`]: stdio ↔ the daemon's MCP socket (reconnecting), or ↔ a remote gateway.
 //! - [`output`]: tables and colours.
+//! - [`trust`]: checking a socket's folder and the process answering before talking.
 
 mod admin;
 mod bridge;
@@ -19,6 +20,7 @@ mod daemon_exe;
 mod line_socket;
 mod mcp;
 mod output;
+mod trust;
 
 use std::process::ExitCode;
 

@@ -8,8 +8,9 @@
 //!
 //! - [`config`]: the config file, `backends.d/`, validation with file:line errors; it
 //!   builds the built-in tool sets' settings (`oci_tools::Settings`).
-//! - `supervisor`: child processes: spawn (venv, PYTHONPATH, clean env), process groups,
-//!   reading stderr, stop, restart backoff.
+//! - `supervisor`: child processes: spawn (venv, PYTHONPATH, clean env, user and group),
+//!   process groups, reading stderr, stop, restart backoff, and reaping backends' orphans
+//!   once [`become_subreaper`] made the daemon their subreaper.
 //! - `backends`: one shared MCP client connection per backend (stdio, Streamable HTTP, or
 //!   an in-memory channel to a built-in tool set), the backend handle that owns every
 //!   call (admission, limits, cancellation, the relay back to the caller, typed errors),
@@ -55,6 +56,7 @@ pub mod systemd;
 mod watch;
 
 pub use log_ring::LogRing;
+pub use supervisor::become_subreaper;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -154,6 +156,10 @@ pub async fn run(
         reload,
     } = signals;
     let registry = Arc::new(Registry::new(gateway::GATEWAY_TOOLS.to_vec()));
+    // Backends' orphans come to a subreaper daemon; they are reaped until `run` returns.
+    let reaping = CancellationToken::new();
+    tokio::spawn(supervisor::reap_orphans(reaping.clone()));
+    let _reaping = reaping.drop_guard();
     // The front (listeners, admin, config watching) and the backends stop in turn.
     let front = TaskTracker::new();
     let serving = CancellationToken::new();

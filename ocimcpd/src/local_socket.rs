@@ -1,7 +1,8 @@
 //! Local Unix sockets (`admin.sock`, `mcp.sock`): owns binding them safely (a live daemon's
 //! socket is never taken over, a stale one is replaced), their mode and group, and deciding
 //! from the peer's credentials (SO_PEERCRED) who may use them: root, the daemon's own
-//! user, and members of the group `ocimcp` (when the socket has that group).
+//! user, and members of the group `ocimcp` (when the socket has that group); and, for the
+//! admin socket only, refusing the daemon's own descendants (its backends).
 
 use std::fs::Permissions;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -10,6 +11,7 @@ use std::path::{Path, PathBuf};
 use nix::sys::socket::{getsockopt, sockopt::PeerCredentials};
 use nix::unistd::{Gid, Group, Uid, User};
 use ocimcp_proto::local_socket::{REFUSED, SOCKET_GROUP};
+use ocimcp_proto::paths;
 use tokio::net::{UnixListener, UnixStream};
 
 #[derive(Debug, thiserror::Error)]
@@ -40,7 +42,7 @@ pub enum BindError {
 /// file nobody answers on (left by a daemon that died) is replaced.
 pub async fn bind(path: &Path) -> Result<UnixListener, BindError> {
     let dir = path.parent().unwrap_or(Path::new("/"));
-    if !dir.exists() {
+    if std::fs::symlink_metadata(dir).is_err() {
         std::fs::create_dir_all(dir).map_err(|source| BindError::RuntimeDir {
             dir: dir.to_path_buf(),
             source,
@@ -82,25 +84,24 @@ pub async fn bind(path: &Path) -> Result<UnixListener, BindError> {
     Ok(listener)
 }
 
-/// A runtime dir someone else owns, or anyone may write to, could have its sockets
-/// swapped under us: refuse it.
+/// A runtime dir that is a symlink, that someone else owns, or that others may write to
+/// could have its sockets swapped under us: refuse it (`ocimcp_proto::paths::distrust`
+/// has the rules `ocimcpctl` applies too). Read with `symlink_metadata`, so a link is
+/// seen as one rather than followed.
 fn check_dir(dir: &Path) -> Result<(), BindError> {
-    let meta = std::fs::metadata(dir).map_err(|source| BindError::RuntimeDir {
+    let meta = std::fs::symlink_metadata(dir).map_err(|source| BindError::RuntimeDir {
         dir: dir.to_path_buf(),
         source,
     })?;
-    let me = Uid::effective().as_raw();
-    let why = if meta.uid() != me && meta.uid() != 0 {
-        Some(format!(
-            "it belongs to uid {}, not to the daemon's user (uid {me})",
-            meta.uid()
-        ))
-    } else if meta.mode() & 0o002 != 0 && meta.mode() & 0o1000 == 0 {
-        Some("anyone may write to it".to_owned())
-    } else {
-        None
+    let facts = paths::DirFacts {
+        is_symlink: meta.file_type().is_symlink(),
+        is_dir: meta.is_dir(),
+        uid: meta.uid(),
+        gid: meta.gid(),
+        mode: meta.mode() & 0o7777,
     };
-    match why {
+    let me = Uid::effective().as_raw();
+    match paths::distrust(&facts, &[0, me], socket_group().map(Gid::as_raw)) {
         Some(why) => Err(BindError::UnsafeDir {
             dir: dir.to_path_buf(),
             why,
@@ -189,6 +190,74 @@ pub fn authorize(peer: &Peer, path: &Path) -> Result<(), String> {
         peer.uid,
         path.display()
     ))
+}
+
+/// Where a peer stands in the process tree, seen from the daemon.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lineage {
+    /// The daemon itself, or a process that does not descend from it.
+    Outside,
+    /// A descendant of the daemon: a backend, or something a backend started (the daemon
+    /// is a subreaper, so even a backend's orphans stay below it).
+    Descendant,
+    /// Its ancestry could not be read (it exited, or `/proc` hides it).
+    Unknown,
+}
+
+/// How many parents are followed before giving up (a loop would be a kernel bug, a
+/// chain this deep is not a shell's).
+const MAX_ANCESTORS: usize = 4096;
+
+/// Whether the process `pid` descends from this daemon, by its chain of parent pids in
+/// `/proc`. A pid of 0 is a peer outside the daemon's pid namespace: not a descendant.
+pub fn lineage(pid: i32) -> Lineage {
+    let me = std::process::id();
+    let Ok(start) = u32::try_from(pid) else {
+        return Lineage::Unknown;
+    };
+    if start == 0 || start == me {
+        return Lineage::Outside;
+    }
+    // A parent may exit while the chain is read (its children then move up): read again.
+    for _ in 0..3 {
+        let mut current = start;
+        let mut complete = true;
+        for _ in 0..MAX_ANCESTORS {
+            match crate::supervisor::parent_of(current) {
+                Some(parent) if parent == me => return Lineage::Descendant,
+                Some(parent) if parent <= 1 => return Lineage::Outside,
+                Some(parent) => current = parent,
+                None => {
+                    complete = false;
+                    break;
+                }
+            }
+        }
+        if complete {
+            return Lineage::Unknown;
+        }
+    }
+    Lineage::Unknown
+}
+
+/// A refusal if `peer` must not use the admin socket because it is one of the daemon's
+/// backends (or started by one): a backend is not an administrator. A peer of the
+/// daemon's own uid whose ancestry cannot be read is refused too (a backend could hide
+/// itself); one of another uid cannot be a same-uid backend, and has passed [`authorize`].
+pub fn backend_refusal(peer: &Peer) -> Option<String> {
+    let me = std::process::id();
+    match lineage(peer.pid) {
+        Lineage::Outside => None,
+        Lineage::Descendant => Some(format!(
+            "ocimcpd refuses admin connections from its own backends: pid {} descends from the daemon (pid {me}), so it is a backend or was started by one; run ocimcpctl from a shell or a service of its own",
+            peer.pid
+        )),
+        Lineage::Unknown if peer.uid == Uid::effective().as_raw() => Some(format!(
+            "ocimcpd cannot tell whether pid {} (the daemon's own uid) is one of its backends: its ancestry in /proc cannot be read; connection refused",
+            peer.pid
+        )),
+        Lineage::Unknown => None,
+    }
 }
 
 /// True if the user `uid` lists `gid` among its supplementary groups.

@@ -69,6 +69,13 @@ fn main() -> ExitCode {
         Ok(raised) => tracing::debug!("open-file limit is {}", raised.now),
         Err(e) => tracing::warn!("cannot raise the open-file limit: {e}"),
     }
+    // Before any backend starts: whatever a backend leaves behind stays the daemon's
+    // descendant, so the admin socket can refuse it, and is reaped by the daemon.
+    if let Err(error) = ocimcpd::become_subreaper() {
+        tracing::warn!(
+            "cannot become the child subreaper ({error}): orphans of backends go to init, and the admin socket cannot recognise them as backends"
+        );
+    }
     // Before any thread starts: the sockets systemd passed, if it did.
     let activated = match ocimcpd::systemd::Activated::take() {
         Ok(activated) => activated,

@@ -123,8 +123,8 @@ pub struct Daemon {
     path: String,
     log: Arc<Mutex<Vec<String>>>,
     env: Vec<(String, String)>,
-    /// The open-file limit (soft, hard) the daemon starts with, if the test sets one.
-    nofile: Option<(u64, u64)>,
+    /// A program (and its arguments) that runs `ocimcpd`, e.g. `setpriv` with options.
+    wrapper: Vec<String>,
     pub dir: tempfile::TempDir,
 }
 
@@ -159,29 +159,31 @@ impl Daemon {
         backend_files: &[(&str, &str)],
         env: &[(&str, &str)],
     ) -> Daemon {
-        let env = env
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        Self::launch(Self::prepare(config, backend_files), env, None)
+        Self::start_wrapped(&[], config, backend_files, env)
     }
 
     /// Like [`Daemon::start_with`], the daemon starting with the open-file limit
-    /// `(soft, hard)` (what a service manager would give it).
+    /// `(soft, hard)` (what a service manager would give it): a shell sets it, then becomes
+    /// the daemon.
     pub fn start_with_nofile(
         config: &str,
         backend_files: &[(&str, &str)],
         nofile: (u64, u64),
     ) -> Daemon {
-        Self::launch(
-            Self::prepare(config, backend_files),
-            Vec::new(),
-            Some(nofile),
-        )
+        let (soft, hard) = nofile;
+        let script = format!("ulimit -Sn {soft} && ulimit -Hn {hard} && exec \"$0\" \"$@\"");
+        Self::start_wrapped(&["sh", "-c", &script], config, backend_files, &[])
     }
 
-    /// A temp dir with the config and `backend_files` in `backends.d`.
-    fn prepare(config: &str, backend_files: &[(&str, &str)]) -> tempfile::TempDir {
+    /// Like [`Daemon::start_with`], with `ocimcpd` run by `wrapper` (a program that execs
+    /// its last argument, such as `setpriv --bounding-set=-all`), so the pid stays the
+    /// daemon's.
+    pub fn start_wrapped(
+        wrapper: &[&str],
+        config: &str,
+        backend_files: &[(&str, &str)],
+        env: &[(&str, &str)],
+    ) -> Daemon {
         init();
         let dir = tempfile::tempdir().expect("temp dir");
         let dir_str = dir.path().display().to_string();
@@ -193,29 +195,24 @@ impl Daemon {
             )
             .expect("write backend file");
         }
-        dir
+        let env = env
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let wrapper = wrapper.iter().map(|w| (*w).to_owned()).collect();
+        Self::launch(dir, env, wrapper)
     }
 
     /// Starts `ocimcpd` on `dir/ocimcpd.toml`, with its runtime dir (sockets) in `dir/run`
     /// and its state dir in `dir/state`.
-    fn launch(
-        dir: tempfile::TempDir,
-        env: Vec<(String, String)>,
-        nofile: Option<(u64, u64)>,
-    ) -> Daemon {
-        // A limit is set by the shell, which then becomes the daemon (same pid).
-        let mut command = match nofile {
-            Some((soft, hard)) => {
-                let mut shell = Command::new("sh");
-                shell
-                    .arg("-c")
-                    .arg(format!(
-                        "ulimit -Sn {soft} && ulimit -Hn {hard} && exec \"$0\" \"$@\""
-                    ))
-                    .arg(binary("ocimcpd"));
-                shell
-            }
+    fn launch(dir: tempfile::TempDir, env: Vec<(String, String)>, wrapper: Vec<String>) -> Daemon {
+        let mut command = match wrapper.split_first() {
             None => Command::new(binary("ocimcpd")),
+            Some((program, args)) => {
+                let mut command = Command::new(program);
+                command.args(args).arg(binary("ocimcpd"));
+                command
+            }
         };
         command
             .arg("--config")
@@ -272,7 +269,7 @@ impl Daemon {
             path,
             log,
             env,
-            nofile,
+            wrapper,
             dir,
         }
     }
@@ -283,9 +280,9 @@ impl Daemon {
         self.stop();
         let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().expect("temp dir"));
         let env = std::mem::take(&mut self.env);
-        let nofile = self.nofile;
+        let wrapper = std::mem::take(&mut self.wrapper);
         drop(self);
-        Self::launch(dir, env, nofile)
+        Self::launch(dir, env, wrapper)
     }
 
     /// SIGTERM, then SIGKILL if it is still running after 15 s.

@@ -17,4 +17,5 @@ mod packaging;
 mod relay;
 mod routing;
 mod systemd;
+mod trust;
 mod units;

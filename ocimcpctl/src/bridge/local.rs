@@ -15,6 +15,7 @@ use tokio::time::Instant;
 use super::{Kind, Session, error_line, kind};
 use crate::Failure;
 use crate::line_socket::LineSocket;
+use crate::trust::ConnectError;
 
 const BACKOFF_MIN: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(2);
@@ -60,6 +61,11 @@ pub async fn run(
                             delay = (delay * 2).min(BACKOFF_MAX);
                         }
                     }
+                }
+                Err(ConnectError::Untrusted(why)) => {
+                    // Not an outage: no retry makes that folder or that peer trustworthy.
+                    eprintln!("ocimcpctl bridge: {why}");
+                    return Err(Failure::Failed(why));
                 }
                 Err(e) => {
                     let since = *down_since.get_or_insert_with(Instant::now);

@@ -1,7 +1,9 @@
 //! The admin socket (`<runtime_dir>/admin.sock`): owns serving the control protocol
 //! `ocimcpctl` speaks: JSON-RPC 2.0, one object per line, requests answered in order. The
 //! messages themselves are `ocimcp_proto::admin`, shared with `ocimcpctl`. The peer's
-//! credentials are checked once per connection. `logs` with `follow` turns the connection
+//! credentials are checked once per connection, and a peer that descends from the daemon
+//! (a backend, or anything a backend started) is refused: backends are not
+//! administrators. `mcp.sock` has no such rule: a backend may be an MCP client. `logs` with `follow` turns the connection
 //! into a stream of notifications until the client disconnects.
 //!
 //! The methods read the registry and the live configuration, and change things only
@@ -60,10 +62,19 @@ pub async fn serve(
 ) {
     let connections = TaskTracker::new();
     loop {
-        let (stream, _peer) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             _ = shutdown.cancelled() => break,
             next = local_socket::accept(&listener, &path, "admin socket") => next,
         };
+        // Reading /proc is quick but blocking: off the runtime.
+        let refusal = tokio::task::spawn_blocking(move || local_socket::backend_refusal(&peer))
+            .await
+            .unwrap_or_else(|e| Some(format!("checking the peer failed: {e}")));
+        if let Some(refusal) = refusal {
+            tracing::warn!(uid = peer.uid, pid = peer.pid, "admin socket: {refusal}");
+            local_socket::refuse(stream, refusal);
+            continue;
+        }
         let admin = admin.clone();
         let shutdown = shutdown.clone();
         connections.spawn(async move {

@@ -127,6 +127,11 @@ pub struct StdioSpec {
     pub env: BTreeMap<String, String>,
     /// Directory of the file that defined the backend; relative `command` paths resolve here.
     pub base_dir: PathBuf,
+    /// The user to run as (a name or a numeric uid); `None` keeps the daemon's. Needs a
+    /// daemon that may switch users (root, or CAP_SETUID and CAP_SETGID).
+    pub user: Option<String>,
+    /// The group to run as (a name or a numeric gid); `None` means the user's primary group.
+    pub group: Option<String>,
 }
 
 /// A remote Streamable HTTP MCP server.
@@ -270,6 +275,21 @@ pub fn check_namespace(namespace: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// `user` and `group` name an account: a name as in /etc/passwd and /etc/group, or a
+/// number. Whether it exists is checked when the backend starts, on the machine it runs on.
+fn check_account(key: &str, value: &str) -> Result<(), String> {
+    let valid = !value.is_empty()
+        && value.len() <= 256
+        && !value.contains(|c: char| c.is_whitespace() || c.is_control() || c == ':');
+    if valid {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{value}` is not a {key} name or number (names have no spaces or `:`)"
+        ))
+    }
+}
+
 /// The gateway's own tools (`gateway_health`, ...) live under this prefix.
 pub const RESERVED_NAMESPACE: &str = "gateway";
 
@@ -306,6 +326,8 @@ pub(super) struct Draft {
     pub venv: Option<At<String>>,
     pub pythonpath: Option<At<Vec<String>>>,
     pub env: Option<At<BTreeMap<String, String>>>,
+    pub user: Option<At<String>>,
+    pub group: Option<At<String>>,
     pub url: Option<At<String>>,
     pub headers: Option<At<BTreeMap<String, String>>>,
     pub namespace: Option<At<String>>,
@@ -353,6 +375,8 @@ impl Draft {
             venv: None,
             pythonpath: None,
             env: None,
+            user: None,
+            group: None,
             url: None,
             headers: None,
             namespace: None,
@@ -522,6 +546,13 @@ impl Draft {
             }
             _ => {}
         }
+        for (key, value) in [("user", &self.user), ("group", &self.group)] {
+            if let Some(value) = value
+                && let Err(e) = check_account(key, &value.value)
+            {
+                issues.push(self.scope().issue(&value.at, key, e));
+            }
+        }
         if let Some(env) = &self.env {
             for key in env.value.keys() {
                 if key.is_empty() || key.contains('=') || key.contains('\0') {
@@ -553,6 +584,8 @@ impl Draft {
                 .map(|e| e.value.clone())
                 .unwrap_or_default(),
             base_dir: self.base_dir.clone(),
+            user: self.user.as_ref().map(|u| u.value.clone()),
+            group: self.group.as_ref().map(|g| g.value.clone()),
         })
     }
 
@@ -564,6 +597,8 @@ impl Draft {
             ("venv", self.venv.as_ref().map(|v| &v.at)),
             ("pythonpath", self.pythonpath.as_ref().map(|v| &v.at)),
             ("env", self.env.as_ref().map(|v| &v.at)),
+            ("user", self.user.as_ref().map(|v| &v.at)),
+            ("group", self.group.as_ref().map(|v| &v.at)),
         ];
         for (key, at) in stdio_only {
             if let Some(at) = at {
@@ -757,6 +792,8 @@ pub(super) struct RawBackend {
     venv: Option<Spanned<String>>,
     pythonpath: Option<Spanned<Vec<String>>>,
     env: Option<Spanned<BTreeMap<String, String>>>,
+    user: Option<Spanned<String>>,
+    group: Option<Spanned<String>>,
     url: Option<Spanned<String>>,
     headers: Option<Spanned<BTreeMap<String, String>>>,
     namespace: Option<Spanned<String>>,
@@ -817,6 +854,8 @@ impl RawBackend {
         draft.venv = spanned(self.venv, &at);
         draft.pythonpath = spanned(self.pythonpath, &at);
         draft.env = spanned(self.env, &at);
+        draft.user = spanned(self.user, &at);
+        draft.group = spanned(self.group, &at);
         draft.url = spanned(self.url, &at);
         draft.headers = spanned(self.headers, &at);
         draft.namespace = spanned(self.namespace, &at);

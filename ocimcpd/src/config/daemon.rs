@@ -204,12 +204,14 @@ impl RawDaemon {
         DaemonSettings {
             log_level,
             log_format: raw.log_format.unwrap_or_default(),
-            runtime_dir: raw
-                .runtime_dir
-                .map_or_else(paths::default_runtime_dir, |dir| resolve(config_dir, &dir)),
-            state_dir: raw
-                .state_dir
-                .map_or_else(paths::default_state_dir, |dir| resolve(config_dir, &dir)),
+            runtime_dir: match raw.runtime_dir {
+                Some(dir) => resolve(config_dir, &dir),
+                None => or_issue(paths::default_runtime_dir(), file, issues),
+            },
+            state_dir: match raw.state_dir {
+                Some(dir) => resolve(config_dir, &dir),
+                None => or_issue(paths::default_state_dir(), file, issues),
+            },
             shutdown_grace: raw.shutdown_grace.map_or(DEFAULT_SHUTDOWN_GRACE, |d| d.0),
             worker_threads: match raw.worker_threads {
                 Some(n) if n.get_ref() == &0 => {
@@ -420,4 +422,22 @@ impl RawDiscovery {
             .map(|paths| paths.iter().map(|p| resolve(config_dir, p)).collect())
             .unwrap_or_default()
     }
+}
+
+/// A default directory, or an issue saying how to name one (the path is then never used:
+/// the configuration is rejected).
+fn or_issue(
+    dir: Result<PathBuf, paths::NoDefaultDir>,
+    file: &Arc<Path>,
+    issues: &mut Vec<ConfigIssue>,
+) -> PathBuf {
+    dir.unwrap_or_else(|missing| {
+        let key = format!("daemon.{}", missing.key);
+        issues.push(ConfigIssue::new(
+            Location::file(file),
+            Some(&key),
+            missing.to_string(),
+        ));
+        PathBuf::new()
+    })
 }

@@ -717,3 +717,63 @@ fn the_builtin_oci_tools_are_on_unless_turned_off_and_their_name_is_taken() {
         .to_string();
     assert!(unknown.contains("unknown field `oke`"), "{unknown}");
 }
+
+#[test]
+fn user_and_group_are_read_for_stdio_backends_only() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join("backends.d")).unwrap();
+    write(
+        &dir.path().join("backends.d"),
+        "jira.toml",
+        "command = \"jira-mcp\"\nuser = \"mcp-jira\"\ngroup = \"1234\"\n",
+    );
+    let settings = load_dir(dir.path(), "[builtin]\noci = false\n").unwrap();
+    let Transport::Stdio(stdio) = &settings.backends[0].transport else {
+        panic!("stdio: {:?}", settings.backends[0]);
+    };
+    assert_eq!(stdio.user.as_deref(), Some("mcp-jira"));
+    assert_eq!(stdio.group.as_deref(), Some("1234"));
+
+    // Unset, the backend runs as the daemon.
+    let settings = load_dir(
+        dir.path(),
+        "[builtin]\noci = false\n[[backends]]\nname = \"a\"\ncommand = \"x\"\n",
+    )
+    .unwrap();
+    let a = settings.backends.iter().find(|b| b.name == "a").unwrap();
+    let Transport::Stdio(stdio) = &a.transport else {
+        panic!("stdio: {a:?}");
+    };
+    assert_eq!(
+        (stdio.user.as_deref(), stdio.group.as_deref()),
+        (None, None)
+    );
+
+    let err = load_dir(
+        dir.path(),
+        "[[backends]]\nname = \"b\"\ncommand = \"x\"\nuser = \"two words\"\ngroup = \"\"\n",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains(
+            "ocimcpd.toml:4:8: key `backends[0].user`: `two words` is not a user name or number"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("key `backends[0].group`: `` is not a group name"),
+        "{err}"
+    );
+
+    let err = load_dir(
+        dir.path(),
+        "[[backends]]\nname = \"c\"\ntransport = \"streamable_http\"\nurl = \"http://127.0.0.1:1/mcp\"\nuser = \"x\"\n",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("key `backends[0].user`: `user` is for `stdio` backends"),
+        "{err}"
+    );
+}

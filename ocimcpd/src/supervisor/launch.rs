@@ -1,5 +1,6 @@
-//! From a stdio spec to exactly what gets exec'd: program, arguments, working directory
-//! and a clean environment. Pure apart from file-existence checks, so it is unit-tested.
+//! From a stdio spec to exactly what gets exec'd: program, arguments, working directory,
+//! a clean environment, and the user and group to run as. Pure apart from file-existence
+//! checks and account lookups, so it is unit-tested.
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -33,6 +34,17 @@ pub struct LaunchPlan {
     pub cwd: Option<PathBuf>,
     /// The complete environment (the child starts from an empty one).
     pub env: BTreeMap<String, String>,
+    /// Who the child runs as, when not as the daemon (`user`, `group`).
+    pub credentials: Option<Credentials>,
+}
+
+/// A user and groups to switch to between fork and exec.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credentials {
+    pub uid: u32,
+    pub gid: u32,
+    /// The supplementary groups (the user's, from the group database; else just `gid`).
+    pub groups: Vec<u32>,
 }
 
 /// Why a backend could not be launched; each says what to fix.
@@ -50,6 +62,16 @@ pub enum LaunchError {
     NotExecutable { path: String },
     #[error("working directory {cwd} does not exist or is not a directory: fix `cwd`")]
     BadCwd { cwd: String },
+    #[error("`{key} = \"{name}\"`: no such {key} on this machine; create it, or fix `{key}`")]
+    UnknownAccount { key: &'static str, name: String },
+    #[error(
+        "`user = \"{name}\"` is uid {uid}, which has no entry in the user database: set `group` too"
+    )]
+    NoPrimaryGroup { name: String, uid: u32 },
+    #[error(
+        "cannot run as {target}: the daemon (uid {uid}) may not switch users (that needs root, or CAP_SETUID and CAP_SETGID); remove `user`/`group`, or run the daemon with that privilege (docs/backends.md, \"Trust boundary\")"
+    )]
+    CannotSwitch { target: String, uid: u32 },
 }
 
 /// Builds the launch plan; `daemon_env` reads the daemon's own environment.
@@ -63,6 +85,13 @@ pub fn plan(
         .collect();
     env.entry("PATH".to_owned())
         .or_insert_with(|| FALLBACK_PATH.to_owned());
+    let account = account(spec, &Daemon::this())?;
+    if let Some(user) = &account.user {
+        // The child's own HOME and names, not the daemon's.
+        env.insert("HOME".to_owned(), user.dir.display().to_string());
+        env.insert("USER".to_owned(), user.name.clone());
+        env.insert("LOGNAME".to_owned(), user.name.clone());
+    }
     for (key, value) in &spec.env {
         env.insert(key.clone(), value.clone());
     }
@@ -104,6 +133,131 @@ pub fn plan(
         args: spec.args.clone(),
         cwd: spec.cwd.clone(),
         env,
+        credentials: account.credentials,
+    })
+}
+
+/// Who the daemon is, and whether it may become someone else.
+#[derive(Debug, Clone)]
+struct Daemon {
+    uid: u32,
+    gid: u32,
+    may_switch: bool,
+}
+
+impl Daemon {
+    fn this() -> Self {
+        Self {
+            uid: nix::unistd::geteuid().as_raw(),
+            gid: nix::unistd::getegid().as_raw(),
+            may_switch: may_switch_users(),
+        }
+    }
+}
+
+/// Root, or a process with CAP_SETUID and CAP_SETGID in its effective set (a root service
+/// with an empty capability bounding set has neither).
+fn may_switch_users() -> bool {
+    const CAP_SETGID: u32 = 6;
+    const CAP_SETUID: u32 = 7;
+    let effective = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            let line = status.lines().find(|l| l.starts_with("CapEff:"))?;
+            u64::from_str_radix(line.trim_start_matches("CapEff:").trim(), 16).ok()
+        });
+    match effective {
+        Some(caps) => caps & (1 << CAP_SETGID) != 0 && caps & (1 << CAP_SETUID) != 0,
+        None => nix::unistd::geteuid().is_root(),
+    }
+}
+
+/// The account a backend runs as: its user's database entry (for HOME and names) and the
+/// credentials to switch to, or none of either for the daemon's own.
+#[derive(Debug, Default)]
+struct Account {
+    user: Option<nix::unistd::User>,
+    credentials: Option<Credentials>,
+}
+
+fn account(spec: &StdioSpec, daemon: &Daemon) -> Result<Account, LaunchError> {
+    use nix::unistd::{Gid, Group, Uid, User};
+    if spec.user.is_none() && spec.group.is_none() {
+        return Ok(Account::default());
+    }
+    let unknown = |key, name: &str| LaunchError::UnknownAccount {
+        key,
+        name: name.to_owned(),
+    };
+    let user = match &spec.user {
+        None => None,
+        Some(name) => Some(match name.parse::<u32>() {
+            Ok(uid) => (uid, User::from_uid(Uid::from_raw(uid)).ok().flatten()),
+            Err(_) => {
+                let entry = User::from_name(name)
+                    .ok()
+                    .flatten()
+                    .ok_or_else(|| unknown("user", name))?;
+                (entry.uid.as_raw(), Some(entry))
+            }
+        }),
+    };
+    let group = match &spec.group {
+        None => None,
+        Some(name) => Some(match name.parse::<u32>() {
+            Ok(gid) => gid,
+            Err(_) => Group::from_name(name)
+                .ok()
+                .flatten()
+                .ok_or_else(|| unknown("group", name))?
+                .gid
+                .as_raw(),
+        }),
+    };
+    let uid = user.as_ref().map_or(daemon.uid, |(uid, _)| *uid);
+    let gid = match (group, &user) {
+        (Some(gid), _) => gid,
+        (None, Some((_, Some(entry)))) => entry.gid.as_raw(),
+        (None, Some((uid, None))) => {
+            return Err(LaunchError::NoPrimaryGroup {
+                name: spec.user.clone().unwrap_or_default(),
+                uid: *uid,
+            });
+        }
+        (None, None) => daemon.gid,
+    };
+    let entry = user.and_then(|(_, entry)| entry);
+    if uid == daemon.uid && gid == daemon.gid {
+        // Already that account: nothing to switch, no privilege needed.
+        return Ok(Account {
+            user: entry,
+            credentials: None,
+        });
+    }
+    if !daemon.may_switch {
+        let target = match (&spec.user, &spec.group) {
+            (Some(user), Some(group)) => format!("user `{user}` and group `{group}`"),
+            (Some(user), None) => format!("user `{user}`"),
+            (None, group) => format!("group `{}`", group.as_deref().unwrap_or_default()),
+        };
+        return Err(LaunchError::CannotSwitch {
+            target,
+            uid: daemon.uid,
+        });
+    }
+    // The user's own supplementary groups (as a login would get), else only `gid`: never
+    // the daemon's, which include the socket group.
+    let groups = match &entry {
+        Some(entry) => std::ffi::CString::new(entry.name.clone())
+            .ok()
+            .and_then(|name| nix::unistd::getgrouplist(&name, Gid::from_raw(gid)).ok())
+            .map(|groups| groups.into_iter().map(Gid::as_raw).collect())
+            .unwrap_or_else(|| vec![gid]),
+        None => vec![gid],
+    };
+    Ok(Account {
+        user: entry,
+        credentials: Some(Credentials { uid, gid, groups }),
     })
 }
 
@@ -165,6 +319,8 @@ mod tests {
             pythonpath: Vec::new(),
             env: BTreeMap::new(),
             base_dir: dir.to_path_buf(),
+            user: None,
+            group: None,
         }
     }
 
@@ -266,5 +422,120 @@ mod tests {
             plan(&spec, daemon_env),
             Err(LaunchError::BadCwd { .. })
         ));
+    }
+
+    fn daemon(may_switch: bool) -> Daemon {
+        Daemon {
+            uid: 4242,
+            gid: 4242,
+            may_switch,
+        }
+    }
+
+    #[test]
+    fn no_user_or_group_runs_as_the_daemon() {
+        let dir = tempfile::tempdir().unwrap();
+        let account = account(&spec(dir.path()), &daemon(false)).unwrap();
+        assert!(account.credentials.is_none() && account.user.is_none());
+    }
+
+    #[test]
+    fn a_daemon_that_may_not_switch_users_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut spec = spec(dir.path());
+        spec.user = Some("root".into());
+        let err = account(&spec, &daemon(false)).unwrap_err();
+        assert!(matches!(err, LaunchError::CannotSwitch { .. }), "{err}");
+        assert!(
+            err.to_string().starts_with(
+                "cannot run as user `root`: the daemon (uid 4242) may not switch users"
+            ),
+            "{err}"
+        );
+        spec.user = None;
+        spec.group = Some("0".into());
+        let err = account(&spec, &daemon(false)).unwrap_err();
+        assert!(err.to_string().contains("cannot run as group `0`"), "{err}");
+    }
+
+    #[test]
+    fn the_daemons_own_account_needs_no_privilege() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut spec = spec(dir.path());
+        spec.user = Some("4242".into());
+        spec.group = Some("4242".into());
+        let account = account(&spec, &daemon(false)).unwrap();
+        assert!(account.credentials.is_none());
+    }
+
+    #[test]
+    fn names_and_numbers_resolve_to_credentials() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut spec = spec(dir.path());
+        spec.user = Some("root".into());
+        let root = account(&spec, &daemon(true)).unwrap();
+        let credentials = root.credentials.unwrap();
+        assert_eq!((credentials.uid, credentials.gid), (0, 0));
+        assert!(credentials.groups.contains(&0));
+        assert_eq!(root.user.unwrap().name, "root");
+
+        spec.user = Some("4243".into());
+        spec.group = Some("4244".into());
+        let numeric = account(&spec, &daemon(true)).unwrap().credentials.unwrap();
+        assert_eq!(
+            numeric,
+            Credentials {
+                uid: 4243,
+                gid: 4244,
+                groups: vec![4244]
+            }
+        );
+
+        // A uid with no user entry has no primary group to fall back on.
+        spec.group = None;
+        let err = account(&spec, &daemon(true)).unwrap_err();
+        assert!(
+            matches!(err, LaunchError::NoPrimaryGroup { uid: 4243, .. }),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn unknown_names_are_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut spec = spec(dir.path());
+        spec.user = Some("no-such-user-ocimcp-test".into());
+        let err = account(&spec, &daemon(true)).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "`user = \"no-such-user-ocimcp-test\"`: no such user on this machine; create it, or fix `user`"
+        );
+        spec.user = None;
+        spec.group = Some("no-such-group-ocimcp-test".into());
+        let err = account(&spec, &daemon(true)).unwrap_err();
+        assert!(err.to_string().contains("no such group"), "{err}");
+    }
+
+    #[test]
+    fn a_switched_child_gets_its_users_home_unless_env_says_otherwise() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut spec = spec(dir.path());
+        spec.command = Some("sh".into());
+        spec.user = Some("root".into());
+        if !may_switch_users() && !nix::unistd::geteuid().is_root() {
+            assert!(matches!(
+                plan(&spec, daemon_env),
+                Err(LaunchError::CannotSwitch { .. })
+            ));
+            return;
+        }
+        let plan = plan(&spec, daemon_env).unwrap();
+        assert_eq!(plan.env["HOME"], "/root");
+        assert_eq!(plan.env["USER"], "root");
+        spec.env.insert("HOME".into(), "/srv/x".into());
+        assert_eq!(
+            super::plan(&spec, daemon_env).unwrap().env["HOME"],
+            "/srv/x"
+        );
     }
 }

@@ -8,13 +8,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use nix::sys::signal::{Signal, killpg};
-use nix::unistd::Pid;
+use nix::unistd::{Gid, Pid, Uid};
 use tokio::process::{ChildStdin, ChildStdout, Command};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::Instrument;
 
-use super::launch::LaunchPlan;
+use super::launch::{Credentials, LaunchPlan};
+use super::reaper;
 use super::stderr;
 use crate::log_ring::LogRing;
 
@@ -51,12 +52,17 @@ pub fn spawn(plan: &LaunchPlan, log: Arc<LogRing>) -> io::Result<Spawned> {
     if let Some(cwd) = &plan.cwd {
         command.current_dir(cwd);
     }
-    die_with_parent(&mut command);
+    prepare_child(&mut command, plan.credentials.as_ref());
 
+    // The orphan reaper must not wait for this child: its pid is recorded before the
+    // reaper can look (see `reaper`).
+    let mut spawned = reaper::spawned();
     let mut child = command.spawn()?;
     let pid = child
         .id()
         .ok_or_else(|| io::Error::other("child exited before its pid was read"))?;
+    spawned.insert(pid);
+    drop(spawned);
     let (Some(stdin), Some(stdout), Some(stderr)) =
         (child.stdin.take(), child.stdout.take(), child.stderr.take())
     else {
@@ -72,6 +78,7 @@ pub fn spawn(plan: &LaunchPlan, log: Arc<LogRing>) -> io::Result<Spawned> {
             tracing::warn!(pid, error = %e, "waiting for backend process failed");
             ExitStatus::from_raw(0xff00)
         });
+        reaper::reaped(pid);
         let _ = tx.send(Some(status));
     });
     Ok(Spawned {
@@ -85,14 +92,35 @@ pub fn spawn(plan: &LaunchPlan, log: Arc<LogRing>) -> io::Result<Spawned> {
     })
 }
 
-/// Sets PR_SET_PDEATHSIG so the child is killed if the daemon dies, even by SIGKILL.
+/// In the child, before exec: switches to `credentials` (supplementary groups, group,
+/// then user: each step needs the privilege the next one drops), then sets
+/// PR_SET_PDEATHSIG so the child is killed if the daemon dies, even by SIGKILL. The
+/// death signal comes last because the kernel clears it when credentials change.
 #[allow(unsafe_code)]
-fn die_with_parent(command: &mut Command) {
+fn prepare_child(command: &mut Command, credentials: Option<&Credentials>) {
     let parent = nix::unistd::getpid();
+    // Built here: the child may not allocate.
+    let switch = credentials.map(|c| {
+        (
+            c.groups
+                .iter()
+                .copied()
+                .map(Gid::from_raw)
+                .collect::<Vec<_>>(),
+            Gid::from_raw(c.gid),
+            Uid::from_raw(c.uid),
+        )
+    });
     // SAFETY: the closure runs in the forked child before exec and only makes
-    // async-signal-safe calls (prctl, getppid, _exit); it allocates nothing.
+    // async-signal-safe calls (setgroups, setgid, setuid, prctl, getppid, _exit) on data
+    // prepared before the fork; it allocates nothing.
     unsafe {
         command.pre_exec(move || {
+            if let Some((groups, gid, uid)) = &switch {
+                nix::unistd::setgroups(groups).map_err(io::Error::from)?;
+                nix::unistd::setgid(*gid).map_err(io::Error::from)?;
+                nix::unistd::setuid(*uid).map_err(io::Error::from)?;
+            }
             nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).map_err(io::Error::from)?;
             // The daemon may have died between fork and prctl.
             if nix::unistd::getppid() != parent {
