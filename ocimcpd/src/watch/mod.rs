@@ -9,6 +9,10 @@
 //! - The config file changing, SIGHUP and `reload` re-read everything, atomically: the
 //!   whole new configuration is validated before anything changes.
 //! - A scan path changing re-runs discovery.
+//!
+//! Reading files (the config, `backends.d/`, the scan paths) is blocking work: it runs on
+//! blocking threads, never on the async runtime, and never while the configuration's lock
+//! is held, so a slow scan path delays neither traffic nor `ocimcpctl`.
 
 mod watcher;
 
@@ -32,10 +36,29 @@ struct Current {
     rejected: BTreeMap<PathBuf, Rejected>,
 }
 
+/// What discovery does with scan roots and the configured backends: validated specs and
+/// notes on what it skipped.
+type Scanner = fn(&[PathBuf], &[BackendSpec]) -> (Vec<BackendSpec>, Vec<String>);
+
 pub struct LiveConfig {
     path: ConfigPath,
     backends: Arc<Backends>,
     current: Mutex<Current>,
+    scanner: Scanner,
+}
+
+/// Runs blocking file work on a blocking thread; `None` if it panicked (logged).
+async fn blocking<T: Send + 'static>(
+    what: &str,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Option<T> {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(done) => Some(done),
+        Err(e) => {
+            tracing::error!("{what} failed: {e}");
+            None
+        }
+    }
 }
 
 impl std::fmt::Debug for LiveConfig {
@@ -49,7 +72,20 @@ impl std::fmt::Debug for LiveConfig {
 impl LiveConfig {
     /// Runs discovery and starts the configured backends.
     pub async fn start(path: ConfigPath, settings: Settings, backends: Arc<Backends>) -> Arc<Self> {
-        let discovered = discover(&settings);
+        Self::start_with(path, settings, backends, scan_specs).await
+    }
+
+    async fn start_with(
+        path: ConfigPath,
+        settings: Settings,
+        backends: Arc<Backends>,
+        scanner: Scanner,
+    ) -> Arc<Self> {
+        let roots = settings.scan_paths.clone();
+        let configured = settings.backends.clone();
+        let discovered = blocking("discovery", move || discover(scanner, &roots, &configured))
+            .await
+            .unwrap_or_default();
         let live = Arc::new(Self {
             path,
             backends,
@@ -58,6 +94,7 @@ impl LiveConfig {
                 discovered,
                 rejected: BTreeMap::new(),
             }),
+            scanner,
         });
         let current = live.current.lock().await;
         live.backends.apply(all_specs(&current)).await;
@@ -67,9 +104,19 @@ impl LiveConfig {
 
     /// Re-reads the whole configuration; applies it only if all of it is valid.
     pub async fn reload(&self) -> Result<Reloaded, String> {
+        let path = self.path.clone();
+        let scanner = self.scanner;
+        let read = blocking("reading the configuration", move || {
+            config::load(&path).map(|new| {
+                let discovered = discover(scanner, &new.scan_paths, &new.backends);
+                (new, discovered)
+            })
+        })
+        .await
+        .ok_or_else(|| "reading the configuration failed; see the daemon log".to_owned())?;
         let mut current = self.current.lock().await;
-        let new = match config::load(&self.path) {
-            Ok(new) => new,
+        let (new, discovered) = match read {
+            Ok(read) => read,
             Err(e) => {
                 let file = current.settings.source.path().to_path_buf();
                 let error = format!(
@@ -94,7 +141,7 @@ impl LiveConfig {
         for warning in &new.warnings {
             notes.push(format!("warning: {warning}"));
         }
-        current.discovered = discover(&new);
+        current.discovered = discovered;
         current.settings = new;
         current.rejected.clear();
         let applied = self.backends.apply(all_specs(&current)).await;
@@ -110,6 +157,16 @@ impl LiveConfig {
 
     /// Applies one `backends.d/` file: added, changed or removed.
     pub async fn backend_file_changed(&self, path: &Path) {
+        let file = path.to_path_buf();
+        let config_path = self.path.clone();
+        let Some((loaded, whole_config_valid)) = blocking("reading a backend file", move || {
+            let loaded = file.is_file().then(|| config::load_backend_file(&file));
+            (loaded, config::load(&config_path).is_ok())
+        })
+        .await
+        else {
+            return;
+        };
         let mut current = self.current.lock().await;
         let mut next: Vec<BackendSpec> = current
             .settings
@@ -118,24 +175,23 @@ impl LiveConfig {
             .filter(|spec| *spec.origin.file != *path)
             .cloned()
             .collect();
-        if path.is_file() {
-            match config::load_backend_file(path) {
-                Ok((mut specs, warnings)) => {
-                    for warning in warnings {
-                        tracing::warn!("config: {warning}");
-                    }
-                    next.append(&mut specs);
+        match loaded {
+            Some(Ok((mut specs, warnings))) => {
+                for warning in warnings {
+                    tracing::warn!("config: {warning}");
                 }
-                Err(e) => {
-                    let error = format!(
-                        "{} rejected; its backends keep running on their last good spec:\n{e}",
-                        path.display()
-                    );
-                    tracing::error!("{error}");
-                    reject(&mut current, path.to_path_buf(), error);
-                    return;
-                }
+                next.append(&mut specs);
             }
+            Some(Err(e)) => {
+                let error = format!(
+                    "{} rejected; its backends keep running on their last good spec:\n{e}",
+                    path.display()
+                );
+                tracing::error!("{error}");
+                reject(&mut current, path.to_path_buf(), error);
+                return;
+            }
+            None => {}
         }
         let clashes = config::check_unique(&next);
         if !clashes.is_empty() {
@@ -151,8 +207,8 @@ impl LiveConfig {
         }
         current.rejected.remove(path);
         // A whole-config rejection may have been about this file: drop it once the whole
-        // configuration reads cleanly again (read only when something is still rejected).
-        if !current.rejected.is_empty() && config::load(&self.path).is_ok() {
+        // configuration reads cleanly again.
+        if whole_config_valid {
             current.rejected.clear();
         }
         current.settings.backends = next;
@@ -167,8 +223,28 @@ impl LiveConfig {
 
     /// Runs discovery again over the scan paths and applies what changed.
     pub async fn rescan(&self) {
+        let (roots, configured) = {
+            let current = self.current.lock().await;
+            (
+                current.settings.scan_paths.clone(),
+                current.settings.backends.clone(),
+            )
+        };
+        let scanner = self.scanner;
+        let (scan_roots, scan_configured) = (roots.clone(), configured.clone());
+        let Some(discovered) = blocking("discovery", move || {
+            discover(scanner, &scan_roots, &scan_configured)
+        })
+        .await
+        else {
+            return;
+        };
         let mut current = self.current.lock().await;
-        current.discovered = discover(&current.settings);
+        if current.settings.scan_paths != roots || current.settings.backends != configured {
+            // The configuration changed during the scan; that change ran its own.
+            return;
+        }
+        current.discovered = discovered;
         let applied = self.backends.apply(all_specs(&current)).await;
         if !applied.is_empty() {
             tracing::info!(added = ?applied.added, changed = ?applied.changed, removed = ?applied.removed, "scan paths changed");
@@ -186,9 +262,22 @@ impl LiveConfig {
     /// What `ocimcpctl discover` shows: what a scan of `paths` (or the configured scan
     /// paths) finds, each marked new or already known.
     pub async fn dry_run(&self, paths: Option<Vec<PathBuf>>) -> DryRun {
+        let (roots, configured) = {
+            let current = self.current.lock().await;
+            let roots = paths.unwrap_or_else(|| current.settings.scan_paths.clone());
+            (roots, current.settings.backends.clone())
+        };
+        let scanner = self.scanner;
+        let scan_roots = roots.clone();
+        let (specs, notes) = blocking("discovery", move || scanner(&scan_roots, &configured))
+            .await
+            .unwrap_or_else(|| {
+                (
+                    Vec::new(),
+                    vec!["the scan failed; see the daemon log".to_owned()],
+                )
+            });
         let current = self.current.lock().await;
-        let roots = paths.unwrap_or_else(|| current.settings.scan_paths.clone());
-        let (specs, notes) = scan_specs(&roots, &current.settings.backends);
         let found = specs
             .into_iter()
             .map(|spec| DryRunEntry {
@@ -263,10 +352,9 @@ fn all_specs(current: &Current) -> Vec<BackendSpec> {
     specs
 }
 
-/// Discovery over the configured scan paths, as validated specs; what it skipped is
-/// logged.
-fn discover(settings: &Settings) -> Vec<BackendSpec> {
-    let (specs, notes) = scan_specs(&settings.scan_paths, &settings.backends);
+/// Discovery over the scan paths, as validated specs; what it skipped is logged.
+fn discover(scanner: Scanner, roots: &[PathBuf], configured: &[BackendSpec]) -> Vec<BackendSpec> {
+    let (specs, notes) = scanner(roots, configured);
     for note in notes {
         tracing::warn!("discovery: {note}");
     }
@@ -288,4 +376,91 @@ fn scan_specs(roots: &[PathBuf], configured: &[BackendSpec]) -> (Vec<BackendSpec
         }
     }
     (specs, notes)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Condvar, Mutex};
+    use std::time::Duration;
+
+    use tokio_util::sync::CancellationToken;
+    use tokio_util::task::TaskTracker;
+
+    use super::LiveConfig;
+    use crate::backends::Backends;
+    use crate::config::{self, BackendSpec, ConfigPath};
+    use crate::registry::Registry;
+
+    /// Set: the next scan waits (up to 10 s) for the gate to open.
+    static ARMED: AtomicBool = AtomicBool::new(false);
+    static GATE: (Mutex<bool>, Condvar) = (Mutex::new(false), Condvar::new());
+    /// Whether the scan was let go by the gate (not by its 10 s limit).
+    static RELEASED: AtomicBool = AtomicBool::new(false);
+
+    /// A scan of a very slow file system: it blocks its thread until the gate opens.
+    fn slow_scan(_: &[PathBuf], _: &[BackendSpec]) -> (Vec<BackendSpec>, Vec<String>) {
+        if ARMED.swap(false, Ordering::SeqCst) {
+            let (lock, opened) = &GATE;
+            let guard = lock.lock().expect("gate");
+            let (guard, _) = opened
+                .wait_timeout_while(guard, Duration::from_secs(10), |open| !*open)
+                .expect("gate");
+            RELEASED.store(*guard, Ordering::SeqCst);
+        }
+        (Vec::new(), Vec::new())
+    }
+
+    fn open_gate() {
+        let (lock, opened) = &GATE;
+        *lock.lock().expect("gate") = true;
+        opened.notify_all();
+    }
+
+    /// On one runtime thread (the daemon's default on two cores), a scan that blocks
+    /// delays neither other tasks nor readers of the configuration.
+    #[test]
+    fn a_slow_scan_stalls_neither_the_runtime_nor_the_configuration() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join("ocimcpd.toml");
+        std::fs::write(
+            &file,
+            format!(
+                "[discovery]\nscan_paths = [\"{}\"]\n[builtin]\noci = false\n",
+                dir.path().display()
+            ),
+        )
+        .expect("config");
+        let path = ConfigPath::Explicit(file);
+        let settings = config::load(&path).expect("valid config");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async {
+            let backends = Backends::new(
+                Arc::new(Registry::new(Vec::new())),
+                &dir.path().join("state"),
+                TaskTracker::new(),
+                CancellationToken::new(),
+            );
+            let live = LiveConfig::start_with(path, settings, backends, slow_scan).await;
+            ARMED.store(true, Ordering::SeqCst);
+            let scanning = tokio::spawn({
+                let live = live.clone();
+                async move { live.rescan().await }
+            });
+            // The scan is stuck on its thread; this one still runs, and the configuration
+            // is still readable.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            assert!(live.rejected().await.is_empty());
+            open_gate();
+            scanning.await.expect("rescan");
+        });
+        assert!(
+            RELEASED.load(Ordering::SeqCst),
+            "the scan ran out its 10 s: nothing else could run while it blocked"
+        );
+    }
 }
