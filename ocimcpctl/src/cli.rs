@@ -142,6 +142,10 @@ pub struct BridgeArgs {
     /// Extra header for --url, `Name: value` (repeatable)
     #[arg(long = "header", value_name = "K:V", requires = "url")]
     pub headers: Vec<String>,
+    /// Send a token or headers over plain http:// to a host other than this machine
+    /// (anyone on the path can read them); without it such a --url is refused
+    #[arg(long, requires = "url")]
+    pub allow_insecure_http: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -26,6 +26,7 @@ pub async fn run(sockets: &Sockets, args: BridgeArgs) -> Result<(), Failure> {
     match args.url {
         Some(url) => {
             let headers = remote::headers(args.token_file.as_deref(), &args.headers)?;
+            remote::check_transport(&url, !headers.is_empty(), args.allow_insecure_http)?;
             remote::run(url, headers, stdin, stdout).await
         }
         None => local::run(&sockets.mcp, stdin, stdout).await,

@@ -21,6 +21,25 @@ const SESSION_HEADER: &str = "mcp-session-id";
 const VERSION_HEADER: &str = "mcp-protocol-version";
 
 /// The headers every request carries: the bearer token (from its file) and `--header`s.
+/// Refuses to send credentials (a token or headers) over plain `http://` to a host other
+/// than this machine, unless the user said so (`--allow-insecure-http`).
+pub fn check_transport(url: &str, credentials: bool, allow_insecure: bool) -> Result<(), Failure> {
+    let parsed = reqwest::Url::parse(url)
+        .map_err(|e| Failure::Failed(format!("--url `{url}` is not a URL: {e}")))?;
+    let host = parsed.host_str().unwrap_or("");
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let local = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if parsed.scheme() == "http" && !local && credentials && !allow_insecure {
+        return Err(Failure::Failed(format!(
+            "--url {url} is plain http:// to another host: the token and headers would cross the network unencrypted; use https://, or pass --allow-insecure-http if the path is trusted"
+        )));
+    }
+    Ok(())
+}
+
 pub fn headers(token_file: Option<&Path>, extra: &[String]) -> Result<HeaderMap, Failure> {
     let mut headers = HeaderMap::new();
     if let Some(file) = token_file {
@@ -361,6 +380,26 @@ mod tests {
         assert!(parser.push(b"id: 1\ndata: {\"a\"").is_empty());
         let events = parser.push(b":1}\n\nevent: message\r\ndata: x\r\ndata: y\r\n\r\ndata:\n\n");
         assert_eq!(events, ["{\"a\":1}", "x\ny"]);
+    }
+
+    #[test]
+    fn credentials_cross_plain_http_only_to_this_machine_or_when_allowed() {
+        use super::check_transport;
+        assert!(check_transport("http://127.0.0.1:9000/mcp", true, false).is_ok());
+        assert!(check_transport("http://localhost:9000/mcp", true, false).is_ok());
+        assert!(check_transport("http://[::1]:9000/mcp", true, false).is_ok());
+        assert!(check_transport("https://gw.example.com/mcp", true, false).is_ok());
+        assert!(check_transport("http://gw.example.com/mcp", false, false).is_ok());
+        let Err(crate::Failure::Failed(refused)) =
+            check_transport("http://gw.example.com/mcp", true, false)
+        else {
+            panic!("a token over plain http to another host must be refused")
+        };
+        assert!(refused.contains("--allow-insecure-http"), "{refused}");
+        // The user-info trick: the host is evil.example, not 127.0.0.1.
+        assert!(check_transport("http://127.0.0.1:80@evil.example/mcp", true, false).is_err());
+        assert!(check_transport("http://localhost.evil.example/mcp", true, false).is_err());
+        assert!(check_transport("http://gw.example.com/mcp", true, true).is_ok());
     }
 
     #[test]

@@ -112,8 +112,9 @@ impl Builtin {
     }
 }
 
-/// A child process speaking MCP on stdin/stdout.
-#[derive(Debug, Clone, PartialEq)]
+/// A child process speaking MCP on stdin/stdout. `Debug` leaves out `env` values, which
+/// often hold tokens.
+#[derive(Clone, PartialEq)]
 pub struct StdioSpec {
     /// Program to run; `None` means the venv's python.
     pub command: Option<String>,
@@ -134,11 +135,48 @@ pub struct StdioSpec {
     pub group: Option<String>,
 }
 
-/// A remote Streamable HTTP MCP server.
-#[derive(Debug, Clone, PartialEq)]
+/// A remote Streamable HTTP MCP server. `Debug` leaves out `headers` values (bearer
+/// tokens, API keys).
+#[derive(Clone, PartialEq)]
 pub struct HttpSpec {
     pub url: String,
     pub headers: BTreeMap<String, String>,
+}
+
+/// The names of a map of secrets, their values redacted.
+struct Redacted<'a>(&'a BTreeMap<String, String>);
+
+impl std::fmt::Debug for Redacted<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map()
+            .entries(self.0.keys().map(|key| (key, "<redacted>")))
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for StdioSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StdioSpec")
+            .field("command", &self.command)
+            .field("args", &self.args)
+            .field("cwd", &self.cwd)
+            .field("venv", &self.venv)
+            .field("pythonpath", &self.pythonpath)
+            .field("env", &Redacted(&self.env))
+            .field("base_dir", &self.base_dir)
+            .field("user", &self.user)
+            .field("group", &self.group)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for HttpSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpSpec")
+            .field("url", &self.url)
+            .field("headers", &Redacted(&self.headers))
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

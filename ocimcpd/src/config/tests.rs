@@ -777,3 +777,19 @@ fn user_and_group_are_read_for_stdio_backends_only() {
         "{err}"
     );
 }
+
+#[test]
+fn backend_specs_print_no_env_or_header_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = load_dir(
+        dir.path(),
+        "[[backends]]\nname = \"a\"\ncommand = \"x\"\nenv = { API_KEY = \"s3cret-env\" }\n\n[[backends]]\nname = \"b\"\ntransport = \"streamable_http\"\nurl = \"https://mcp.example.com/mcp\"\nheaders = { Authorization = \"Bearer s3cret-header\" }\n",
+    )
+    .unwrap();
+    let printed = format!("{:?}", settings.backends);
+    assert!(!printed.contains("s3cret"), "{printed}");
+    assert!(
+        printed.contains("API_KEY") && printed.contains("Authorization"),
+        "{printed}"
+    );
+}
