@@ -70,6 +70,9 @@ impl fmt::Display for BackendState {
 pub enum EnabledBy {
     Spec,
     State,
+    /// Disabled: a discovered backend whose command, args, env or venv changed since it
+    /// was enabled; `ocimcpctl enable` again trusts what it runs now.
+    Changed,
 }
 
 /// One backend, as reported.

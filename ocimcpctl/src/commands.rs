@@ -140,6 +140,7 @@ fn backend_table(backends: &[BackendReport]) -> String {
             (false, EnabledBy::Spec) => "no",
             (true, EnabledBy::State) => "yes (ctl)",
             (false, EnabledBy::State) => "no (ctl)",
+            (_, EnabledBy::Changed) => "no (changed)",
         };
         let error = b
             .last_error
@@ -196,6 +197,8 @@ async fn show(sockets: &Sockets, name: &str, json: bool) -> Result<(), Failure> 
                 match r.enabled_by {
                     EnabledBy::Spec => "its spec",
                     EnabledBy::State => "ocimcpctl enable/disable",
+                    EnabledBy::Changed =>
+                        "a change: what it runs (command, args, env or venv) changed since it was enabled; review it and `ocimcpctl enable` it again",
                 }
             ),
         ),

@@ -4,6 +4,7 @@
 //! restart, and the admin socket refusing a peer without permission.
 
 use std::io::{BufRead, BufReader, Lines, Write};
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::Duration;
@@ -467,6 +468,29 @@ async fn discovered_projects_start_disabled_and_enablement_survives_a_restart() 
     );
     let human = daemon.ctl(&["discover", scan.path().to_str().unwrap()]);
     assert!(human.stdout.contains("weather-mcp") && human.stdout.contains("enable NAME"));
+    // A project folder anyone may write to is not run, and discover says why.
+    let open = scan.path().join("open");
+    std::fs::create_dir_all(&open).unwrap();
+    std::fs::write(
+        open.join("server.py"),
+        "from mcp.server.mcpserver import MCPServer\nmcp = MCPServer(\"open\")\nmcp.run()\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let dry = daemon.ctl_json(&["discover", scan.path().to_str().unwrap()]);
+    assert!(
+        dry["found"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["name"] != "open"),
+        "{dry}"
+    );
+    let skipped = format!(
+        "{} skipped: others may write to it (mode 0777)",
+        open.display()
+    );
+    assert!(dry["notes"].to_string().contains(&skipped), "{dry}");
     assert!(daemon.listed("notes").is_none(), "a dry run adds nothing");
     drop(daemon);
 
@@ -520,6 +544,39 @@ async fn discovered_projects_start_disabled_and_enablement_survives_a_restart() 
         },
     )
     .await;
+
+    // An enabled project whose command line changes is not run on trust: it is disabled
+    // until enabled again, and status says why.
+    let python = venv("mcp").join("bin/python");
+    std::fs::write(
+        scan.path().join("notes/.mcp.json"),
+        json!({"mcpServers": {"notes": {"command": python, "args": ["notes_server.py"], "env": {"NOTES_MODE": "changed"}}}})
+            .to_string(),
+    )
+    .unwrap();
+    eventually(
+        Duration::from_secs(10),
+        "the changed project to be disabled",
+        || {
+            daemon
+                .listed("notes")
+                .is_some_and(|b| b["state"] == "disabled" && b["enabled_by"] == "changed")
+        },
+    )
+    .await;
+    let status = daemon.ctl(&["status"]);
+    assert!(status.stdout.contains("no (changed)"), "{status:?}");
+    let shown = daemon.ctl(&["show", "notes"]);
+    assert!(
+        shown.stdout.contains("changed since it was enabled"),
+        "{shown:?}"
+    );
+    let enabled = daemon.ctl(&["enable", "notes"]);
+    assert_eq!(enabled.code, 0, "{enabled:?}");
+    assert_eq!(
+        call_text(&client, "notes_jot", json!({"text": "trusted again"})).await,
+        "notes: trusted again"
+    );
 
     drop(client);
     let daemon = daemon.restart();

@@ -5,7 +5,7 @@
 //! connected clients (`list_changed`).
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use ocimcp_proto::admin::Applied;
@@ -16,8 +16,8 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::lifecycle;
-use super::overrides::{Overrides, SaveError};
-use crate::config::{BackendSpec, DISCOVERED_TAG};
+use super::overrides::{Found, Overrides, SaveError, Verdict};
+use crate::config::{BackendSpec, DISCOVERED_TAG, Transport};
 use crate::registry::{BackendEntry, Enabled, Registry};
 
 #[derive(Debug, thiserror::Error)]
@@ -132,6 +132,7 @@ impl Backends {
                 }
             }
         }
+        self.registry.mark_loaded();
         applied
     }
 
@@ -139,7 +140,10 @@ impl Backends {
     pub async fn enable(&self, name: &str) -> Result<(), ControlError> {
         let mut inner = self.inner.lock().await;
         let entry = self.find(name)?;
-        inner.overrides.set(name, true, source(entry.spec()))?;
+        let launch = launch_digest(entry.spec());
+        inner
+            .overrides
+            .set(name, true, found(entry.spec(), &launch))?;
         entry.set_enabled(Enabled {
             enabled: true,
             by: EnabledBy::State,
@@ -152,7 +156,10 @@ impl Backends {
     pub async fn disable(&self, name: &str) -> Result<(), ControlError> {
         let mut inner = self.inner.lock().await;
         let entry = self.find(name)?;
-        inner.overrides.set(name, false, source(entry.spec()))?;
+        let launch = launch_digest(entry.spec());
+        inner
+            .overrides
+            .set(name, false, found(entry.spec(), &launch))?;
         self.stop_task(&mut inner, name).await;
         entry.set_enabled(Enabled {
             enabled: false,
@@ -234,23 +241,63 @@ impl Backends {
     }
 }
 
-/// The spec's `enabled`, unless `ocimcpctl enable/disable` said otherwise.
+/// The spec's `enabled`, unless `ocimcpctl enable/disable` said otherwise; a discovered
+/// backend enabled for what it used to run is disabled until enabled again.
 fn effective(overrides: &Overrides, spec: &BackendSpec) -> Enabled {
-    match overrides.get(&spec.name, source(spec).as_deref()) {
-        Some(enabled) => Enabled {
+    let launch = launch_digest(spec);
+    match overrides.get(&spec.name, found(spec, &launch)) {
+        Some(Verdict::Enabled(enabled)) => Enabled {
             enabled,
             by: EnabledBy::State,
         },
+        Some(Verdict::Changed) => {
+            tracing::warn!(
+                backend = %spec.name,
+                "discovered backend disabled: its command, args, env or venv changed since it was enabled (review it with `ocimcpctl show {0}`, then `ocimcpctl enable {0}`)",
+                spec.name
+            );
+            Enabled {
+                enabled: false,
+                by: EnabledBy::Changed,
+            }
+        }
         None => Enabled::by_spec(spec),
     }
 }
 
 /// What an override of a discovered backend is bound to: the file it was found in, so a
-/// different project that later gets the same name does not inherit it. Overrides of
-/// configured backends follow the name.
-fn source(spec: &BackendSpec) -> Option<PathBuf> {
+/// different project that later gets the same name does not inherit it, and what it
+/// runs. Overrides of configured backends follow the name.
+fn found<'a>(spec: &'a BackendSpec, launch: &'a str) -> Option<Found<'a>> {
     spec.tags
         .iter()
         .any(|t| t == DISCOVERED_TAG)
-        .then(|| spec.origin.file.to_path_buf())
+        .then(|| Found {
+            source: &spec.origin.file,
+            launch,
+        })
+}
+
+/// A digest of what a backend runs: for a process its command, args, env, venv, working
+/// folder and PYTHONPATH; for a remote server its URL and headers. (A digest, not the
+/// values, since env and headers hold tokens and the state file keeps it.)
+fn launch_digest(spec: &BackendSpec) -> String {
+    use sha2::{Digest, Sha256};
+    let launch = match &spec.transport {
+        Transport::Stdio(stdio) => serde_json::json!({
+            "command": stdio.command,
+            "args": stdio.args,
+            "env": stdio.env,
+            "venv": stdio.venv,
+            "cwd": stdio.cwd,
+            "pythonpath": stdio.pythonpath,
+        }),
+        Transport::StreamableHttp(http) => serde_json::json!({
+            "url": http.url,
+            "headers": http.headers,
+        }),
+        Transport::InProcess(_) => serde_json::json!({ "kind": spec.transport.kind() }),
+    };
+    let digest = Sha256::digest(launch.to_string().as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
 }

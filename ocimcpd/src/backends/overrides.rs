@@ -28,12 +28,34 @@ struct StateFile {
 
 /// One backend's override: `true`/`false` for a configured backend; for a discovered one,
 /// also the file it was found in, so that another project that later gets the same name
-/// (an earlier-sorted folder, a removed one) does not inherit it.
+/// (an earlier-sorted folder, a removed one) does not inherit it, and a digest of what it
+/// runs, so that a project whose command, args, env or venv change is not run on trust.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 enum Override {
     ByName(bool),
-    BySource { enabled: bool, source: PathBuf },
+    BySource {
+        enabled: bool,
+        source: PathBuf,
+        /// `None` in state files from before launches were pinned.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        launch: Option<String>,
+    },
+}
+
+/// What an override says about a backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Enabled(bool),
+    /// Enabled for a launch that has since changed (or was not recorded): not trusted.
+    Changed,
+}
+
+/// A discovered backend as an override sees it: where it was found and what it runs.
+#[derive(Debug, Clone, Copy)]
+pub struct Found<'a> {
+    pub source: &'a Path,
+    pub launch: &'a str,
 }
 
 #[derive(Debug)]
@@ -77,28 +99,41 @@ impl Overrides {
     }
 
     /// The override for `backend`, if one was set for it (and, when it was bound to a
-    /// source file, for the backend from that same file).
-    pub fn get(&self, backend: &str, source: Option<&Path>) -> Option<bool> {
+    /// source file, for the backend from that same file); an enabled discovered backend
+    /// that runs something other than what was enabled is [`Verdict::Changed`].
+    pub fn get(&self, backend: &str, found: Option<Found<'_>>) -> Option<Verdict> {
         match self.backends.get(backend)? {
-            Override::ByName(enabled) => Some(*enabled),
+            Override::ByName(enabled) => Some(Verdict::Enabled(*enabled)),
             Override::BySource {
                 enabled,
                 source: bound,
-            } => (Some(bound.as_path()) == source).then_some(*enabled),
+                launch,
+            } => {
+                let found = found.filter(|f| f.source == bound.as_path())?;
+                if *enabled && launch.as_deref() != Some(found.launch) {
+                    Some(Verdict::Changed)
+                } else {
+                    Some(Verdict::Enabled(*enabled))
+                }
+            }
         }
     }
 
-    /// Records and saves an override, bound to `source` when given. On error nothing
-    /// changes, in memory or on disk.
+    /// Records and saves an override, bound to where a discovered backend was found and
+    /// what it runs, when given. On error nothing changes, in memory or on disk.
     pub fn set(
         &mut self,
         backend: &str,
         enabled: bool,
-        source: Option<PathBuf>,
+        found: Option<Found<'_>>,
     ) -> Result<(), SaveError> {
         let mut next = self.backends.clone();
-        let value = match source {
-            Some(source) => Override::BySource { enabled, source },
+        let value = match found {
+            Some(found) => Override::BySource {
+                enabled,
+                source: found.source.to_path_buf(),
+                launch: Some(found.launch.to_owned()),
+            },
             None => Override::ByName(enabled),
         };
         next.insert(backend.to_owned(), value);
@@ -142,27 +177,58 @@ mod tests {
         assert_eq!(overrides.get("a", None), None);
         overrides.set("a", true, None).unwrap();
         overrides.set("b", false, None).unwrap();
-        let found_in = Path::new("/srv/mcp/b/.mcp.json");
-        overrides
-            .set("c", true, Some(found_in.to_path_buf()))
-            .unwrap();
+        let found = Found {
+            source: Path::new("/srv/mcp/b/.mcp.json"),
+            launch: "digest-1",
+        };
+        overrides.set("c", true, Some(found)).unwrap();
         let again = Overrides::load(dir.path());
         assert_eq!(
             (again.get("a", None), again.get("b", None)),
-            (Some(true), Some(false))
+            (Some(Verdict::Enabled(true)), Some(Verdict::Enabled(false)))
         );
-        assert_eq!(again.get("c", Some(found_in)), Some(true));
+        assert_eq!(again.get("c", Some(found)), Some(Verdict::Enabled(true)));
         // Another project that got the same name does not inherit it.
-        assert_eq!(
-            again.get("c", Some(Path::new("/srv/mcp/a/.mcp.json"))),
-            None
-        );
+        let elsewhere = Found {
+            source: Path::new("/srv/mcp/a/.mcp.json"),
+            ..found
+        };
+        assert_eq!(again.get("c", Some(elsewhere)), None);
+        // The same project running something else is not trusted.
+        let changed = Found {
+            launch: "digest-2",
+            ..found
+        };
+        assert_eq!(again.get("c", Some(changed)), Some(Verdict::Changed));
 
         std::fs::write(dir.path().join(FILE_NAME), "{ not json").unwrap();
         let fresh = Overrides::load(dir.path());
         assert_eq!(fresh.get("a", None), None);
         let aside = std::fs::read_to_string(dir.path().join("enabled.json.unreadable")).unwrap();
         assert_eq!(aside, "{ not json");
+    }
+
+    #[test]
+    fn an_override_from_before_launches_were_pinned_is_not_trusted() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(FILE_NAME),
+            r#"{"backends": {"c": {"enabled": true, "source": "/srv/mcp/c/.mcp.json"}, "d": {"enabled": false, "source": "/srv/mcp/d/.mcp.json"}}}"#,
+        )
+        .unwrap();
+        let overrides = Overrides::load(dir.path());
+        let found = |source| Found {
+            source: Path::new(source),
+            launch: "digest",
+        };
+        assert_eq!(
+            overrides.get("c", Some(found("/srv/mcp/c/.mcp.json"))),
+            Some(Verdict::Changed)
+        );
+        assert_eq!(
+            overrides.get("d", Some(found("/srv/mcp/d/.mcp.json"))),
+            Some(Verdict::Enabled(false))
+        );
     }
 
     #[test]

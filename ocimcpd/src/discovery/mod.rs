@@ -10,6 +10,13 @@
 //!    creates a FastMCP or MCPServer server.
 //!
 //! A venv in `.venv/` or `venv/` runs Python servers; `src/` goes on PYTHONPATH.
+//!
+//! What a project says is run by the daemon, so it is trusted only when nobody else could
+//! have written it: a scan root, project folder, project file or venv that is group- or
+//! world-writable, owned by someone other than root or the daemon's user, or (for project
+//! files) a symbolic link is skipped, with the reason in the scan's notes (`ocimcpctl
+//! discover`, and the log). Subfolders that are links are not entered; a scan root or venv
+//! that is a link is judged by the folder it leads to.
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -34,6 +41,44 @@ const ENTRY_FILES: [&str; 3] = ["server.py", "main.py", "app.py"];
 /// Largest Python file read to look for a server (bigger ones are not entry scripts).
 const MAX_SCRIPT_BYTES: u64 = 1024 * 1024;
 
+/// Why `path` may not be trusted to say what the daemon runs, if it may not: see the
+/// module's comment. Symbolic links are judged by `symlink_metadata` (not followed).
+fn distrust(path: &Path, follow: bool) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = if follow {
+        std::fs::metadata(path)
+    } else {
+        std::fs::symlink_metadata(path)
+    };
+    let meta = match meta {
+        Ok(meta) => meta,
+        Err(e) => return Some(format!("it cannot be read ({e})")),
+    };
+    if meta.file_type().is_symlink() {
+        return Some("it is a symbolic link".to_owned());
+    }
+    let daemon = nix::unistd::geteuid().as_raw();
+    if meta.uid() != 0 && meta.uid() != daemon {
+        return Some(format!(
+            "it is owned by uid {}, neither root nor the daemon's user (uid {daemon})",
+            meta.uid()
+        ));
+    }
+    let mode = meta.mode() & 0o7777;
+    if mode & 0o022 != 0 {
+        return Some(format!("others may write to it (mode {mode:04o})"));
+    }
+    None
+}
+
+/// Notes that `path` was skipped because it may not be trusted.
+fn skip_untrusted(scan: &mut Scan, path: &Path, why: &str) {
+    scan.notes.push(format!(
+        "{} skipped: {why}, so what it says is not run (it must be root's or the daemon's user's, not writable by others (`chmod go-w`), and not a link)",
+        path.display()
+    ));
+}
+
 /// What a scan found.
 #[derive(Debug, Default)]
 pub struct Scan {
@@ -50,9 +95,22 @@ pub fn scan(roots: &[PathBuf], taken: &HashSet<String>) -> Scan {
         used: taken.clone(),
     };
     for root in roots {
+        // A scan path the operator named may be a link; the folder it leads to is judged.
+        if root.exists()
+            && let Some(why) = distrust(root, true)
+        {
+            skip_untrusted(&mut scan, root, &why);
+            continue;
+        }
         match project_folders(root) {
             Ok(folders) => {
                 for folder in folders {
+                    if folder != *root
+                        && let Some(why) = distrust(&folder, false)
+                    {
+                        skip_untrusted(&mut scan, &folder, &why);
+                        continue;
+                    }
                     project(&folder, &mut names, &mut scan);
                 }
             }
@@ -93,17 +151,37 @@ fn skipped(dir: &Path) -> bool {
         || dir.join("pyvenv.cfg").is_file()
 }
 
+/// Whether `path` is there to be read: a regular file nobody else could have written.
+/// A file that is there but not trusted is noted and counts as absent.
+fn present(path: &Path, scan: &mut Scan) -> bool {
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
+        return false;
+    };
+    if !(meta.is_file() || meta.file_type().is_symlink()) {
+        return false;
+    }
+    match distrust(path, false) {
+        Some(why) => {
+            skip_untrusted(scan, path, &why);
+            false
+        }
+        None => true,
+    }
+}
+
 fn project(dir: &Path, names: &mut NameSet, scan: &mut Scan) {
     for file in [".mcp.json", "mcp.json"] {
         let path = dir.join(file);
-        if path.is_file() {
+        if present(&path, scan) {
             mcp_json(dir, &path, names, scan);
             return;
         }
     }
-    let python = PythonEnv::of(dir);
+    let Some(python) = PythonEnv::of(dir, scan) else {
+        return;
+    };
     let pyproject = dir.join("pyproject.toml");
-    if pyproject.is_file() && pyproject_scripts(dir, &pyproject, &python, names, scan) {
+    if present(&pyproject, scan) && pyproject_scripts(dir, &pyproject, &python, names, scan) {
         return;
     }
     python_entry(dir, &python, names, scan);
@@ -141,7 +219,9 @@ fn mcp_json(dir: &Path, path: &Path, names: &mut NameSet, scan: &mut Scan) {
             return;
         }
     };
-    let python = PythonEnv::of(dir);
+    let Some(python) = PythonEnv::of(dir, scan) else {
+        return;
+    };
     for (key, server) in file.mcp_servers {
         let launch = match (server.command, server.url) {
             (Some(command), _) => DiscoveredLaunch::Stdio {
@@ -258,7 +338,7 @@ fn python_entry(dir: &Path, python: &PythonEnv, names: &mut NameSet, scan: &mut 
         .unwrap_or("project");
     for file in ENTRY_FILES {
         let path = dir.join(file);
-        if creates_server(&path) {
+        if present(&path, scan) && creates_server(&path) {
             let name = names.claim(folder_name);
             let args = vec![file.to_owned()];
             scan.found.push(python.server(name, dir, path, args));
@@ -280,7 +360,7 @@ fn python_entry(dir: &Path, python: &PythonEnv, names: &mut NameSet, scan: &mut 
         let Some(module) = package.file_name().and_then(|n| n.to_str()) else {
             continue;
         };
-        if creates_server(&path) {
+        if present(&path, scan) && creates_server(&path) {
             let name = names.claim(folder_name);
             let args = vec!["-m".to_owned(), format!("{module}.server")];
             scan.found.push(python.server(name, dir, path, args));
@@ -291,7 +371,8 @@ fn python_entry(dir: &Path, python: &PythonEnv, names: &mut NameSet, scan: &mut 
 
 /// True for a small Python file that builds a FastMCP or MCPServer server.
 fn creates_server(path: &Path) -> bool {
-    let small = std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() <= MAX_SCRIPT_BYTES);
+    let small =
+        std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file() && m.len() <= MAX_SCRIPT_BYTES);
     if !small {
         return false;
     }
@@ -311,17 +392,26 @@ struct PythonEnv {
 }
 
 impl PythonEnv {
-    fn of(dir: &Path) -> Self {
+    /// The project's venv and PYTHONPATH; `None` (noted) when it has a venv that may not
+    /// be trusted, since its python would run.
+    fn of(dir: &Path, scan: &mut Scan) -> Option<Self> {
         let venv = [".venv", "venv"]
             .iter()
             .map(|name| dir.join(name))
             .find(|v| v.join("bin/python").exists());
+        // A venv may be a link (to a shared one); the folder it leads to is judged.
+        if let Some(venv) = &venv
+            && let Some(why) = distrust(venv, true)
+        {
+            skip_untrusted(scan, venv, &why);
+            return None;
+        }
         let pythonpath = if dir.join("src").is_dir() {
             vec!["src".to_owned()]
         } else {
             Vec::new()
         };
-        Self { venv, pythonpath }
+        Some(Self { venv, pythonpath })
     }
 
     /// A Python server found in `file`, run in `dir` as `python ARGS`.

@@ -115,3 +115,71 @@ fn a_broken_mcp_json_and_a_missing_root_are_noted_not_fatal() {
     assert!(scan.notes[0].contains("not a valid MCP server list"));
     assert!(scan.notes[1].contains("cannot be read"));
 }
+
+#[test]
+fn projects_others_could_have_written_are_skipped_with_the_reason() {
+    use std::os::unix::fs::PermissionsExt;
+    let root = tempfile::tempdir().unwrap();
+    let r = root.path();
+    let mcp_json = r#"{"mcpServers": {"tool": {"command": "npx"}}}"#;
+    // A trusted project, for contrast.
+    write(&r.join("good/.mcp.json"), mcp_json);
+    // A folder anyone may write to.
+    write(&r.join("open/.mcp.json"), mcp_json);
+    fs::set_permissions(r.join("open"), fs::Permissions::from_mode(0o777)).unwrap();
+    // A project file the group may write to.
+    write(&r.join("shared/.mcp.json"), mcp_json);
+    fs::set_permissions(
+        r.join("shared/.mcp.json"),
+        fs::Permissions::from_mode(0o664),
+    )
+    .unwrap();
+    // A project file that is a link to somewhere else.
+    write(&r.join("elsewhere.json"), mcp_json);
+    fs::create_dir_all(r.join("linked")).unwrap();
+    std::os::unix::fs::symlink(r.join("elsewhere.json"), r.join("linked/.mcp.json")).unwrap();
+    // A venv others may write to (reached through a link): its python would run.
+    write(&r.join("py/server.py"), FASTMCP);
+    let shared = tempfile::tempdir().unwrap();
+    fake_venv(shared.path());
+    fs::set_permissions(shared.path(), fs::Permissions::from_mode(0o757)).unwrap();
+    std::os::unix::fs::symlink(shared.path(), r.join("py/.venv")).unwrap();
+
+    let scan = scan(&[r.to_path_buf()], &HashSet::new());
+    let found: Vec<String> = scan
+        .found
+        .iter()
+        .map(|f| f.evidence.display().to_string())
+        .collect();
+    assert_eq!(
+        found,
+        [r.join("good/.mcp.json").display().to_string()],
+        "{scan:?}"
+    );
+    let notes = scan.notes.join("\n");
+    for (path, why) in [
+        ("open", "others may write to it (mode 0777)"),
+        ("shared/.mcp.json", "others may write to it (mode 0664)"),
+        ("linked/.mcp.json", "it is a symbolic link"),
+        ("py/.venv", "others may write to it (mode 0757)"),
+    ] {
+        let expected = format!(
+            "{} skipped: {why}, so what it says is not run",
+            r.join(path).display()
+        );
+        assert!(
+            notes.contains(&expected),
+            "missing `{expected}` in:\n{notes}"
+        );
+    }
+
+    // A scan root others may write to is skipped whole.
+    fs::set_permissions(r, fs::Permissions::from_mode(0o777)).unwrap();
+    let scan = super::scan(&[r.to_path_buf()], &HashSet::new());
+    assert!(scan.found.is_empty(), "{scan:?}");
+    assert!(
+        scan.notes[0].contains("others may write to it (mode 0777)"),
+        "{:?}",
+        scan.notes
+    );
+}

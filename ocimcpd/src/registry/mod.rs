@@ -39,6 +39,9 @@ pub struct Registry {
     /// Names of backends that just got a new connection (started or restarted).
     connected: broadcast::Sender<String>,
     reserved: Vec<&'static str>,
+    /// Set once the configuration's backends have been put in (at start, before that,
+    /// the registry is empty but not settled).
+    loaded: std::sync::atomic::AtomicBool,
     started: Instant,
     started_at: SystemTime,
 }
@@ -66,6 +69,7 @@ impl Registry {
             notices,
             connected,
             reserved,
+            loaded: std::sync::atomic::AtomicBool::new(false),
             started: Instant::now(),
             started_at: SystemTime::now(),
         }
@@ -168,9 +172,21 @@ impl Registry {
         changed
     }
 
-    /// True once every enabled backend has become ready or failed at least once.
+    /// Records that the configuration's backends are in.
+    pub fn mark_loaded(&self) {
+        self.loaded
+            .store(true, std::sync::atomic::Ordering::Release);
+    }
+
+    /// Whether the configuration's backends are in (see [`mark_loaded`](Self::mark_loaded)).
+    pub fn loaded(&self) -> bool {
+        self.loaded.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// True once the configuration is loaded and every enabled backend has become ready
+    /// or failed at least once.
     pub fn settled(&self) -> bool {
-        self.entries.load().iter().all(|e| e.status().settled)
+        self.loaded() && self.entries.load().iter().all(|e| e.status().settled)
     }
 
     pub fn uptime(&self) -> std::time::Duration {

@@ -216,3 +216,13 @@ fn uri_routing_prefers_a_backend_that_lists_the_scheme() {
         ("fs", "file:///tmp/a")
     );
 }
+
+/// /readyz and `settled` must not say "ready" in the moment between the listeners binding
+/// and the configuration's backends going in (an empty registry has nothing pending).
+#[test]
+fn nothing_is_settled_before_the_configuration_is_loaded() {
+    let registry = Registry::new(Vec::new());
+    assert!(!registry.settled());
+    registry.mark_loaded();
+    assert!(registry.settled(), "loaded, with no backends to wait for");
+}

@@ -13,8 +13,9 @@ pub fn healthz() -> http::Response<Body> {
     json_response(StatusCode::OK, json!({ "status": "ok" }))
 }
 
-/// 200 once every enabled backend has become ready or failed at least once; 503 with the
-/// backends still pending otherwise, and while the daemon drains.
+/// 200 once the configuration is loaded and every enabled backend has become ready or
+/// failed at least once; 503 with the backends still pending otherwise, and while the
+/// daemon drains.
 pub fn readyz(gateway: &Gateway, uri: &Uri, headers: &HeaderMap) -> http::Response<Body> {
     let entries = gateway.registry.entries();
     let statuses: Vec<_> = entries.iter().map(|e| (e.name(), e.status())).collect();
@@ -27,6 +28,8 @@ pub fn readyz(gateway: &Gateway, uri: &Uri, headers: &HeaderMap) -> http::Respon
     // Why it is not ready, if it is not.
     let reason = if gateway.draining.is_cancelled() {
         Some("shutting down".to_owned())
+    } else if !gateway.registry.loaded() {
+        Some("loading the configuration".to_owned())
     } else if waiting.is_empty() {
         None
     } else {
