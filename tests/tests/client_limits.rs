@@ -637,3 +637,59 @@ async fn request_bodies_are_read_within_a_budget() {
     eprintln!("peak RSS: {before} KiB before, {peak} KiB after the large bodies");
     assert!(peak < 150 << 10, "peak RSS {peak} KiB");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_mcp_sock_client_that_never_reads_is_disconnected() {
+    let daemon = start("");
+    let _ready = ready_client(&daemon).await;
+    let mut other = Socket::open(&daemon).await;
+    assert!(other.initialize().await["result"].is_object());
+
+    // 5,000 pings whose answers (each about 1 KiB: the id comes back) are never read.
+    let mut flood = Socket::open(&daemon).await;
+    assert!(flood.initialize().await["result"].is_object());
+    let Socket {
+        mut lines,
+        mut write,
+    } = flood;
+    let mut pings = String::new();
+    for i in 0..5_000 {
+        let id = format!("{i:0>1000}");
+        pings.push_str(&json!({"jsonrpc": "2.0", "id": id, "method": "ping"}).to_string());
+        pings.push('\n');
+    }
+    let writer = tokio::spawn(async move {
+        // Fails once the daemon hangs up.
+        let _ = write.write_all(pings.as_bytes()).await;
+        write
+    });
+    ocimcp_tests::eventually(
+        Duration::from_secs(30),
+        "the daemon cuts off the client that does not read",
+        || {
+            daemon
+                .log()
+                .contains("does not read what the gateway sends")
+        },
+    )
+    .await;
+    let log = daemon.log();
+    assert!(
+        log.contains("mcp.sock client") && log.contains("limit is 1024 messages"),
+        "{log}"
+    );
+    // Its connection is closed: what was written before is there, then the end.
+    let ended = tokio::time::timeout(Duration::from_secs(20), async {
+        while let Ok(Some(_)) = lines.next_line().await {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the connection stays open");
+    let _ = writer.await;
+
+    // The other client is served as before.
+    let answer = other.echo(2, "still here").await;
+    assert_eq!(
+        answer["result"]["content"][0]["text"], "still here",
+        "{answer}"
+    );
+}

@@ -602,21 +602,154 @@ async fn backend_log_messages_reach_only_clients_that_asked_for_them() {
     })
     .await;
     assert_eq!(asked.messages.lock().unwrap()[0], "Tool execution started");
-    // ...and the backend's messages while serving a client that did not ask; that client
-    // gets none.
+    // ...but not those of another client's call: its level raised the backend's, not
+    // what others receive. The client that did not ask gets none.
     without
         .peer()
         .call_tool(CallToolRequestParams::new("c_test_tool_with_logging"))
         .await
         .unwrap();
-    ocimcp_tests::eventually(Duration::from_secs(5), "three more log messages", || {
-        asked.messages.lock().unwrap().len() == 6
+    ocimcp_tests::eventually(Duration::from_secs(5), "the backend logged again", || {
+        daemon.log().matches("Tool execution started").count() == 2
     })
     .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(asked.messages.lock().unwrap().len(), 3);
     assert!(
         quiet.messages.lock().unwrap().is_empty(),
         "{:?}",
         quiet.messages.lock().unwrap()
     );
+}
+
+impl Listener {
+    fn messages(&self) -> Vec<String> {
+        self.messages.lock().unwrap().clone()
+    }
+}
+
+/// A gateway with one backend, `lg`, that logs while it serves (`log_server.py`).
+async fn gateway_with_log_server() -> Daemon {
+    let daemon = Daemon::start(&format!(
+        "{LISTEN}[[backends]]\nname = \"lg\"\ncommand = \"python3\"\nargs = [\"{}\"]\n",
+        fixture("python/log_server.py").display()
+    ));
+    daemon.wait_ready(Duration::from_secs(30)).await;
+    daemon
+}
+
+/// A client that asked for log messages at `info` and up, and what it hears.
+async fn listening(
+    url: &str,
+) -> (
+    Listener,
+    rmcp::service::RunningService<RoleClient, Listener>,
+) {
+    let listener = Listener::default();
+    let client = connect_with(url, listener.clone()).await;
+    client
+        .peer()
+        .set_level(rmcp::model::SetLevelRequestParams::new(
+            rmcp::model::LoggingLevel::Info,
+        ))
+        .await
+        .unwrap();
+    (listener, client)
+}
+
+fn log_then_wait(tag: &str, wait_ms: u64, echo_token: bool) -> CallToolRequestParams {
+    CallToolRequestParams::new("lg_log_then_wait").with_arguments(
+        json!({ "tag": tag, "wait_ms": wait_ms, "echo_token": echo_token })
+            .as_object()
+            .unwrap()
+            .clone(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn clients_in_flight_together_get_only_their_own_log_messages() {
+    let daemon = gateway_with_log_server().await;
+    let (a, client_a) = listening(&daemon.url()).await;
+    let (b, client_b) = listening(&daemon.url()).await;
+
+    // Messages that name their request (its progress token in `_meta`) reach its client,
+    // however many clients are in flight: B's call runs wholly inside A's.
+    let call_a = tokio::spawn({
+        let peer = client_a.peer().clone();
+        async move { peer.call_tool(log_then_wait("A", 2000, true)).await }
+    });
+    ocimcp_tests::eventually(Duration::from_secs(10), "A hears `for A`", || {
+        a.messages().len() == 1
+    })
+    .await;
+    client_b
+        .peer()
+        .call_tool(log_then_wait("B", 200, true))
+        .await
+        .unwrap();
+    call_a.await.unwrap().unwrap();
+    ocimcp_tests::eventually(Duration::from_secs(5), "both hear their `end`", || {
+        a.messages().len() >= 2 && b.messages().len() >= 2
+    })
+    .await;
+    assert_eq!(a.messages(), ["for A", "end A"]);
+    assert_eq!(b.messages(), ["for B", "end B"]);
+
+    // Messages that do not name their request belong to the one client in flight; while
+    // two are, they reach neither and go to the daemon log.
+    let call_a = tokio::spawn({
+        let peer = client_a.peer().clone();
+        async move { peer.call_tool(log_then_wait("A2", 2000, false)).await }
+    });
+    ocimcp_tests::eventually(Duration::from_secs(10), "A hears `for A2`", || {
+        a.messages().len() == 3
+    })
+    .await;
+    client_b
+        .peer()
+        .call_tool(log_then_wait("B2", 200, false))
+        .await
+        .unwrap();
+    call_a.await.unwrap().unwrap();
+    ocimcp_tests::eventually(Duration::from_secs(5), "A hears `end A2`", || {
+        a.messages().len() >= 4
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(a.messages(), ["for A", "end A", "for A2", "end A2"]);
+    assert_eq!(b.messages(), ["for B", "end B"]);
+    let log = daemon.log();
+    assert!(
+        log.contains("for B2") && log.contains("end B2") && log.contains("no client"),
+        "{log}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_log_message_with_no_request_in_flight_reaches_no_client() {
+    let daemon = gateway_with_log_server().await;
+    let (a, client_a) = listening(&daemon.url()).await;
+    let (b, _client_b) = listening(&daemon.url()).await;
+    let answer = client_a
+        .peer()
+        .call_tool(
+            CallToolRequestParams::new("lg_log_after").with_arguments(
+                json!({ "tag": "idle", "delay_ms": 300 })
+                    .as_object()
+                    .unwrap()
+                    .clone(),
+            ),
+        )
+        .await
+        .unwrap();
+    assert_eq!(ocimcp_tests::text(&answer), "later idle");
+    ocimcp_tests::eventually(
+        Duration::from_secs(5),
+        "`after idle` in the daemon log",
+        || daemon.log().contains("after idle"),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(a.messages().is_empty(), "{:?}", a.messages());
+    assert!(b.messages().is_empty(), "{:?}", b.messages());
 }

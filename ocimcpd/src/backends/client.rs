@@ -2,17 +2,20 @@
 //! and what it does with what the backend sends. Requests from the backend (sampling,
 //! elicitation, roots, custom) are relayed to the client whose request the backend is
 //! serving; progress goes back under the client's own token; log messages go to the
-//! client in flight or to every client that asked for them; list changes re-list.
+//! client whose request they belong to (see `relay`), or to the daemon's log only;
+//! list changes re-list.
 
 // Sampling, roots and logging are deprecated by SEP-2577, but backends still use them.
 #![allow(deprecated)]
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use rmcp::ErrorData as McpError;
 use rmcp::model::{
     ClientCapabilities, ClientConfig, ClientResult, GetExtensions, Implementation,
-    LoggingMessageNotificationParam, ProgressNotificationParam, ProtocolVersion,
+    LoggingMessageNotification, LoggingMessageNotificationParam, Notification,
+    NotificationMetaObject, ProgressNotificationParam, ProgressToken, ProtocolVersion,
     ServerNotification, ServerRequest,
 };
 use rmcp::service::{
@@ -22,8 +25,9 @@ use rmcp::service::{
 use serde_json::json;
 use tokio::sync::mpsc;
 
-use super::relay::{InFlight, Notice, Relay, wants};
+use super::relay::{InFlight, Notice, Relay, Unrouted, wants};
 use crate::error_codes::NOT_RELAYED;
+use crate::log_ring::Throttle;
 
 /// Something the backend told us that its lifecycle task must act on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,18 +36,35 @@ pub(super) enum BackendEvent {
     ListChanged,
 }
 
+/// The `_meta` key by which a log message names the request it belongs to.
+const PROGRESS_TOKEN: &str = "progressToken";
+
 /// How long relaying one notification may hold up reading the backend's next message.
 const RELAY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Log messages that reach no client written to the daemon's log per backend connection
+/// in a burst, before the rest of the window is only counted.
+const UNROUTED_LOG_BURST: u32 = 50;
+const UNROUTED_LOG_WINDOW: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Clone)]
 pub(super) struct BackendClient {
     relay: Arc<Relay>,
     events: mpsc::Sender<BackendEvent>,
+    /// Keeps a backend that logs when nobody is listening from flooding the daemon's log.
+    unrouted: Arc<Mutex<Throttle>>,
 }
 
 impl BackendClient {
     pub fn new(relay: Arc<Relay>, events: mpsc::Sender<BackendEvent>) -> Self {
-        Self { relay, events }
+        Self {
+            relay,
+            events,
+            unrouted: Arc::new(Mutex::new(Throttle::new(
+                UNROUTED_LOG_BURST,
+                UNROUTED_LOG_WINDOW,
+            ))),
+        }
     }
 
     fn backend(&self) -> &str {
@@ -155,24 +176,72 @@ impl BackendClient {
         }
     }
 
-    /// Passes a backend's log message to the client in flight, or to every session that
-    /// asked for logs when no single request claims it. Called in order by the transport.
-    pub(super) async fn log(&self, message: LoggingMessageNotificationParam) {
-        daemon_log(self.backend(), &message);
-        match self.relay.sole() {
-            Some(target) if wants(target.log_level, message.level) => {
-                let _ = tokio::time::timeout(
-                    RELAY_TIMEOUT,
-                    target.client.notify_logging_message(message),
-                )
-                .await;
-            }
-            // The one client in flight did not ask for logs at this level; others may have.
-            Some(_) | None => self.relay.notice(Notice::Log {
-                backend: self.backend().to_owned(),
-                message,
-            }),
+    /// Passes a backend's log message to the client whose request it belongs to, if that
+    /// client asked for messages at its level; one that belongs to no client goes to the
+    /// daemon's log only (see `relay`). Called in order by the transport.
+    pub(super) async fn log(&self, log: LoggingMessageNotification) {
+        let Notification {
+            params: mut message,
+            extensions,
+            ..
+        } = log;
+        // rmcp keeps a notification's `_meta` beside its params; either may hold it.
+        let mut meta = message.meta.take().unwrap_or_default();
+        if let Some(outer) = extensions.get::<NotificationMetaObject>() {
+            meta.extend(outer.clone());
         }
+        let token = meta
+            .get(PROGRESS_TOKEN)
+            .and_then(|token| serde_json::from_value::<ProgressToken>(token.clone()).ok());
+        let target = match self.relay.log_owner(token.as_ref()).await {
+            Ok(target) => target,
+            Err(why) => return self.unrouted(&message, &why),
+        };
+        daemon_log(self.backend(), &message, "");
+        if !wants(target.log_level, message.level) {
+            return;
+        }
+        // The backend's token means nothing to the client: its own instead, or none.
+        if meta.remove(PROGRESS_TOKEN).is_some()
+            && let Some(own) = &target.client_progress
+            && let Ok(own) = serde_json::to_value(own)
+        {
+            meta.insert(PROGRESS_TOKEN.to_owned(), own);
+        }
+        let mut notification = LoggingMessageNotification::new(message);
+        if !meta.is_empty() {
+            notification.extensions.insert(meta);
+        }
+        let sent = tokio::time::timeout(
+            RELAY_TIMEOUT,
+            target
+                .client
+                .send_notification(ServerNotification::LoggingMessageNotification(notification)),
+        )
+        .await;
+        if !matches!(sent, Ok(Ok(()))) {
+            tracing::debug!(backend = %self.backend(), "a log message could not be passed on to its client");
+        }
+    }
+
+    /// A log message no client gets: to the daemon's log, throttled.
+    fn unrouted(&self, message: &LoggingMessageNotificationParam, why: &Unrouted) {
+        let admitted = self
+            .unrouted
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .admit();
+        let Some(held_back) = admitted else { return };
+        let more = if held_back > 0 {
+            format!("; {held_back} earlier such messages were not logged")
+        } else {
+            String::new()
+        };
+        daemon_log(
+            self.backend(),
+            message,
+            &format!(" (passed to no client: {why}{more})"),
+        );
     }
 }
 
@@ -257,8 +326,8 @@ fn missing_capability(target: &InFlight, request: &ServerRequest) -> Option<&'st
 /// Longest backend log message data written to the daemon log; the client gets it whole.
 const MAX_LOGGED_DATA: usize = 4096;
 
-/// Backend log messages also go to the daemon's own log.
-fn daemon_log(backend: &str, message: &LoggingMessageNotificationParam) {
+/// Backend log messages also go to the daemon's own log; `note` follows "backend log".
+fn daemon_log(backend: &str, message: &LoggingMessageNotificationParam, note: &str) {
     use rmcp::model::LoggingLevel;
     let logger = message.logger.as_deref().unwrap_or("");
     let mut data = message.data.to_string();
@@ -271,11 +340,11 @@ fn daemon_log(backend: &str, message: &LoggingMessageNotificationParam) {
         data.push_str(" …[truncated]");
     }
     match message.level {
-        LoggingLevel::Debug => tracing::debug!(backend, logger, %data, "backend log"),
+        LoggingLevel::Debug => tracing::debug!(backend, logger, %data, "backend log{note}"),
         LoggingLevel::Info | LoggingLevel::Notice => {
-            tracing::info!(backend, logger, %data, "backend log")
+            tracing::info!(backend, logger, %data, "backend log{note}")
         }
-        LoggingLevel::Warning => tracing::warn!(backend, logger, %data, "backend log"),
-        _ => tracing::error!(backend, logger, %data, "backend log"),
+        LoggingLevel::Warning => tracing::warn!(backend, logger, %data, "backend log{note}"),
+        _ => tracing::error!(backend, logger, %data, "backend log{note}"),
     }
 }

@@ -23,4 +23,4 @@ mod relay;
 pub use control::{Backends, ControlError};
 pub use handle::{BackendHandle, CallError, Caller, Connection, Limit, Shutdown};
 pub use load::Busy;
-pub use relay::{Notice, level_rank, wants};
+pub use relay::{Notice, level_rank};

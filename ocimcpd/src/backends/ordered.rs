@@ -46,7 +46,7 @@ impl<T: Transport<RoleClient>> Transport<RoleClient> for InOrder<T> {
                 JsonRpcMessage::Notification(JsonRpcNotification {
                     notification: ServerNotification::LoggingMessageNotification(log),
                     ..
-                }) => self.client.log(log.params).await,
+                }) => self.client.log(log).await,
                 other => return Some(other),
             }
         }

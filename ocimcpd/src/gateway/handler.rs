@@ -461,8 +461,9 @@ impl ServerHandler for GatewaySession {
         _context: RequestContext<RoleServer>,
     ) -> Result<(), McpError> {
         self.session.set_log_level(request.level);
-        // Backends are shared: each is set to the most verbose level any client asked for,
-        // and the gateway filters per client.
+        // Backends are shared: each is set to the most verbose level any client asked for.
+        // That gives no client more: each gets only the messages of its own requests, at
+        // or above its own level (`backends::relay`).
         let Some(level) = self
             .gateway
             .sessions

@@ -1,6 +1,7 @@
-//! What the gateway tells clients unasked: catalog changes (`notifications/*/list_changed`),
-//! backend log messages no single request claims (to sessions that set a level), and
-//! resource updates (to sessions subscribed to the resource). After a backend restarts, the
+//! What the gateway tells clients unasked: catalog changes (`notifications/*/list_changed`)
+//! and resource updates (to sessions subscribed to the resource). Backend log messages are
+//! not among them: each goes to the client whose request it belongs to, or to nobody
+//! (`backends::relay`). After a backend restarts, the
 //! subscriptions clients hold at it are made again on its new connection. Session-era clients get them
 //! through their session peers; 2026-07-28 clients, which have no sessions, through their
 //! `subscriptions/listen` streams.
@@ -18,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::Gateway;
 use super::session::ClientSession;
-use crate::backends::{Notice, wants};
+use crate::backends::Notice;
 use crate::registry::{ListChanged, exposed_uri};
 
 /// How long one session may take to accept a notification.
@@ -50,7 +51,7 @@ pub async fn fan_out(gateway: Arc<Gateway>, shutdown: CancellationToken) {
             },
             notice = notices.recv() => match notice {
                 Ok(notice) => deliver(&gateway, notice),
-                Err(RecvError::Lagged(missed)) => tracing::warn!("{missed} backend log messages or resource updates were dropped: clients read too slowly"),
+                Err(RecvError::Lagged(missed)) => tracing::warn!("{missed} resource updates were dropped: clients read too slowly"),
                 Err(RecvError::Closed) => return,
             },
         }
@@ -76,17 +77,6 @@ fn list_changed(gateway: &Gateway, changed: ListChanged) {
 
 fn deliver(gateway: &Gateway, notice: Notice) {
     match notice {
-        Notice::Log { message, .. } => {
-            for session in open_sessions(gateway)
-                .into_iter()
-                .filter(|s| wants(s.log_level(), message.level))
-            {
-                let message = message.clone();
-                send(&session, move |peer| async move {
-                    peer.notify_logging_message(message).await
-                });
-            }
-        }
         Notice::ResourceUpdated { backend, uri } => {
             let Some(exposed) = exposed_for(gateway, &backend, &uri) else {
                 return;
@@ -240,7 +230,7 @@ pub async fn listen(gateway: &Arc<Gateway>, subscription: SubscriptionContext) {
                     Some(exposed) if resources.contains(&exposed) => sink.notify_resource_updated(exposed).await,
                     _ => Ok(()),
                 },
-                Ok(Notice::Log { .. }) | Err(RecvError::Lagged(_)) => Ok(()),
+                Err(RecvError::Lagged(_)) => Ok(()),
                 Err(RecvError::Closed) => break,
             },
         };

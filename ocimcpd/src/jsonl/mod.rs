@@ -9,11 +9,19 @@
 //! - a line that is not JSON is skipped and logged (throttled); if it carries a
 //!   response's `id`, that request fails;
 //! - well-formed JSON that is not a valid message fails the request it names, if any.
+//!
+//! What goes the other way waits in a bounded queue that one task per connection writes
+//! out, so sending never waits for the peer to read. A peer that leaves more than
+//! [`MAX_QUEUED_MESSAGES`] messages or [`MAX_QUEUED_BYTES`] unread (an `mcp.sock` client
+//! that sends requests but never reads the answers, a stdio backend that stops reading its
+//! stdin) is cut off: the send fails, reading ends, and the line logged names the peer and
+//! the limit. The gateway then closes the client's session, or restarts the backend.
 
 mod outline;
 
 use std::marker::PhantomData;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use rmcp::ErrorData;
@@ -23,7 +31,8 @@ use rmcp::transport::Transport;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
-use tokio::sync::Mutex;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
 use crate::config::describe_size;
 use crate::log_ring::Throttle;
@@ -33,6 +42,19 @@ use crate::error_codes::TOO_LARGE;
 
 /// Characters of a bad line quoted in the log.
 const QUOTE_CHARS: usize = 160;
+
+/// Messages that may wait to be written to one peer; one more and the peer is cut off.
+pub const MAX_QUEUED_MESSAGES: usize = 1024;
+
+/// Bytes that may wait to be written to one peer; more and the peer is cut off. A single
+/// message is queued whatever its size when nothing else waits.
+pub const MAX_QUEUED_BYTES: usize = 64 << 20;
+
+/// Lines written to the peer in one go, when several wait.
+const BATCH_BYTES: usize = 64 * 1024;
+
+/// How long the last messages may take to be written when the connection closes.
+const CLOSE_GRACE: Duration = Duration::from_secs(5);
 
 /// Who is at the other end, and which setting limits what they send; for messages.
 #[derive(Debug, Clone)]
@@ -45,7 +67,14 @@ pub struct Peer {
 
 pub struct JsonLines<Role, R, W> {
     reader: BufReader<R>,
-    writer: Arc<Mutex<W>>,
+    /// Whole lines for the writer task; `None` once closed.
+    queue: Option<mpsc::Sender<Vec<u8>>>,
+    /// Bytes queued or being written.
+    queued_bytes: Arc<AtomicUsize>,
+    /// The connection is over: the queue overflowed or a write failed. Reading ends too.
+    broken: CancellationToken,
+    /// Cancelled when the writer task has finished.
+    written: CancellationToken,
     limit: usize,
     peer: Peer,
     line: Vec<u8>,
@@ -53,6 +82,7 @@ pub struct JsonLines<Role, R, W> {
     skipping: Option<(Outline, usize)>,
     garbage: Throttle,
     _role: PhantomData<fn() -> Role>,
+    _writer: PhantomData<fn() -> W>,
 }
 
 /// One read from the stream.
@@ -72,16 +102,35 @@ where
     R: AsyncRead + Unpin + Send,
     W: AsyncWrite + Unpin + Send + 'static,
 {
+    /// A transport over `read` and `write`; the task that writes is spawned here.
     pub fn new(read: R, write: W, limit: usize, peer: Peer) -> Self {
+        let (queue, lines) = mpsc::channel(MAX_QUEUED_MESSAGES);
+        let queued_bytes = Arc::new(AtomicUsize::new(0));
+        let broken = CancellationToken::new();
+        let written = CancellationToken::new();
+        tokio::spawn(write_out(
+            write,
+            lines,
+            Writer {
+                queued_bytes: queued_bytes.clone(),
+                broken: broken.clone(),
+                written: written.clone(),
+                who: peer.who.clone(),
+            },
+        ));
         Self {
             reader: BufReader::with_capacity(64 * 1024, read),
-            writer: Arc::new(Mutex::new(write)),
+            queue: Some(queue),
+            queued_bytes,
+            broken,
+            written,
             limit,
             peer,
             line: Vec::new(),
             skipping: None,
             garbage: Throttle::new(10, Duration::from_secs(60)),
             _role: PhantomData,
+            _writer: PhantomData,
         }
     }
 
@@ -118,22 +167,54 @@ where
         }
     }
 
-    /// Writes one message and a newline.
-    fn write<T: Serialize>(
-        &self,
-        message: &T,
-    ) -> impl Future<Output = std::io::Result<()>> + Send + 'static + use<Role, R, W, T> {
-        let bytes = serde_json::to_vec(message).map(|mut bytes| {
-            bytes.push(b'\n');
-            bytes
-        });
-        let writer = self.writer.clone();
-        async move {
-            let bytes = bytes.map_err(std::io::Error::other)?;
-            let mut writer = writer.lock().await;
-            writer.write_all(&bytes).await?;
-            writer.flush().await
+    /// Queues one message and a newline for the writer task; never waits. A full queue
+    /// breaks the connection (see the module doc).
+    fn queue<T: Serialize>(&self, message: &T) -> std::io::Result<()> {
+        let mut line = serde_json::to_vec(message).map_err(std::io::Error::other)?;
+        line.push(b'\n');
+        let closed = || {
+            std::io::Error::new(
+                std::io::ErrorKind::BrokenPipe,
+                format!("the connection to {} is closed", self.peer.who),
+            )
+        };
+        let Some(queue) = self.queue.as_ref().filter(|_| !self.broken.is_cancelled()) else {
+            return Err(closed());
+        };
+        let bytes = line.len();
+        let queued = self.queued_bytes.fetch_add(bytes, Ordering::Relaxed);
+        // Err(true): over a limit; Err(false): the writer task has ended.
+        let sent = if queued > 0 && queued + bytes > MAX_QUEUED_BYTES {
+            Err(true)
+        } else {
+            queue
+                .try_send(line)
+                .map_err(|e| matches!(e, mpsc::error::TrySendError::Full(_)))
+        };
+        match sent {
+            Ok(()) => Ok(()),
+            Err(overflow) => {
+                self.queued_bytes.fetch_sub(bytes, Ordering::Relaxed);
+                if overflow {
+                    Err(self.overflowed(MAX_QUEUED_MESSAGES - queue.capacity(), queued))
+                } else {
+                    Err(closed())
+                }
+            }
         }
+    }
+
+    /// Cuts off a peer that left too much unread.
+    fn overflowed(&self, messages: usize, bytes: usize) -> std::io::Error {
+        let text = format!(
+            "{} does not read what the gateway sends: {messages} messages ({}) wait to be written, and the limit is {MAX_QUEUED_MESSAGES} messages or {}; the connection is closed",
+            self.peer.who,
+            describe_size(bytes),
+            describe_size(MAX_QUEUED_BYTES),
+        );
+        tracing::warn!(peer = %self.peer.who, "{text}");
+        self.broken.cancel();
+        std::io::Error::other(text)
     }
 
     fn too_large(&self, bytes: usize) -> ErrorData {
@@ -244,20 +325,68 @@ fn error_message<Req, Resp, Not>(
     JsonRpcMessage::Error(JsonRpcError::new(Some(id), error))
 }
 
-/// Answers the peer without holding up reading (`receive` may be cancelled mid-write).
-fn answer<Role, R, W>(transport: &JsonLines<Role, R, W>, message: TxJsonRpcMessage<Role>)
+/// What the writer task shares with its transport.
+struct Writer {
+    queued_bytes: Arc<AtomicUsize>,
+    broken: CancellationToken,
+    written: CancellationToken,
+    who: String,
+}
+
+/// Writes queued lines until the queue closes (then shuts the stream down) or the
+/// connection breaks (then drops the stream as it is).
+async fn write_out<W>(mut write: W, mut lines: mpsc::Receiver<Vec<u8>>, shared: Writer)
 where
-    Role: ServiceRole,
-    R: AsyncRead + Unpin + Send,
     W: AsyncWrite + Unpin + Send + 'static,
 {
-    let write = transport.write(&message);
-    let who = transport.peer.who.clone();
-    tokio::spawn(async move {
-        if let Err(e) = write.await {
-            tracing::debug!(peer = %who, "answering a dropped message failed: {e}");
+    let _written = shared.written.clone().drop_guard();
+    let work = async {
+        let mut batch = Vec::new();
+        while let Some(line) = lines.recv().await {
+            let bytes = if line.len() >= BATCH_BYTES || lines.is_empty() {
+                write.write_all(&line).await?;
+                line.len()
+            } else {
+                batch.clear();
+                batch.extend_from_slice(&line);
+                while batch.len() < BATCH_BYTES {
+                    let Ok(line) = lines.try_recv() else { break };
+                    batch.extend_from_slice(&line);
+                }
+                write.write_all(&batch).await?;
+                batch.len()
+            };
+            write.flush().await?;
+            shared.queued_bytes.fetch_sub(bytes, Ordering::Relaxed);
         }
-    });
+        write.shutdown().await
+    };
+    tokio::select! {
+        done = work => if let Err(e) = done {
+            tracing::debug!(peer = %shared.who, "writing failed: {e}");
+            shared.broken.cancel();
+        },
+        _ = shared.broken.cancelled() => {}
+    }
+}
+
+/// A transport dropped without `close` lets its last messages go out, for a while.
+impl<Role, R, W> Drop for JsonLines<Role, R, W> {
+    fn drop(&mut self) {
+        if self.written.is_cancelled() {
+            return;
+        }
+        let (broken, written) = (self.broken.clone(), self.written.clone());
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(async move {
+                    let _ = tokio::time::timeout(CLOSE_GRACE, written.cancelled()).await;
+                    broken.cancel();
+                });
+            }
+            Err(_) => broken.cancel(),
+        }
+    }
 }
 
 /// Either side: the gateway as the client of a stdio backend, or as the server of an
@@ -275,10 +404,47 @@ where
         &mut self,
         item: TxJsonRpcMessage<Role>,
     ) -> impl Future<Output = Result<(), Self::Error>> + Send + 'static {
-        self.write(&item)
+        std::future::ready(self.queue(&item))
     }
 
     async fn receive(&mut self) -> Option<RxJsonRpcMessage<Role>> {
+        let broken = self.broken.clone();
+        tokio::select! {
+            biased;
+            _ = broken.cancelled() => None,
+            // Cancel-safe: a partly read line stays in `self`.
+            message = self.read_message() => message,
+        }
+    }
+
+    async fn close(&mut self) -> Result<(), Self::Error> {
+        // The writer task writes what is queued, then shuts the stream down.
+        self.queue = None;
+        if tokio::time::timeout(CLOSE_GRACE, self.written.cancelled())
+            .await
+            .is_err()
+        {
+            self.broken.cancel();
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!(
+                    "{} did not take the last messages within {CLOSE_GRACE:?}",
+                    self.peer.who
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl<Role, R, W> JsonLines<Role, R, W>
+where
+    Role: ServiceRole,
+    R: AsyncRead + Unpin + Send + 'static,
+    W: AsyncWrite + Unpin + Send + 'static,
+{
+    /// The next message to hand on; a dropped request is answered with its error.
+    async fn read_message(&mut self) -> Option<RxJsonRpcMessage<Role>> {
         loop {
             match self.next().await {
                 Next::Message(message) => return Some(message),
@@ -288,15 +454,14 @@ where
                     if outline.is_response() {
                         return Some(error_message(id, error));
                     }
-                    answer(self, error_message(id, error));
+                    let answer: TxJsonRpcMessage<Role> = error_message(id, error);
+                    if let Err(e) = self.queue(&answer) {
+                        tracing::debug!(peer = %self.peer.who, "answering a dropped message failed: {e}");
+                    }
                 }
                 Next::End => return None,
             }
         }
-    }
-
-    async fn close(&mut self) -> Result<(), Self::Error> {
-        self.writer.lock().await.shutdown().await
     }
 }
 

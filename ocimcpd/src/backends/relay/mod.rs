@@ -1,15 +1,20 @@
 //! The return path: owns, for one backend connection, the client requests in flight to
 //! that backend, so that what the backend sends while serving one of them reaches the
-//! client that made it: progress (tokens mapped both ways), server→client requests
-//! (sampling, elicitation, roots) and log messages. The gateway registers each forwarded
-//! request; the backend's client handler asks where a message belongs. Messages that
-//! belong to no single request (log messages with several clients in flight, resource
-//! updates) go out as [`Notice`]s for the gateway to fan out.
+//! client that made it, and no other: progress (tokens mapped both ways), server→client
+//! requests (sampling, elicitation, roots) and log messages. The gateway registers each
+//! forwarded request; the backend's client handler asks where a message belongs. Resource
+//! updates belong to no request and go out as [`Notice`]s for the gateway to fan out.
 //!
 //! Association: a Streamable HTTP backend sends its requests on the response stream of
 //! the request they serve, and rmcp records which one, so the match is exact. A stdio
-//! backend cannot say; its message then belongs to the one client with requests in flight,
+//! backend cannot say; its request then belongs to the one client with requests in flight,
 //! and is refused (with an error to the backend, never a hang) when there are several.
+//!
+//! A log message belongs to the request whose progress token it carries in `_meta`
+//! (`progressToken`, the token the request had on the backend connection), else to the
+//! one client with requests in flight. One that names no request in flight, or arrives
+//! while no client or several clients have requests in flight, belongs to nobody: it goes
+//! to the daemon's log only, never to another client.
 
 // Logging levels are deprecated by SEP-2577, but still part of the protocol.
 #![allow(deprecated)]
@@ -19,10 +24,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use rmcp::model::{
-    ClientCapabilities, LoggingLevel, LoggingMessageNotificationParam, ProgressToken,
-    ProtocolVersion, RequestId,
-};
+use rmcp::model::{ClientCapabilities, LoggingLevel, ProgressToken, ProtocolVersion, RequestId};
 use rmcp::service::{Peer, RoleServer};
 use tokio::sync::{Notify, broadcast};
 use tokio::time::Instant;
@@ -60,11 +62,6 @@ pub struct InFlight {
 /// A backend message for the gateway to deliver to whichever clients want it.
 #[derive(Debug, Clone)]
 pub enum Notice {
-    /// A log message no single in-flight request claims.
-    Log {
-        backend: String,
-        message: LoggingMessageNotificationParam,
-    },
     /// A subscribed resource changed; `uri` is the backend's own.
     ResourceUpdated { backend: String, uri: String },
 }
@@ -78,6 +75,8 @@ pub enum Unrouted {
         "{0} different clients have requests in flight at this backend, and a stdio backend cannot say which one the message is for"
     )]
     Ambiguous(usize),
+    #[error("it names a request (progress token {0}) that is not in flight at this backend")]
+    UnknownToken(String),
 }
 
 #[derive(Debug, Default)]
@@ -194,9 +193,18 @@ impl Relay {
         .ok()
     }
 
-    /// The request of the only client in flight, if there is exactly one.
-    pub fn sole(&self) -> Option<Arc<InFlight>> {
-        sole(&self.lock()).ok()
+    /// The client request a backend log message belongs to (see the module doc); `token`
+    /// is the progress token the message names in `_meta`, if any.
+    pub async fn log_owner(
+        &self,
+        token: Option<&ProgressToken>,
+    ) -> Result<Arc<InFlight>, Unrouted> {
+        match token {
+            Some(token) => self.by_progress(token).await.ok_or_else(|| {
+                Unrouted::UnknownToken(serde_json::to_string(token).unwrap_or_default())
+            }),
+            None => sole(&self.lock()),
+        }
     }
 
     /// Hands a message no single request claims to the gateway.
@@ -223,7 +231,9 @@ impl Relay {
             match found {
                 Ok(value) => return Ok(value),
                 // More than one client: waiting cannot make it fewer.
-                Err(Unrouted::Ambiguous(n)) => return Err(Unrouted::Ambiguous(n)),
+                Err(other @ (Unrouted::Ambiguous(_) | Unrouted::UnknownToken(_))) => {
+                    return Err(other);
+                }
                 Err(Unrouted::NoRequest) => {
                     if tokio::time::timeout_at(deadline, registered).await.is_err() {
                         return Err(Unrouted::NoRequest);

@@ -76,10 +76,48 @@ async fn without_origin_only_a_single_client_is_a_match() {
     assert_eq!(relay.find(None).await.unwrap().client_request, id(9));
     let other = relay.register(id(3), token(13), in_flight(&peer, 2, 1));
     assert_eq!(relay.find(None).await.unwrap_err(), Unrouted::Ambiguous(2));
-    assert!(relay.sole().is_none());
+    assert_eq!(
+        relay.log_owner(None).await.unwrap_err(),
+        Unrouted::Ambiguous(2)
+    );
     drop(other);
     drop(first);
-    assert_eq!(relay.sole().unwrap().client_request, id(9));
+    assert_eq!(relay.log_owner(None).await.unwrap().client_request, id(9));
+}
+
+#[tokio::test]
+async fn a_log_message_belongs_to_the_request_it_names_or_to_the_sole_client() {
+    let (peer, _s, _c) = client_peer().await;
+    let relay = relay();
+    assert_eq!(
+        relay.log_owner(None).await.unwrap_err(),
+        Unrouted::NoRequest
+    );
+    let _one = relay.register(id(1), token(11), in_flight(&peer, 1, 7));
+    let _two = relay.register(id(2), token(12), in_flight(&peer, 2, 8));
+    // Two clients in flight: only a message that names its request is theirs.
+    assert_eq!(
+        relay
+            .log_owner(Some(&token(12)))
+            .await
+            .unwrap()
+            .client_request,
+        id(8)
+    );
+    assert_eq!(
+        relay.log_owner(Some(&token(11))).await.unwrap().client_key,
+        1
+    );
+    assert_eq!(
+        relay.log_owner(None).await.unwrap_err(),
+        Unrouted::Ambiguous(2)
+    );
+    // A token of no request in flight is nobody's, even with one client in flight.
+    drop(_two);
+    assert_eq!(
+        relay.log_owner(Some(&token(99))).await.unwrap_err(),
+        Unrouted::UnknownToken("99".to_owned())
+    );
 }
 
 #[tokio::test]
