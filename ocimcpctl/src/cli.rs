@@ -74,6 +74,9 @@ pub enum Command {
     },
     /// Relay MCP between stdin/stdout and the daemon (for desktop clients)
     Bridge(BridgeArgs),
+    /// Bearer tokens for the HTTP endpoint ([[auth.tokens]])
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Print the JSON to add to a desktop client's MCP configuration
     DesktopConfig {
         #[arg(long, value_enum, default_value_t = DesktopClient::Claude)]
@@ -129,6 +132,12 @@ pub struct CallArgs {
     /// All arguments as one JSON object (--arg entries are added to it)
     #[arg(long, value_name = "JSON")]
     pub json_args: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Read a token on stdin and print the `hash` to put in [[auth.tokens]]
+    Hash,
 }
 
 #[derive(Debug, Args)]

@@ -19,7 +19,7 @@ use ocimcp_proto::backend::{BackendReport, BackendState, EnabledBy};
 
 use crate::Failure;
 use crate::admin::{self, AdminClient, Sockets};
-use crate::cli::{CallArgs, Cli, Command, DesktopClient, LogsArgs, Wait};
+use crate::cli::{CallArgs, Cli, Command, DesktopClient, LogsArgs, TokenCommand, Wait};
 use crate::output::{self, Table, age, alarming, one_line};
 use crate::{bridge, daemon_exe, mcp};
 
@@ -48,6 +48,7 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Discover { paths } => discover(&sockets, paths, json).await,
         Command::CheckConfig { path } => check_config(path, json),
         Command::Bridge(args) => bridge::run(&sockets, args).await,
+        Command::Token(TokenCommand::Hash) => token_hash(json),
         Command::DesktopConfig { client } => desktop_config(client, &cli),
         Command::Completions { shell } => {
             clap_complete::generate(
@@ -62,6 +63,35 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
             .render(&mut std::io::stdout())
             .map_err(|e| Failure::Failed(format!("writing the man page: {e}"))),
     }
+}
+
+/// `token hash`: the SHA-256 of the token on stdin (surrounding whitespace trimmed), as
+/// `[[auth.tokens]] hash` wants it. The token itself is never printed.
+fn token_hash(json: bool) -> Result<(), Failure> {
+    use sha2::{Digest, Sha256};
+    let mut token = String::new();
+    std::io::Read::read_to_string(&mut std::io::stdin(), &mut token)
+        .map_err(|e| Failure::Failed(format!("reading the token from stdin: {e}")))?;
+    let token = token.trim();
+    if token.is_empty() {
+        return Err(Failure::Failed(
+            "no token on stdin: pipe one in, e.g. `ocimcpctl token hash < token-file`".to_owned(),
+        ));
+    }
+    let digest = Sha256::digest(token.as_bytes());
+    let hash = format!(
+        "sha256:{}",
+        digest
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    );
+    if json {
+        print_json(&serde_json::json!({ "hash": hash }));
+    } else {
+        println!("{hash}");
+    }
+    Ok(())
 }
 
 fn print_json(value: &impl Serialize) {

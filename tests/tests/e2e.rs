@@ -3,6 +3,7 @@
 //! ocimcp-tests -E 'test(/^faults::/)'` (or `cargo test -p ocimcp-tests --test e2e
 //! faults::`) runs one area.
 
+mod auth;
 mod client_limits;
 mod conformance;
 mod control;

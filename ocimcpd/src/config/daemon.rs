@@ -20,6 +20,7 @@ use super::size::ConfigSize;
 pub(super) struct RawConfig {
     pub daemon: Option<RawDaemon>,
     pub gateway: Option<RawGateway>,
+    pub auth: Option<super::auth::RawAuth>,
     pub discovery: Option<RawDiscovery>,
     pub oci: Option<super::oci::RawOci>,
     pub builtin: Option<Spanned<RawBuiltin>>,
@@ -137,6 +138,8 @@ pub struct GatewaySettings {
     pub idle_timeout: std::time::Duration,
     /// How long a client may take to send a request body, once its headers are in.
     pub body_read_timeout: std::time::Duration,
+    /// `[auth]`: who may use the HTTP endpoint.
+    pub auth: super::auth::AuthSettings,
 }
 
 pub const DEFAULT_MAX_SESSIONS: usize = 1024;
@@ -280,8 +283,10 @@ impl RawGateway {
                         Some("gateway.path"),
                         format!("`{path}` must be an absolute URL path such as \"/mcp\""),
                     ));
-                } else if RESERVED_PATHS.contains(&path.as_str()) {
-                    issues.push(ConfigIssue::new(at, Some("gateway.path"), format!("`{path}` is the gateway's own health endpoint; choose another path such as \"/mcp\"")));
+                } else if RESERVED_PATHS.contains(&path.as_str())
+                    || path.starts_with("/.well-known/")
+                {
+                    issues.push(ConfigIssue::new(at, Some("gateway.path"), format!("`{path}` is the gateway's own (health checks, metadata); choose another path such as \"/mcp\"")));
                 }
                 path
             }
@@ -403,6 +408,7 @@ impl RawGateway {
             header_read_timeout,
             idle_timeout,
             body_read_timeout,
+            auth: super::auth::AuthSettings::default(),
         }
     }
 }

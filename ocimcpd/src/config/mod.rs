@@ -6,6 +6,7 @@
 //! [`BackendSpec`]s and section settings → [`Settings`], or a [`ConfigError`] listing every
 //! problem found.
 
+mod auth;
 mod backend;
 mod daemon;
 mod discovered;
@@ -23,6 +24,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub use auth::{AuthSettings, StaticToken, parse_token_hash};
 pub use backend::{
     BackendSpec, Builtin, HttpSpec, RESERVED_NAMESPACE, RestartPolicy, RestartSettings, StdioSpec,
     Timeouts, ToolFilter, Transport,
@@ -160,7 +162,8 @@ pub fn parse(
     let mut warnings = Vec::new();
 
     let daemon = RawDaemon::settle(raw.daemon, &file, text, config_dir, &mut issues);
-    let gateway = RawGateway::settle(raw.gateway, &file, text, &mut issues);
+    let mut gateway = RawGateway::settle(raw.gateway, &file, text, &mut issues);
+    gateway.auth = auth::RawAuth::settle(raw.auth, &file, text, &mut issues);
     let oci = RawOci::settle(raw.oci, &file, text, config_dir, &mut issues);
     let (backends_dir, dir_explicit) =
         RawDiscovery::backends_dir(raw.discovery.as_ref(), config_dir);

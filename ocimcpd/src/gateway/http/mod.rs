@@ -1,10 +1,12 @@
 //! The HTTP listener: the MCP endpoint (Streamable HTTP, both protocol eras) at the
-//! configured path, and `/healthz` and `/readyz` without auth. It bounds what clients
+//! configured path, behind the bearer-token check of `auth.rs`; and, without auth,
+//! `/healthz`, `/readyz` and the protected-resource metadata. It bounds what clients
 //! may take of the daemon: connections (`connections.rs`: places in all and per address,
 //! header-read and idle timeouts), request bodies (`max_request_bytes` each, and
 //! `body_budget.rs` across all connections), and sessions (`session_slots.rs`); and it
 //! refuses new sessions with 503 while the daemon drains.
 
+mod auth;
 mod body_budget;
 mod connections;
 mod health;
@@ -229,9 +231,24 @@ async fn route(
     if path == gateway.settings.path
         || path.strip_suffix('/') == Some(gateway.settings.path.as_str())
     {
+        let mut request = request;
+        match auth::authenticate(&gateway.settings, request.uri(), request.headers()) {
+            // A gateway token has done its work here: it is not a user's token for identity
+            // propagation, and nothing past this point may see it.
+            Ok(auth::Principal::Token(_)) => {
+                request.headers_mut().remove(http::header::AUTHORIZATION);
+            }
+            Ok(auth::Principal::Anonymous) => {}
+            Err(refusal) => return *refusal,
+        }
         return serve_mcp(request, client, &gateway, &mcp).await;
     }
+    let metadata_here = path == auth::METADATA_PATH
+        || path.strip_prefix(auth::METADATA_PATH) == Some(gateway.settings.path.as_str());
     match (request.method(), path) {
+        (&Method::GET | &Method::HEAD, _) if metadata_here => {
+            auth::metadata(&gateway.settings, request.uri(), request.headers())
+        }
         (&Method::GET | &Method::HEAD, "/healthz") => health::healthz(),
         (&Method::GET | &Method::HEAD, "/readyz") => {
             health::readyz(&gateway, request.uri(), request.headers())
