@@ -87,11 +87,14 @@ async fn failed_starts_back_off_then_a_crash_loop_is_quarantined_and_probed() {
     );
     assert_eq!(status.consecutive_failures, 0);
 
-    // Recovery probes come on their own slower schedule, [10 s, 20 s] first: none yet 9 s
-    // into the quarantine, one by 21 s, and each failure keeps the backend quarantined.
-    after(Duration::from_secs(9)).await;
+    // Recovery probes come on their own slower schedule: the first [10 s, 20 s] into the
+    // quarantine, the next [20 s, 40 s] after that. The quarantine began between 3.5 s and
+    // 7 s (the backoff is jittered), so the first probe comes between 13.5 s and 27 s, the
+    // second not before 33.5 s: none at 12.5 s, exactly one at 27.5 s. Each failure keeps
+    // the backend quarantined.
+    after(Duration::from_secs(5)).await;
     assert_eq!(entry.status().consecutive_failures, 0);
-    after(Duration::from_secs(12)).await;
+    after(Duration::from_secs(15)).await;
     let status = entry.status();
     assert_eq!(status.state, BackendState::Quarantined);
     assert_eq!(status.consecutive_failures, 1, "{status:?}");
