@@ -125,6 +125,20 @@ pub struct DirFacts {
     pub mode: u32,
 }
 
+impl From<&std::fs::Metadata> for DirFacts {
+    /// The facts of what `symlink_metadata` returned.
+    fn from(meta: &std::fs::Metadata) -> Self {
+        use std::os::unix::fs::MetadataExt;
+        Self {
+            is_symlink: meta.file_type().is_symlink(),
+            is_dir: meta.is_dir(),
+            uid: meta.uid(),
+            gid: meta.gid(),
+            mode: meta.mode() & 0o7777,
+        }
+    }
+}
+
 /// Why a runtime dir must not be used, or `None` when it may. `owners` are the uids
 /// trusted to own it (root, the user asking, and for `ocimcpctl` the packaged service's
 /// user); `group` is the socket group's gid, whose members may write to it (the packaged

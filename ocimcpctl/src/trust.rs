@@ -7,7 +7,6 @@
 //! answer them.
 
 use std::io;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use nix::sys::socket::{getsockopt, sockopt::PeerCredentials};
@@ -56,13 +55,7 @@ fn trusted_uids() -> Vec<u32> {
 
 fn check_dir(dir: &Path) -> Result<(), ConnectError> {
     let meta = std::fs::symlink_metadata(dir)?;
-    let facts = paths::DirFacts {
-        is_symlink: meta.file_type().is_symlink(),
-        is_dir: meta.is_dir(),
-        uid: meta.uid(),
-        gid: meta.gid(),
-        mode: meta.mode() & 0o7777,
-    };
+    let facts = paths::DirFacts::from(&meta);
     let group = Group::from_name(SOCKET_GROUP)
         .ok()
         .flatten()

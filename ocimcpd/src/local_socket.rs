@@ -93,13 +93,7 @@ fn check_dir(dir: &Path) -> Result<(), BindError> {
         dir: dir.to_path_buf(),
         source,
     })?;
-    let facts = paths::DirFacts {
-        is_symlink: meta.file_type().is_symlink(),
-        is_dir: meta.is_dir(),
-        uid: meta.uid(),
-        gid: meta.gid(),
-        mode: meta.mode() & 0o7777,
-    };
+    let facts = paths::DirFacts::from(&meta);
     let me = Uid::effective().as_raw();
     match paths::distrust(&facts, &[0, me], socket_group().map(Gid::as_raw)) {
         Some(why) => Err(BindError::UnsafeDir {

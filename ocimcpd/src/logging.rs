@@ -88,7 +88,11 @@ fn carries_payload(metadata: &Metadata<'_>) -> bool {
     }
     let transport = ["h2", "hyper", "hyper_util", "reqwest", "rustls"]
         .iter()
-        .any(|t| target == *t || target.starts_with(&format!("{t}::")));
+        .any(|t| {
+            target
+                .strip_prefix(t)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with("::"))
+        });
     transport && *metadata.level() == Level::TRACE
 }
 

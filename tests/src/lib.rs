@@ -107,6 +107,15 @@ fn newest_source(dir: &Path) -> Option<std::time::SystemTime> {
     newest
 }
 
+/// A `backends.d` file for the backend of `fixtures/python/faulty_server.py` behaving
+/// well (tools `<name>_echo`, ...), run by the system's `python3`.
+pub fn faulty_backend() -> String {
+    format!(
+        "command = \"python3\"\nargs = [\"{}\"]\n",
+        fixture("python/faulty_server.py").display()
+    )
+}
+
 /// Installs ring as the rustls provider, as the daemon does (reqwest needs one).
 pub fn init() {
     static ONCE: Once = Once::new();

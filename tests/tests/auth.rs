@@ -7,7 +7,7 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use ocimcp_tests::{Daemon, binary, call, call_until_ok, connect_with_token, fixture, text};
+use ocimcp_tests::{Daemon, binary, call, call_until_ok, connect_with_token, faulty_backend, text};
 use serde_json::{Value, json};
 
 const TOKEN: &str = "ocimcp-test-token-9f2c41d7e8a6";
@@ -37,16 +37,12 @@ fn token_hash(token: &str) -> String {
 }
 
 fn start() -> Daemon {
-    let backend = format!(
-        "command = \"python3\"\nargs = [\"{}\"]\n",
-        fixture("python/faulty_server.py").display()
-    );
     Daemon::start_with(
         &format!(
             "[gateway]\nlisten = \"127.0.0.1:0\"\n\n[auth]\nrequired = true\nscopes_supported = [\"oci.read\"]\n\n[[auth.tokens]]\nname = \"ci-bot\"\nhash = \"{}\"\nscopes = [\"oci.read\"]\n",
             token_hash(TOKEN)
         ),
-        &[("b.toml", &backend)],
+        &[("b.toml", &faulty_backend())],
         &[],
     )
 }

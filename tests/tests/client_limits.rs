@@ -4,25 +4,17 @@
 
 use std::time::Duration;
 
-use ocimcp_tests::{Daemon, call, call_until_ok, connect, fixture, text};
+use ocimcp_tests::{Daemon, call, call_until_ok, connect, faulty_backend, text};
 use rmcp::model::ProtocolVersion;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::net::UnixStream;
 use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 
-/// The backend `b` (tools `b_echo`, ...).
-fn backend() -> String {
-    format!(
-        "command = \"python3\"\nargs = [\"{}\"]\n",
-        fixture("python/faulty_server.py").display()
-    )
-}
-
 fn start(gateway: &str) -> Daemon {
     Daemon::start_with(
         &format!("[gateway]\nlisten = \"127.0.0.1:0\"\n{gateway}"),
-        &[("b.toml", &backend())],
+        &[("b.toml", &faulty_backend())],
         &[],
     )
 }
@@ -242,7 +234,7 @@ async fn idle_connections_cannot_starve_the_daemon() {
     raise_own_nofile(IDLE as u64 + 256);
     let daemon = Daemon::start_with_nofile(
         "[gateway]\nlisten = \"127.0.0.1:0\"\nheader_read_timeout = \"30s\"\nmax_connections_per_client = 100\n",
-        &[("b.toml", &backend())],
+        &[("b.toml", &faulty_backend())],
         (1024, 1024),
     );
     let client = ready_client(&daemon).await;

@@ -159,9 +159,11 @@ impl LiveConfig {
     pub async fn backend_file_changed(&self, path: &Path) {
         let file = path.to_path_buf();
         let config_path = self.path.clone();
+        // The whole configuration is read again only when a rejection may be lifted.
+        let any_rejected = !self.current.lock().await.rejected.is_empty();
         let Some((loaded, whole_config_valid)) = blocking("reading a backend file", move || {
             let loaded = file.is_file().then(|| config::load_backend_file(&file));
-            (loaded, config::load(&config_path).is_ok())
+            (loaded, any_rejected && config::load(&config_path).is_ok())
         })
         .await
         else {
