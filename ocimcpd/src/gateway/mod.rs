@@ -3,8 +3,10 @@
 //! (`errors.rs`), client sessions (log levels, resource subscriptions held upstream), the
 //! gateway's own tools, what clients are told unasked (list changes, backend log
 //! messages, resource updates, subscriptions made again after a restart), the HTTP
-//! listener with its health endpoints, the local MCP socket, the limits on what clients
-//! may take (request size, sessions), and the drain on shutdown. It reads the registry
+//! listener with its bearer-token check, health endpoints and resource metadata, the local
+//! MCP socket, the limits on what clients may take (connections, request bodies,
+//! sessions), what clients may see of backends (`disclosure.rs`), and the drain on
+//! shutdown. It reads the registry
 //! and never writes its state; it never drives a backend connection itself: admission,
 //! time limits, cancellation and the relay back belong to `backends::BackendHandle`.
 //!
